@@ -1,0 +1,45 @@
+/**
+ * `npm run local`: the API Gateway WebSocket emulator in front of the very handler Lambda runs,
+ * on the in-memory store and the mock model, with no AWS account. See README "Local emulator".
+ */
+import { ConfigError } from './src/config/env';
+import { loadLocalServerConfig } from './src/config/local';
+import { startLocalGateway } from './src/local/emulator';
+
+async function main(): Promise<void> {
+  const server = loadLocalServerConfig(process.env);
+  const local = await startLocalGateway({ server, env: process.env });
+  const { config } = local.gateway.deps;
+  const lines = [
+    '',
+    '  LLM WebSocket gateway, local API Gateway emulator',
+    `  WebSocket   ${local.url}`,
+    `  Chat page   ${local.pageUrl}`,
+    `  @connections ${local.managementEndpoint}/@connections/{connectionId}`,
+    `  Model       ${config.llmProvider} (${config.allowedModelIds.join(', ')})`,
+    '  Stop with Ctrl+C.',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: closing connections ($disconnect for each) …\n`);
+    local.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `${String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,101 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AppConfig } from './config/config';
+import { ROUTES, type RouteHandler, type Services } from './handlers';
+import type { ChatModel } from './llm/chat-model';
+import { toGatewayError } from './models/errors';
+import type { ServerFrame } from './models/frames';
+import { CLIENT_ACTIONS } from './models/protocol';
+import { ActiveGenerations } from './services/active-generations';
+import { ConnectionService } from './services/connection.service';
+import { errorFrame } from './services/error-frame';
+import { MessageService } from './services/message.service';
+import type { ConnectionStore } from './stores/connection-store';
+import type { RequestStore } from './stores/request-store';
+import { wsEventOf } from './utils/fastify';
+import { routePath } from './utils/lambda';
+import type { Logger } from './utils/logger';
+import { ConnectionGoneError, type FrameSender } from './utils/websocket';
+
+/** Everything the app talks to, created once per cold start and injected (tests swap them). */
+export interface AppDeps {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly sender: FrameSender;
+  readonly connections: ConnectionStore;
+  readonly requests: RequestStore;
+  readonly model: ChatModel;
+}
+
+/**
+ * Builds the one Fastify app behind every WebSocket route: `POST /ws/<routeKey>` per entry of
+ * the static route table. Handlers return data; this file alone delivers replies and turns
+ * errors into `error` frames (MESSAGE events) or HTTP statuses (CONNECT, DISCONNECT).
+ * The caller wraps the app (plugins, the Lambda proxy) and then awaits `app.ready()`.
+ */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Per-request access lines would double every frame's cost in CloudWatch; handlers log what matters.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+  });
+  const active = new ActiveGenerations();
+  const services: Services = {
+    connections: new ConnectionService({
+      connections: deps.connections,
+      requests: deps.requests,
+      active,
+      connectionTtlSeconds: deps.config.connectionTtlSeconds,
+    }),
+    messages: new MessageService({ ...deps, active }),
+  };
+
+  for (const [routeKey, handler] of Object.entries(ROUTES)) {
+    app.post(routePath(routeKey), (request, reply) => serve(handler, request, reply));
+  }
+  // A route API Gateway knows but this build does not: answer like an unknown action.
+  app.setNotFoundHandler((request, reply) => serve(ROUTES['$default'] as RouteHandler, request, reply));
+
+  async function serve(handler: RouteHandler, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const event = wsEventOf(request);
+    const { connectionId, routeKey, eventType, requestTimeEpoch, authorizer } = event.requestContext;
+    const userId = authorizer?.['userId'];
+    const log = request.log.child({ connectionId, routeKey, ...(typeof userId === 'string' ? { userId } : {}) });
+    const caller = { connectionId, receivedAt: requestTimeEpoch || Date.now(), log };
+    try {
+      const result = await handler({ event, caller }, services);
+      if (result.reply) await deliver(connectionId, result.reply, log);
+      return await reply.code(result.statusCode ?? 200).send();
+    } catch (error) {
+      const failure = toGatewayError(error);
+      if (failure.code === 'internal_error') log.error({ err: error }, 'handler failed');
+      else log.info({ code: failure.code, message: failure.message }, 'rejected a client message');
+      // Only a MESSAGE has a client listening for frames; $connect answers with its status.
+      if (eventType !== 'MESSAGE') return reply.code(500).send();
+      const extra = failure.code === 'unknown_action' ? { validActions: CLIENT_ACTIONS } : {};
+      await deliver(connectionId, errorFrame(failure, undefined, extra), log);
+      return reply.code(200).send();
+    }
+  }
+
+  async function deliver(connectionId: string, frame: ServerFrame, log: Logger): Promise<void> {
+    try {
+      await deps.sender.send(connectionId, frame);
+    } catch (error) {
+      if (error instanceof ConnectionGoneError) {
+        await deps.connections.delete(connectionId).catch(() => undefined);
+        log.info('connection gone before the reply; record removed');
+      } else {
+        log.warn({ err: error }, 'could not deliver a reply frame');
+      }
+    }
+  }
+
+  // Errors outside a handler (no WebSocket event behind the request): log them, answer 500.
+  app.setErrorHandler((error, request, reply) => {
+    request.log.error({ err: error }, 'request failed outside a route handler');
+    return reply.code(500).send();
+  });
+
+  return app;
+}

@@ -1,0 +1,84 @@
+import { EnvReader, type Env } from './env';
+
+/** Where the answers come from: the built-in mock model or Amazon Bedrock. */
+export type LlmProvider = 'mock' | 'bedrock';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Everything the Lambda app needs, read and validated once per cold start. */
+export interface AppConfig {
+  readonly llmProvider: LlmProvider;
+  readonly allowedModelIds: readonly string[];
+  readonly defaultModelId: string;
+  readonly region: string;
+  /** The API Gateway management endpoint (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`). */
+  readonly managementEndpoint: string;
+  /** How often the management client tries a post (429 LimitExceeded is retried with backoff). */
+  readonly postMaxAttempts: number;
+  readonly logLevel: LogLevel;
+  /** Lifetime of a connection record: past API Gateway's 2 h connection limit, with a margin. */
+  readonly connectionTtlSeconds: number;
+  /** Lifetime of a request record (cancel flag) after its generation started. */
+  readonly requestTtlSeconds: number;
+  readonly stream: {
+    /** A chunk frame is posted at the latest this long after the first buffered delta. */
+    readonly flushIntervalMs: number;
+    /** A chunk frame is posted as soon as this many bytes of text are buffered. */
+    readonly flushBytes: number;
+    /** How often a running generation looks for a cancel flag set by another invocation. */
+    readonly cancelCheckIntervalMs: number;
+  };
+  readonly maxOutputTokens: number;
+  readonly mock: {
+    readonly tokenDelayMs: number;
+    readonly answerTokens: number;
+  };
+}
+
+const MOCK_MODELS = ['mock.echo-v1', 'mock.echo-v1-large'];
+const BEDROCK_MODELS = ['us.amazon.nova-lite-v1:0', 'us.anthropic.claude-3-5-haiku-20241022-v1:0'];
+
+/**
+ * Reads the app configuration from the environment. Fails fast with every problem listed,
+ * so a bad deployment breaks at init rather than on a user's first message.
+ */
+export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppConfig {
+  const read = new EnvReader(env);
+  const llmProvider = read.oneOf<LlmProvider>('LLM_PROVIDER', ['mock', 'bedrock'], 'mock');
+  const allowedModelIds = read.list('ALLOWED_MODEL_IDS', llmProvider === 'mock' ? MOCK_MODELS : BEDROCK_MODELS);
+  if (allowedModelIds.length === 0) read.problems.push('ALLOWED_MODEL_IDS must name at least one model');
+  const defaultModelId = read.string('DEFAULT_MODEL_ID', allowedModelIds[0] ?? '');
+  if (defaultModelId !== '' && !allowedModelIds.includes(defaultModelId)) {
+    read.problems.push(`DEFAULT_MODEL_ID "${defaultModelId}" is not in ALLOWED_MODEL_IDS`);
+  }
+  const managementEndpoint = overrides.managementEndpoint ?? read.url('MANAGEMENT_API_ENDPOINT');
+  if (managementEndpoint === undefined && !read.problems.some((p) => p.startsWith('MANAGEMENT_API_ENDPOINT'))) {
+    read.problems.push(
+      'MANAGEMENT_API_ENDPOINT is required: https://{apiId}.execute-api.{region}.amazonaws.com/{stage} (template.yaml sets it)',
+    );
+  }
+
+  const config: AppConfig = {
+    llmProvider,
+    allowedModelIds,
+    defaultModelId,
+    region: read.string('AWS_REGION', 'us-east-1'),
+    managementEndpoint: managementEndpoint ?? '',
+    postMaxAttempts: read.int('POST_MAX_ATTEMPTS', 4, 1, 10),
+    logLevel: read.oneOf<LogLevel>('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    connectionTtlSeconds: read.int('CONNECTION_TTL_SECONDS', 2 * 3600 + 600, 60, 7 * 24 * 3600),
+    requestTtlSeconds: read.int('REQUEST_TTL_SECONDS', 3600, 60, 24 * 3600),
+    stream: {
+      flushIntervalMs: read.int('STREAM_FLUSH_INTERVAL_MS', 100, 0, 5000),
+      flushBytes: read.int('STREAM_FLUSH_BYTES', 2048, 1, 16 * 1024),
+      cancelCheckIntervalMs: read.int('CANCEL_CHECK_INTERVAL_MS', 250, 0, 10000),
+    },
+    maxOutputTokens: read.int('MAX_OUTPUT_TOKENS', 4096, 1, 200000),
+    mock: {
+      tokenDelayMs: read.int('MOCK_TOKEN_DELAY_MS', 20, 0, 10000),
+      answerTokens: read.int('MOCK_ANSWER_TOKENS', 120, 1, 100000),
+    },
+    ...overrides,
+  };
+  read.assertValid();
+  return config;
+}

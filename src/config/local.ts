@@ -1,0 +1,27 @@
+import { EnvReader, type Env } from './env';
+
+/** Settings of the local API Gateway emulator (`npm run local`). */
+export interface LocalServerConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly stage: string;
+  /** API Gateway closes a connection after 10 minutes without messages. */
+  readonly idleTimeoutMs: number;
+  /** API Gateway closes every connection after 2 hours. */
+  readonly maxConnectionMs: number;
+}
+
+export function loadLocalServerConfig(env: Env): LocalServerConfig {
+  const read = new EnvReader(env);
+  const stage = read.string('STAGE', 'local');
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(stage)) read.problems.push(`STAGE must match [A-Za-z0-9_-]{1,128}, got "${stage}"`);
+  const config: LocalServerConfig = {
+    port: read.int('PORT', 3000, 0, 65535),
+    host: read.string('HOST', '127.0.0.1'),
+    stage,
+    idleTimeoutMs: read.int('IDLE_TIMEOUT_MS', 10 * 60 * 1000, 100, 24 * 3600 * 1000),
+    maxConnectionMs: read.int('MAX_CONNECTION_MS', 2 * 3600 * 1000, 100, 7 * 24 * 3600 * 1000),
+  };
+  read.assertValid();
+  return config;
+}

@@ -1,0 +1,37 @@
+import awsLambdaFastify from '@fastify/aws-lambda';
+import type { Context } from 'aws-lambda';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppDeps } from './app';
+import { isWsEvent, toProxyEvent, type WsEvent } from './utils/lambda';
+
+/** What API Gateway gets back from the integration: only `statusCode` matters for WebSockets. */
+export interface WsHandlerResult {
+  readonly statusCode: number;
+  readonly body?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export type WsHandler = (event: WsEvent, context?: Partial<Context>) => Promise<WsHandlerResult>;
+
+export interface Gateway {
+  readonly app: FastifyInstance;
+  readonly deps: AppDeps;
+  readonly handler: WsHandler;
+}
+
+/**
+ * Wraps the app for Lambda. Every caller — the Lambda entry, the local emulator, the tests —
+ * goes through this one function, so they all run the same code path.
+ */
+export async function createGateway(deps: AppDeps): Promise<Gateway> {
+  const app = buildApp(deps);
+  // The proxy decorates the request, so it must wrap the app before the app is ready.
+  const proxy = awsLambdaFastify(app, { decorateRequest: true });
+  // Boot now (the cold start), not in the first invocation.
+  await app.ready();
+  const handler: WsHandler = async (event, context = {}) => {
+    if (!isWsEvent(event)) throw new TypeError('not an API Gateway WebSocket event');
+    return proxy(toProxyEvent(event), context as Context);
+  };
+  return { app, deps, handler };
+}

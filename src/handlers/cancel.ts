@@ -1,0 +1,13 @@
+import { validateCancelFrame } from '../models/validate';
+import { readFrame, validated } from './frame';
+import type { RouteHandler } from './types';
+
+/**
+ * `llm/cancel`: stops one of this connection's running requests. Success has no reply of its
+ * own: the cancelled request ends with an `error` frame of code `cancelled`.
+ */
+export const cancel: RouteHandler = async ({ event, caller }, services) => {
+  const frame = validated(readFrame(event), validateCancelFrame);
+  await services.messages.cancel(caller, frame.requestId);
+  return {};
+};

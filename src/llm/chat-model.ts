@@ -1,0 +1,24 @@
+import type { ChatMessage, InferenceConfig } from '../models/protocol';
+import type { Usage } from '../models/frames';
+
+/** What the gateway asks of a model: provider-neutral, already validated. */
+export interface ChatModelRequest {
+  readonly modelId: string;
+  readonly messages: readonly ChatMessage[];
+  readonly systemPrompt?: string;
+  readonly inferenceConfig: InferenceConfig;
+}
+
+/** One event of a model's answer, in order: text deltas, then exactly one `end`. */
+export type ChatModelEvent =
+  | { readonly type: 'delta'; readonly text: string }
+  | { readonly type: 'end'; readonly stopReason: string; readonly usage: Usage };
+
+/**
+ * A streaming chat model. Implementations stop promptly when `signal` aborts and throw a
+ * GatewayError (upstream_* codes) for provider failures; they never end an aborted stream
+ * with an `end` event.
+ */
+export interface ChatModel {
+  stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent>;
+}

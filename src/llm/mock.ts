@@ -1,0 +1,103 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createHash } from 'node:crypto';
+import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
+
+export interface MockModelOptions {
+  /** Delay before each token, like a model's inter-token latency. */
+  readonly tokenDelayMs: number;
+  /** Length of the answer when maxTokens does not cut it shorter. */
+  readonly answerTokens: number;
+}
+
+const VOCABULARY = (
+  'the gateway streams each answer in small frames so the page can render text as it arrives ' +
+  'while the model is still thinking about what comes next and every frame carries a sequence ' +
+  'number that lets a client notice a gap API Gateway keeps the socket open and Lambda posts ' +
+  'back through the management endpoint which is how a serverless chat stays responsive'
+).split(' ');
+
+/** Rough token count for usage: about four characters per token, at least one per message. */
+export function estimateTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+/** A deterministic pseudo-random sequence seeded by the prompt (xorshift32). */
+function seededRandom(seed: string): () => number {
+  let state = createHash('sha256').update(seed).digest().readUInt32LE(0) || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x1_0000_0000;
+  };
+}
+
+/** The full token list of the answer to a prompt: the same prompt always gives the same answer. */
+export function mockAnswerTokens(prompt: string, count: number): string[] {
+  const random = seededRandom(prompt);
+  const echo = prompt.replace(/\s+/g, ' ').trim().slice(0, 200);
+  const tokens = `You said: "${echo}". `.split(/(?<= )/);
+  while (tokens.length < count) {
+    const word = VOCABULARY[Math.floor(random() * VOCABULARY.length)] ?? 'gateway';
+    const endOfSentence = random() < 0.08;
+    tokens.push(endOfSentence ? `${word}. ` : `${word} `);
+  }
+  return tokens.slice(0, count);
+}
+
+/**
+ * The built-in model for local development, demos and load tests: streams a plausible,
+ * deterministic answer derived from the last user message, token by token. Honours
+ * maxTokens and stopSequences and reports usage like a real provider.
+ */
+export class MockChatModel implements ChatModel {
+  constructor(private readonly options: MockModelOptions) {}
+
+  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
+    const prompt = request.messages[request.messages.length - 1]?.content ?? '';
+    const maxTokens = request.inferenceConfig.maxTokens ?? Number.POSITIVE_INFINITY;
+    const length = Math.min(this.options.answerTokens, maxTokens);
+    const tokens = mockAnswerTokens(prompt, length);
+    const stops = request.inferenceConfig.stopSequences ?? [];
+    const inputTokens =
+      request.messages.reduce((sum, message) => sum + estimateTokens(message.content), 0) +
+      (request.systemPrompt ? estimateTokens(request.systemPrompt) : 0);
+
+    let text = '';
+    let emitted = 0;
+    for (const token of tokens) {
+      if (this.options.tokenDelayMs > 0) await sleep(this.options.tokenDelayMs, undefined, { signal });
+      signal.throwIfAborted();
+      const next = text + token;
+      const stopAt = firstStop(next, stops);
+      if (stopAt !== -1) {
+        const rest = next.slice(text.length, stopAt);
+        if (rest !== '') yield { type: 'delta', text: rest };
+        emitted += 1;
+        yield end('stop_sequence', inputTokens, emitted);
+        return;
+      }
+      text = next;
+      emitted += 1;
+      yield { type: 'delta', text: token };
+    }
+    yield end(emitted >= maxTokens ? 'max_tokens' : 'end_turn', inputTokens, emitted);
+  }
+}
+
+function firstStop(text: string, stops: readonly string[]): number {
+  let first = -1;
+  for (const stop of stops) {
+    const at = text.indexOf(stop);
+    if (at !== -1 && (first === -1 || at < first)) first = at;
+  }
+  return first;
+}
+
+function end(stopReason: string, inputTokens: number, outputTokens: number): ChatModelEvent {
+  return {
+    type: 'end',
+    stopReason,
+    usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
+  };
+}

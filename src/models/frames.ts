@@ -1,0 +1,66 @@
+import type { ErrorCode } from './errors';
+import type { Metadata } from './protocol';
+
+/** Wire protocol v1, server → client: one JSON object per message. */
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+}
+
+export interface AcceptedFrame {
+  type: 'accepted';
+  requestId: string;
+  modelId: string;
+}
+
+export interface ChunkFrame {
+  type: 'chunk';
+  requestId: string;
+  /** 0, 1, 2, … contiguous within one request. */
+  seq: number;
+  content: string;
+}
+
+export interface DoneFrame {
+  type: 'done';
+  requestId: string;
+  /** The number of chunk frames sent before it, so a client can check it missed none. */
+  seq: number;
+  stopReason: string;
+  usage: Usage;
+  metrics: { timeToFirstTokenMs: number | null; totalMs: number };
+  metadata?: Metadata;
+}
+
+export interface ResponseFrame {
+  type: 'response';
+  requestId: string;
+  /** 0-based part number; answers above the message limit arrive in several parts. */
+  part: number;
+  parts: number;
+  content: string;
+  stopReason?: string;
+  usage?: Usage;
+  metadata?: Metadata;
+}
+
+export interface ErrorFrame {
+  type: 'error';
+  requestId?: string;
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+  /** For unknown_action: the actions the server knows. */
+  validActions?: readonly string[];
+}
+
+export interface PongFrame {
+  type: 'pong';
+  requestId?: string;
+  serverTime: string;
+}
+
+export type ServerFrame = AcceptedFrame | ChunkFrame | DoneFrame | ResponseFrame | ErrorFrame | PongFrame;

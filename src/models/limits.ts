@@ -1,0 +1,19 @@
+/**
+ * Hard limits of wire protocol v1. API Gateway itself refuses client messages over 128 KB,
+ * so these bound what a single valid request can ask for; they are schema constants, the
+ * same in AWS and locally.
+ */
+export const LIMITS = {
+  /** API Gateway's limit for one message in either direction. */
+  maxMessageBytes: 128 * 1024,
+  /** API Gateway's frame size; every server frame we post stays below it. */
+  maxFrameBytes: 32 * 1024,
+  maxMessages: 100,
+  maxMessageChars: 100_000,
+  maxSystemPromptChars: 20_000,
+  maxModelIdChars: 256,
+  maxStopSequences: 4,
+  maxStopSequenceChars: 100,
+  maxMetadataBytes: 2048,
+  requestIdPattern: '^[A-Za-z0-9._:-]{1,64}$',
+} as const;

@@ -1,0 +1,110 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { LIMITS } from './limits';
+
+/**
+ * Wire protocol v1, client → server. These TypeBox schemas are the single source of truth:
+ * the TypeScript types below are derived from them and the validator is compiled from them.
+ * `errorMessage` replaces TypeBox's generic text where a client deserves a precise one.
+ */
+
+export const STREAM_ACTIONS = ['llm/stream', 'message'] as const;
+export const CLIENT_ACTIONS = ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'ping'] as const;
+export type ClientAction = (typeof CLIENT_ACTIONS)[number];
+
+const RequestId = Type.String({
+  pattern: LIMITS.requestIdPattern,
+  errorMessage: 'must be 1-64 characters of A-Z a-z 0-9 . _ : -',
+});
+
+export const ChatMessageSchema = Type.Object(
+  {
+    role: Type.Union([Type.Literal('user'), Type.Literal('assistant')], {
+      errorMessage: 'must be "user" or "assistant"',
+    }),
+    content: Type.String({
+      minLength: 1,
+      maxLength: LIMITS.maxMessageChars,
+      errorMessage: `must be a non-empty string of at most ${LIMITS.maxMessageChars} characters`,
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const InferenceConfigSchema = Type.Object(
+  {
+    maxTokens: Type.Optional(Type.Integer({ minimum: 1, errorMessage: 'must be a positive integer' })),
+    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 1, errorMessage: 'must be a number from 0 to 1' })),
+    topP: Type.Optional(Type.Number({ minimum: 0, maximum: 1, errorMessage: 'must be a number from 0 to 1' })),
+    stopSequences: Type.Optional(
+      Type.Array(
+        Type.String({
+          minLength: 1,
+          maxLength: LIMITS.maxStopSequenceChars,
+          errorMessage: `must be a non-empty string of at most ${LIMITS.maxStopSequenceChars} characters`,
+        }),
+        { maxItems: LIMITS.maxStopSequences, errorMessage: `must be an array of at most ${LIMITS.maxStopSequences} strings` },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ChatDataSchema = Type.Object(
+  {
+    messages: Type.Array(ChatMessageSchema, {
+      minItems: 1,
+      maxItems: LIMITS.maxMessages,
+      errorMessage: `must be an array of 1 to ${LIMITS.maxMessages} messages`,
+    }),
+    modelId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: LIMITS.maxModelIdChars,
+        errorMessage: `must be a non-empty string of at most ${LIMITS.maxModelIdChars} characters`,
+      }),
+    ),
+    systemPrompt: Type.Optional(
+      Type.String({
+        maxLength: LIMITS.maxSystemPromptChars,
+        errorMessage: `must be a string of at most ${LIMITS.maxSystemPromptChars} characters`,
+      }),
+    ),
+    inferenceConfig: Type.Optional(InferenceConfigSchema),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { errorMessage: 'must be a JSON object' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ChatRequestFrameSchema = Type.Object(
+  {
+    action: Type.Union([Type.Literal('llm/stream'), Type.Literal('llm/chat'), Type.Literal('message')]),
+    requestId: Type.Optional(RequestId),
+    data: ChatDataSchema,
+  },
+  { additionalProperties: false },
+);
+
+export const CancelFrameSchema = Type.Object(
+  {
+    action: Type.Literal('llm/cancel'),
+    /** The id of the request to cancel; it must belong to this connection. */
+    requestId: RequestId,
+  },
+  { additionalProperties: false },
+);
+
+export const PingFrameSchema = Type.Object(
+  {
+    action: Type.Literal('ping'),
+    requestId: Type.Optional(RequestId),
+  },
+  { additionalProperties: false },
+);
+
+export type ChatMessage = Static<typeof ChatMessageSchema>;
+export type InferenceConfig = Static<typeof InferenceConfigSchema>;
+export type ChatData = Static<typeof ChatDataSchema>;
+export type ChatRequestFrame = Static<typeof ChatRequestFrameSchema>;
+export type CancelFrame = Static<typeof CancelFrameSchema>;
+export type PingFrame = Static<typeof PingFrameSchema>;
+export type Metadata = Record<string, unknown>;

@@ -1,0 +1,110 @@
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { DefaultErrorFunction, SetErrorFunction } from '@sinclair/typebox/errors';
+import type { TSchema } from '@sinclair/typebox';
+import { GatewayError } from './errors';
+import { LIMITS } from './limits';
+import {
+  CancelFrameSchema,
+  ChatRequestFrameSchema,
+  PingFrameSchema,
+  type CancelFrame,
+  type ChatRequestFrame,
+  type PingFrame,
+} from './protocol';
+
+// Schemas may carry a client-facing `errorMessage`; fall back to TypeBox's text otherwise.
+SetErrorFunction((error) => {
+  const custom: unknown = (error.schema as Record<string, unknown>)['errorMessage'];
+  return typeof custom === 'string' ? custom : DefaultErrorFunction(error);
+});
+
+const requestIdPattern = new RegExp(LIMITS.requestIdPattern);
+const checks = {
+  chat: TypeCompiler.Compile(ChatRequestFrameSchema),
+  cancel: TypeCompiler.Compile(CancelFrameSchema),
+  ping: TypeCompiler.Compile(PingFrameSchema),
+};
+
+/** `/data/messages/0/role` → `data.messages[0].role` */
+function fieldName(pointer: string): string {
+  if (pointer === '') return 'frame';
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name === '' ? part : `${name}.${part}`), '');
+}
+
+function check<T extends TSchema>(compiled: TypeCheck<T>, value: unknown): asserts value is T['static'] {
+  if (compiled.Check(value)) return;
+  const first = compiled.Errors(value).First();
+  const detail = first ? `${fieldName(first.path)} ${first.message}` : 'frame does not match the protocol';
+  throw new GatewayError('invalid_request', `Invalid request: ${detail}.`);
+}
+
+/** Parses one text message; anything but a JSON object is `invalid_json`. */
+export function parseJsonObject(body: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new GatewayError('invalid_json', 'The message is not valid JSON. Send one JSON object per text frame.');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new GatewayError('invalid_json', 'The message must be a JSON object with an "action" field.');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The client's requestId when it is well-formed, so even an error frame can be correlated. */
+export function echoableRequestId(frame: Record<string, unknown> | undefined): string | undefined {
+  const id = frame?.['requestId'];
+  return typeof id === 'string' && requestIdPattern.test(id) ? id : undefined;
+}
+
+function metadataBytes(metadata: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(metadata));
+  } catch {
+    // Too deep to serialise (stack overflow): certainly over the limit.
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/**
+ * Validates an `llm/stream`, `llm/chat` or `message` frame: the schema first, then the rules a
+ * schema cannot say (turn order, metadata size).
+ */
+export function validateChatFrame(frame: unknown): ChatRequestFrame {
+  check(checks.chat, frame);
+  const { messages, metadata } = frame.data;
+  for (const [index, message] of messages.entries()) {
+    const expected = index % 2 === 0 ? 'user' : 'assistant';
+    if (message.role !== expected) {
+      throw new GatewayError(
+        'invalid_request',
+        `Invalid request: data.messages[${index}].role must be "${expected}": turns alternate user, assistant, user, … starting with user.`,
+      );
+    }
+  }
+  if (messages[messages.length - 1]?.role !== 'user') {
+    throw new GatewayError('invalid_request', 'Invalid request: data.messages must end with a "user" message.');
+  }
+  if (metadata !== undefined && metadataBytes(metadata) > LIMITS.maxMetadataBytes) {
+    throw new GatewayError(
+      'invalid_request',
+      `Invalid request: data.metadata must serialise to at most ${LIMITS.maxMetadataBytes} bytes of JSON.`,
+    );
+  }
+  return frame;
+}
+
+export function validateCancelFrame(frame: unknown): CancelFrame {
+  check(checks.cancel, frame);
+  return frame;
+}
+
+export function validatePingFrame(frame: unknown): PingFrame {
+  check(checks.ping, frame);
+  return frame;
+}

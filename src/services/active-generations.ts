@@ -1,0 +1,35 @@
+/**
+ * The generations running in this process, so a cancel or a $disconnect handled here stops
+ * them at once. Generations in other Lambda instances are reached through the RequestStore's
+ * cancel flag instead; this registry only makes the local case immediate.
+ */
+export class ActiveGenerations {
+  private readonly running = new Map<string, AbortController>();
+
+  register(connectionId: string, requestId: string, controller: AbortController): void {
+    this.running.set(keyOf(connectionId, requestId), controller);
+  }
+
+  unregister(connectionId: string, requestId: string): void {
+    this.running.delete(keyOf(connectionId, requestId));
+  }
+
+  abort(connectionId: string, requestId: string, reason: unknown): boolean {
+    const controller = this.running.get(keyOf(connectionId, requestId));
+    controller?.abort(reason);
+    return controller !== undefined;
+  }
+
+  abortConnection(connectionId: string, reason: unknown): void {
+    const prefix = keyOf(connectionId, '');
+    for (const [key, controller] of this.running) if (key.startsWith(prefix)) controller.abort(reason);
+  }
+
+  get size(): number {
+    return this.running.size;
+  }
+}
+
+function keyOf(connectionId: string, requestId: string): string {
+  return `${connectionId}\n${requestId}`;
+}

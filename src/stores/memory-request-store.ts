@@ -1,0 +1,56 @@
+import type { RequestStore } from './request-store';
+import { TtlMap } from './memory-ttl-map';
+
+interface RequestState {
+  cancelled: boolean;
+}
+
+/** The in-memory RequestStore: shared by every handler instance of one process. */
+export class MemoryRequestStore implements RequestStore {
+  private readonly requests: TtlMap<RequestState>;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.requests = new TtlMap(now);
+  }
+
+  begin(connectionId: string, requestId: string, ttlSeconds: number): Promise<boolean> {
+    const key = keyOf(connectionId, requestId);
+    if (this.requests.get(key) !== undefined) return Promise.resolve(false);
+    this.requests.set(key, { cancelled: false }, this.now() + ttlSeconds * 1000);
+    return Promise.resolve(true);
+  }
+
+  requestCancel(connectionId: string, requestId: string): Promise<boolean> {
+    const state = this.requests.get(keyOf(connectionId, requestId));
+    if (state === undefined) return Promise.resolve(false);
+    state.cancelled = true;
+    return Promise.resolve(true);
+  }
+
+  cancelAll(connectionId: string): Promise<void> {
+    for (const key of this.requests.keysWithPrefix(keyOf(connectionId, ''))) {
+      const state = this.requests.get(key);
+      if (state) state.cancelled = true;
+    }
+    return Promise.resolve();
+  }
+
+  isCancelled(connectionId: string, requestId: string): Promise<boolean> {
+    return Promise.resolve(this.requests.get(keyOf(connectionId, requestId))?.cancelled ?? false);
+  }
+
+  end(connectionId: string, requestId: string): Promise<void> {
+    this.requests.delete(keyOf(connectionId, requestId));
+    return Promise.resolve();
+  }
+
+  /** Running requests, for tests and leak checks. */
+  get size(): number {
+    return this.requests.size;
+  }
+}
+
+// A newline cannot occur in a connection id or a requestId, so the key is unambiguous.
+function keyOf(connectionId: string, requestId: string): string {
+  return `${connectionId}\n${requestId}`;
+}

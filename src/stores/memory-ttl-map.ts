@@ -1,0 +1,48 @@
+/**
+ * A Map whose entries expire, like DynamoDB items with a TTL attribute: expired entries read as
+ * absent and are swept now and then so a long-running local server does not grow forever.
+ */
+export class TtlMap<V> {
+  private readonly entries = new Map<string, { value: V; expiresAtMs: number }>();
+  private writesSinceSweep = 0;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly sweepEvery = 1000,
+  ) {}
+
+  get(key: string): V | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAtMs <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: V, expiresAtMs: number): void {
+    this.entries.set(key, { value, expiresAtMs });
+    if (++this.writesSinceSweep >= this.sweepEvery) this.sweep();
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  /** Live keys starting with a prefix (a Query on the partition key, in DynamoDB terms). */
+  keysWithPrefix(prefix: string): string[] {
+    const now = this.now();
+    return [...this.entries].filter(([key, e]) => key.startsWith(prefix) && e.expiresAtMs > now).map(([key]) => key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private sweep(): void {
+    this.writesSinceSweep = 0;
+    const now = this.now();
+    for (const [key, entry] of this.entries) if (entry.expiresAtMs <= now) this.entries.delete(key);
+  }
+}

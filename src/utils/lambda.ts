@@ -1,0 +1,83 @@
+/**
+ * API Gateway WebSocket events, as AWS delivers them to a Lambda proxy integration, and their
+ * mapping onto an HTTP-shaped event that @fastify/aws-lambda understands.
+ */
+
+export type WsEventType = 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
+
+export interface WsRequestContext {
+  readonly routeKey: string;
+  readonly eventType: WsEventType;
+  readonly connectionId: string;
+  readonly connectedAt: number;
+  readonly domainName: string;
+  readonly stage: string;
+  readonly apiId: string;
+  readonly requestId: string;
+  readonly extendedRequestId: string;
+  readonly requestTime: string;
+  readonly requestTimeEpoch: number;
+  readonly messageDirection: 'IN';
+  /** Only on MESSAGE events. */
+  readonly messageId?: string;
+  readonly identity: { readonly sourceIp: string; readonly userAgent?: string };
+  /** The $connect authorizer's context, repeated by API Gateway on every later event. */
+  readonly authorizer?: Readonly<Record<string, unknown>>;
+  /** Only on DISCONNECT events. */
+  readonly disconnectStatusCode?: number;
+  readonly disconnectReason?: string;
+}
+
+export interface WsEvent {
+  readonly requestContext: WsRequestContext;
+  readonly body?: string;
+  readonly isBase64Encoded: boolean;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly multiValueHeaders?: Readonly<Record<string, readonly string[]>>;
+  readonly queryStringParameters?: Readonly<Record<string, string>>;
+  readonly multiValueQueryStringParameters?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** What the proxy receives: an HTTP-shaped event that still carries the original. */
+export interface ProxyEvent {
+  readonly httpMethod: 'POST';
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: null;
+  readonly isBase64Encoded: false;
+  readonly wsEvent: WsEvent;
+}
+
+/** The Fastify path that serves a route key: every route is `POST /ws/<routeKey>`. */
+export function routePath(routeKey: string): string {
+  return `/ws/${routeKey}`;
+}
+
+export function isWsEvent(value: unknown): value is WsEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const context = (value as { requestContext?: unknown }).requestContext;
+  if (typeof context !== 'object' || context === null) return false;
+  const { routeKey, connectionId, eventType } = context as Record<string, unknown>;
+  return (
+    typeof routeKey === 'string' &&
+    typeof connectionId === 'string' &&
+    (eventType === 'CONNECT' || eventType === 'MESSAGE' || eventType === 'DISCONNECT')
+  );
+}
+
+/**
+ * @fastify/aws-lambda knows REST and HTTP API events only (it needs a method and a path), so a
+ * WebSocket event becomes `POST /ws/<routeKey>`. The frame is not handed to Fastify's body
+ * parser: handlers read it from the original event, so invalid JSON reaches our own error
+ * handling instead of a generic 400.
+ */
+export function toProxyEvent(event: WsEvent): ProxyEvent {
+  return {
+    httpMethod: 'POST',
+    path: routePath(event.requestContext.routeKey),
+    headers: { 'x-ws-connection-id': event.requestContext.connectionId },
+    body: null,
+    isBase64Encoded: false,
+    wsEvent: event,
+  };
+}

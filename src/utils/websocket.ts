@@ -1,0 +1,76 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import type { ServerFrame } from '../models/frames';
+
+export interface ManagementClientOptions {
+  /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, or the local emulator's URL. */
+  readonly endpoint: string;
+  readonly region: string;
+  /** Attempts per post; the SDK retries 429 LimitExceededException and 5xx with backoff. */
+  readonly maxAttempts: number;
+  /** Only the local emulator passes these (it ignores signatures); in AWS the role's are used. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** Creates the one management client of a cold start. */
+export function createManagementClient(options: ManagementClientOptions): ApiGatewayManagementApiClient {
+  return new ApiGatewayManagementApiClient({
+    endpoint: options.endpoint,
+    region: options.region,
+    maxAttempts: options.maxAttempts,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
+}
+
+/** The client has gone (HTTP 410): stop everything that writes to it. */
+export class ConnectionGoneError extends Error {
+  constructor(readonly connectionId: string, options?: { cause?: unknown }) {
+    super(`connection ${connectionId} is gone`, options);
+    this.name = 'ConnectionGoneError';
+  }
+}
+
+/** Delivers frames to connections. The only place that knows how a frame reaches a client. */
+export interface FrameSender {
+  /** Posts one frame; throws ConnectionGoneError when the connection no longer exists. */
+  send(connectionId: string, frame: ServerFrame): Promise<void>;
+  /** Closes a connection from the server side; a connection already gone is not an error. */
+  disconnect(connectionId: string): Promise<void>;
+}
+
+function isGone(error: unknown): boolean {
+  return (
+    error instanceof GoneException ||
+    (error instanceof Error && error.name === 'GoneException') ||
+    (typeof error === 'object' && error !== null && '$metadata' in error &&
+      (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410)
+  );
+}
+
+/** FrameSender over the API Gateway Management API (`PostToConnection`), in AWS and locally. */
+export class ManagementApiSender implements FrameSender {
+  constructor(private readonly client: ApiGatewayManagementApiClient) {}
+
+  async send(connectionId: string, frame: ServerFrame): Promise<void> {
+    try {
+      await this.client.send(
+        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(frame)) }),
+      );
+    } catch (error) {
+      if (isGone(error)) throw new ConnectionGoneError(connectionId, { cause: error });
+      throw error;
+    }
+  }
+
+  async disconnect(connectionId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    } catch (error) {
+      if (!isGone(error)) throw error;
+    }
+  }
+}
