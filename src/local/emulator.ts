@@ -25,6 +25,8 @@ export interface LocalGatewayOptions {
   readonly deps?: Partial<AppDeps>;
   /** Test hook into POST @connections: delay or fail a post. */
   readonly beforePost?: ManagementApiOptions['beforePost'];
+  /** Test hook: sees every event before the handler does. */
+  readonly onEvent?: (event: WsEvent) => void;
 }
 
 export interface LocalGateway {
@@ -82,6 +84,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   }
 
   async function invoke(event: WsEvent): Promise<number> {
+    options.onEvent?.(event);
     try {
       const result = await gateway.handler(event, { awsRequestId: randomUUID(), functionName: 'ws-gateway-local' });
       return result.statusCode;

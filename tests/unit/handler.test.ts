@@ -1,0 +1,134 @@
+import connectFixture from '../fixtures/events/connect.json';
+import disconnectFixture from '../fixtures/events/disconnect.json';
+import messageFixture from '../fixtures/events/message.json';
+import type { AppDeps } from '../../src/app';
+import { loadConfig } from '../../src/config/config';
+import { createGateway, type Gateway } from '../../src/gateway';
+import { MockChatModel } from '../../src/llm/mock';
+import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
+import { MemoryRequestStore } from '../../src/stores/memory-request-store';
+import type { WsEvent } from '../../src/utils/lambda';
+import { createLogger } from '../../src/utils/logger';
+import { RecordingSender } from '../helpers/recording-sender';
+
+const CONNECTION = connectFixture.requestContext.connectionId;
+
+function message(body: string, routeKey = 'ping'): WsEvent {
+  return { ...messageFixture, body, requestContext: { ...messageFixture.requestContext, routeKey } } as WsEvent;
+}
+
+describe('the Lambda handler fed AWS-shaped events', () => {
+  let gateway: Gateway;
+  let sender: RecordingSender;
+  let connections: MemoryConnectionStore;
+
+  beforeEach(async () => {
+    // Prepare
+    sender = new RecordingSender();
+    connections = new MemoryConnectionStore();
+    const config = loadConfig({ MANAGEMENT_API_ENDPOINT: 'https://abcd1234ef.execute-api.us-east-1.amazonaws.com/prod', LOG_LEVEL: 'silent' });
+    const deps: AppDeps = {
+      config,
+      logger: createLogger('silent'),
+      sender,
+      connections,
+      requests: new MemoryRequestStore(),
+      model: new MockChatModel({ tokenDelayMs: 0, answerTokens: 12 }),
+    };
+    gateway = await createGateway(deps);
+  });
+
+  afterEach(() => gateway.app.close());
+
+  it('records a CONNECT with the authorizer userId, identity and a TTL past two hours', async () => {
+    const result = await gateway.handler(connectFixture as WsEvent);
+    expect(result.statusCode).toBe(200);
+    const record = await connections.get(CONNECTION);
+    expect(record).toMatchObject({
+      connectionId: CONNECTION,
+      connectedAt: 1707502303419,
+      userId: 'user-123',
+      sourceIp: '192.0.2.1',
+      userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0',
+      domainName: 'abcd1234ef.execute-api.us-east-1.amazonaws.com',
+      stage: 'prod',
+    });
+    expect(record!.ttl - Date.now() / 1000).toBeGreaterThan(2 * 3600);
+    expect(sender.sent).toEqual([]);
+  });
+
+  it('refuses the handshake with 500 when the store fails, so no connection half-opens', async () => {
+    connections.put = () => Promise.reject(new Error('store down'));
+    const result = await gateway.handler(connectFixture as WsEvent);
+    expect(result.statusCode).toBe(500);
+  });
+
+  it('answers a MESSAGE ping with one pong to the sender only', async () => {
+    const result = await gateway.handler(messageFixture as WsEvent);
+    expect(result.statusCode).toBe(200);
+    expect(sender.sent).toHaveLength(1);
+    expect(sender.sent[0]).toMatchObject({ connectionId: CONNECTION, frame: { type: 'pong', requestId: 'p-1' } });
+  });
+
+  it('streams an llm/stream request: accepted, contiguous chunks, done with usage and metadata', async () => {
+    const body = JSON.stringify({
+      action: 'llm/stream',
+      requestId: 'r-1',
+      data: { messages: [{ role: 'user', content: 'Hi' }], metadata: { trace: 't-1' } },
+    });
+    await gateway.handler(message(body, 'llm/stream'));
+    const frames = sender.framesFor(CONNECTION);
+    expect(frames[0]).toEqual({ type: 'accepted', requestId: 'r-1', modelId: 'mock.echo-v1' });
+    const chunks = frames.filter((f) => f.type === 'chunk');
+    expect(chunks.map((f) => f.seq)).toEqual(chunks.map((_, i) => i));
+    const done = frames.at(-1);
+    expect(done).toMatchObject({
+      type: 'done',
+      requestId: 'r-1',
+      seq: chunks.length,
+      stopReason: 'end_turn',
+      usage: { outputTokens: 12 },
+      metadata: { trace: 't-1' },
+    });
+  });
+
+  it.each([
+    ['not json', '$default', 'invalid_json'],
+    ['{"action":"llm/teleport"}', '$default', 'unknown_action'],
+    ['{"action":"llm/stream","requestId":"r-9","data":{"messages":[]}}', 'llm/stream', 'invalid_request'],
+    ['{"action":"llm/stream","data":{"messages":[{"role":"user","content":"x"}],"modelId":"gpt-9"}}', 'llm/stream', 'model_not_allowed'],
+    ['{"action":"llm/cancel","requestId":"nope"}', 'llm/cancel', 'invalid_request'],
+  ])('answers %s on %s with exactly one %s error frame', async (body, routeKey, code) => {
+    const result = await gateway.handler(message(body, routeKey));
+    expect(result.statusCode).toBe(200);
+    expect(sender.sent).toHaveLength(1);
+    expect(sender.sent[0]).toMatchObject({ connectionId: CONNECTION, frame: { type: 'error', code, retryable: false } });
+  });
+
+  it('lists the valid actions in unknown_action and echoes a well-formed requestId', async () => {
+    await gateway.handler(message('{"action":"nope","requestId":"r-2"}', '$default'));
+    expect(sender.sent[0]?.frame).toMatchObject({
+      code: 'unknown_action',
+      requestId: 'r-2',
+      validActions: ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'ping'],
+    });
+  });
+
+  it('serves a known action that reached $default (a deployment missing that route)', async () => {
+    await gateway.handler(message('{"action":"ping","requestId":"p-2"}', '$default'));
+    expect(sender.sent[0]?.frame).toMatchObject({ type: 'pong', requestId: 'p-2' });
+  });
+
+  it('removes the connection on DISCONNECT and never fails it', async () => {
+    await gateway.handler(connectFixture as WsEvent);
+    expect(await connections.get(CONNECTION)).toBeDefined();
+    expect((await gateway.handler(disconnectFixture as WsEvent)).statusCode).toBe(200);
+    expect(await connections.get(CONNECTION)).toBeUndefined();
+    connections.delete = () => Promise.reject(new Error('store down'));
+    expect((await gateway.handler(disconnectFixture as WsEvent)).statusCode).toBe(200);
+  });
+
+  it('rejects an event that is not an API Gateway WebSocket event', async () => {
+    await expect(gateway.handler({ httpMethod: 'GET', path: '/' } as unknown as WsEvent)).rejects.toThrow(TypeError);
+  });
+});

@@ -1,0 +1,60 @@
+import type { ChatModelEvent, ChatModelRequest } from '../../src/llm/chat-model';
+import { MockChatModel, mockAnswerTokens } from '../../src/llm/mock';
+
+async function collect(model: MockChatModel, request: ChatModelRequest, signal = new AbortController().signal) {
+  const events: ChatModelEvent[] = [];
+  for await (const event of model.stream(request, signal)) events.push(event);
+  return events;
+}
+
+const request = (content: string, inferenceConfig: ChatModelRequest['inferenceConfig'] = {}): ChatModelRequest => ({
+  modelId: 'mock.echo-v1',
+  messages: [{ role: 'user', content }],
+  inferenceConfig,
+});
+
+describe('MockChatModel', () => {
+  const model = new MockChatModel({ tokenDelayMs: 0, answerTokens: 30 });
+
+  it('streams a deterministic answer derived from the prompt, then usage', async () => {
+    const first = await collect(model, request('Tell me about gateways'));
+    const second = await collect(model, request('Tell me about gateways'));
+    expect(first).toEqual(second);
+    const text = first.flatMap((e) => (e.type === 'delta' ? [e.text] : [])).join('');
+    expect(text).toBe(mockAnswerTokens('Tell me about gateways', 30).join(''));
+    expect(text).toContain('Tell me about gateways');
+    expect(first.at(-1)).toEqual({
+      type: 'end',
+      stopReason: 'end_turn',
+      usage: { inputTokens: 6, outputTokens: 30, totalTokens: 36 },
+    });
+  });
+
+  it('honours maxTokens', async () => {
+    const events = await collect(model, request('hi', { maxTokens: 5 }));
+    expect(events.filter((e) => e.type === 'delta')).toHaveLength(5);
+    expect(events.at(-1)).toMatchObject({ stopReason: 'max_tokens', usage: { outputTokens: 5 } });
+  });
+
+  it('stops before a stop sequence and leaves it out', async () => {
+    const events = await collect(model, request('hi', { stopSequences: ['"hi"'] }));
+    const text = events.flatMap((e) => (e.type === 'delta' ? [e.text] : [])).join('');
+    expect(text).toBe('You said: ');
+    expect(events.at(-1)).toMatchObject({ stopReason: 'stop_sequence' });
+  });
+
+  it('stops promptly when aborted and never ends an aborted stream with `end`', async () => {
+    const slow = new MockChatModel({ tokenDelayMs: 50, answerTokens: 100 });
+    const controller = new AbortController();
+    const events: ChatModelEvent[] = [];
+    const started = Date.now();
+    setTimeout(() => controller.abort(new Error('stop')), 120);
+    await expect(
+      (async () => {
+        for await (const event of slow.stream(request('hi'), controller.signal)) events.push(event);
+      })(),
+    ).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(events.some((e) => e.type === 'end')).toBe(false);
+  });
+});
