@@ -9,5 +9,6 @@ module.exports = {
   // Jest cannot require() ES modules; these ESM-only packages are compiled to CommonJS for it
   // (Node itself loads them natively, so this concerns the test runner only).
   transformIgnorePatterns: ['/node_modules/(?!(cookie|jose)/)'],
+  setupFiles: ['<rootDir>/tests/setup-env.ts'],
   testTimeout: 20000,
 };

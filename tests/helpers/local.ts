@@ -1,3 +1,5 @@
+import type WebSocket from 'ws';
+import { TestClient } from './ws-client';
 import type { Env } from '../../src/config/env';
 import type { LocalServerConfig } from '../../src/config/local';
 import { startLocalGateway, type LocalGateway, type LocalGatewayOptions } from '../../src/local/emulator';
@@ -28,4 +30,16 @@ export function startLocal(
     server: { ...TEST_SERVER, ...options.server },
     env: { ...TEST_ENV, ...env },
   });
+}
+
+/** Connects a client and tells which connection id the emulator gave it. */
+export async function connectTracked(
+  local: LocalGateway,
+  options: WebSocket.ClientOptions = {},
+): Promise<{ client: TestClient; connectionId: string }> {
+  const before = new Set(local.connectionIds());
+  const client = await TestClient.connect(local.url, options);
+  const fresh = local.connectionIds().filter((id) => !before.has(id));
+  if (fresh.length !== 1) throw new Error(`expected one new connection, saw ${fresh.length}`);
+  return { client, connectionId: fresh[0]! };
 }

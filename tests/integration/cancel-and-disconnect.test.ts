@@ -1,0 +1,151 @@
+import type { AppDeps } from '../../src/app';
+import { loadConfig } from '../../src/config/config';
+import { createDeps } from '../../src/deps';
+import { createGateway } from '../../src/gateway';
+import type { LocalGateway } from '../../src/local/emulator';
+import { messageEvent } from '../../src/local/events';
+import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
+import { MemoryRequestStore } from '../../src/stores/memory-request-store';
+import { connectTracked, startLocal } from '../helpers/local';
+import { TestClient, sleep } from '../helpers/ws-client';
+
+const SLOW = { MOCK_TOKEN_DELAY_MS: '20', MOCK_ANSWER_TOKENS: '500' };
+const ask = (requestId: string, content = 'tell me a long story') => ({
+  action: 'llm/stream',
+  requestId,
+  data: { messages: [{ role: 'user', content }] },
+});
+
+async function until(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe('cancel and disconnect', () => {
+  let local: LocalGateway;
+  let connections: MemoryConnectionStore;
+  let requests: MemoryRequestStore;
+  const clients: TestClient[] = [];
+  const connect = async () => {
+    const client = await TestClient.connect(local.url);
+    clients.push(client);
+    return client;
+  };
+
+  beforeEach(async () => {
+    connections = new MemoryConnectionStore();
+    requests = new MemoryRequestStore();
+    local = await startLocal(SLOW, { deps: { connections, requests } });
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await local.stop();
+  });
+
+  it('llm/cancel stops a running stream, which ends with one `cancelled` error and no done', async () => {
+    const client = await connect();
+    client.send(ask('long'));
+    await client.waitFor((frames) => frames.some((f) => f.type === 'chunk'));
+    client.send({ action: 'llm/cancel', requestId: 'long' });
+    const end = await client.terminal('long');
+    expect(end).toMatchObject({ type: 'error', code: 'cancelled', requestId: 'long', retryable: false });
+    await sleep(100);
+    const frames = client.of('long');
+    expect(frames.at(-1)).toBe(end);
+    expect(frames.some((f) => f.type === 'done')).toBe(false);
+    const chunks = frames.filter((f) => f.type === 'chunk');
+    expect(chunks.map((f) => f.seq)).toEqual(chunks.map((_, i) => i));
+    expect(requests.size).toBe(0);
+  });
+
+  it('a cancel handled by another invocation (another app instance, shared store) stops the generation', async () => {
+    const { client, connectionId } = await connectTracked(local);
+    clients.push(client);
+    client.send(ask('remote'));
+    await client.waitFor((frames) => frames.some((f) => f.type === 'chunk'));
+    // Prepare: a second "Lambda instance" sharing only the stores, as DynamoDB would be shared.
+    const config = loadConfig({ LOG_LEVEL: 'silent' }, { managementEndpoint: local.managementEndpoint });
+    const other: AppDeps = { ...createDeps(config), connections, requests };
+    const instance = await createGateway(other);
+    try {
+      const source = { connectionId, connectedAt: Date.now(), apiId: 'x', domainName: 'd', stage: 'local', sourceIp: '127.0.0.1', userAgent: undefined, authorizer: undefined };
+      // Act
+      await instance.handler(messageEvent(source, 'llm/cancel', JSON.stringify({ action: 'llm/cancel', requestId: 'remote' })));
+      // Assess
+      expect(await client.terminal('remote')).toMatchObject({ type: 'error', code: 'cancelled' });
+    } finally {
+      await instance.app.close();
+    }
+  });
+
+  it('a client cannot cancel another connection’s request', async () => {
+    const [owner, intruder] = await Promise.all([connect(), connect()]);
+    owner.send({ ...ask('mine'), data: { messages: [{ role: 'user', content: 'short' }], inferenceConfig: { maxTokens: 30 } } });
+    await owner.waitFor((frames) => frames.some((f) => f.type === 'chunk'));
+    intruder.send({ action: 'llm/cancel', requestId: 'mine' });
+    const refusal = await intruder.terminal('mine');
+    expect(refusal).toMatchObject({ type: 'error', code: 'invalid_request', message: 'No running request "mine" on this connection.' });
+    const end = await owner.terminal('mine');
+    expect(end.type).toBe('done');
+  });
+
+  it('a client that disconnects mid-stream stops its generation, loses its record, and others are still served', async () => {
+    const { client: leaver, connectionId: leaverId } = await connectTracked(local);
+    clients.push(leaver);
+    const stayer = await connect();
+    expect(await connections.get(leaverId)).toBeDefined();
+    leaver.send(ask('gone'));
+    await leaver.waitFor((frames) => frames.some((f) => f.type === 'chunk'));
+    leaver.socket.terminate();
+    await until(() => requests.size === 0, 'the generation to stop');
+    expect(await connections.get(leaverId)).toBeUndefined();
+    stayer.send({ ...ask('still-here', 'short one'), data: { messages: [{ role: 'user', content: 'short' }], inferenceConfig: { maxTokens: 5 } } });
+    expect((await stayer.terminal('still-here')).type).toBe('done');
+  });
+
+  it('a 410 from the management API mid-stream aborts the model and removes the record', async () => {
+    await local.stop();
+    let gone = false;
+    local = await startLocal(SLOW, {
+      deps: { connections, requests },
+      beforePost: () => (gone ? { status: 410, errorType: 'GoneException' } : undefined),
+    });
+    const { client, connectionId: id } = await connectTracked(local);
+    clients.push(client);
+    client.send(ask('stale'));
+    await client.waitFor((frames) => frames.some((f) => f.type === 'chunk'));
+    gone = true;
+    await until(() => requests.size === 0, 'the generation to stop');
+    expect(await connections.get(id)).toBeUndefined();
+    const count = client.frames.length;
+    await sleep(100);
+    expect(client.frames.length).toBe(count);
+  });
+
+  it('a 429 LimitExceeded from the management API is retried and the stream arrives intact', async () => {
+    await local.stop();
+    let throttled = 0;
+    local = await startLocal(
+      { MOCK_TOKEN_DELAY_MS: '1', MOCK_ANSWER_TOKENS: '30' },
+      {
+        deps: { connections, requests },
+        beforePost: (_id, data) => {
+          if (data.toString().includes('"seq":1,') && throttled === 0) {
+            throttled += 1;
+            return { status: 429, errorType: 'LimitExceededException' };
+          }
+          return undefined;
+        },
+      },
+    );
+    const client = await connect();
+    client.send(ask('throttled', 'q'));
+    expect((await client.terminal('throttled', 10_000)).type).toBe('done');
+    expect(throttled).toBe(1);
+    const chunks = client.of('throttled').filter((f) => f.type === 'chunk');
+    expect(chunks.map((f) => f.seq)).toEqual(chunks.map((_, i) => i));
+  });
+});
