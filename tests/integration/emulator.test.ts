@@ -1,0 +1,193 @@
+import http from 'node:http';
+import type { LocalGateway } from '../../src/local/emulator';
+import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
+import type { WsEvent } from '../../src/utils/lambda';
+import { connectTracked, startLocal } from '../helpers/local';
+import { TestClient, sleep } from '../helpers/ws-client';
+
+function get(url: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        let body = '';
+        res.on('data', (part: Buffer) => (body += part.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+      })
+      .on('error', reject);
+  });
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 300; i += 1) {
+    if (await check()) return;
+    await sleep(10);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('the local API Gateway emulator', () => {
+  const events: WsEvent[] = [];
+  let local: LocalGateway;
+  let connections: MemoryConnectionStore;
+
+  beforeEach(async () => {
+    events.length = 0;
+    connections = new MemoryConnectionStore();
+    local = await startLocal({}, { deps: { connections }, onEvent: (event) => events.push(event) });
+  });
+  afterEach(() => local.stop());
+
+  it('sends CONNECT, MESSAGE and DISCONNECT events with the fields and shapes of AWS', async () => {
+    const { client, connectionId } = await connectTracked(local, {
+      headers: { 'User-Agent': 'shape-test' },
+    });
+    client.send({ action: 'ping' });
+    client.send('plain text');
+    await client.waitFor((frames) => frames.length === 2);
+    await client.close();
+    await until(() => events.some((e) => e.requestContext.eventType === 'DISCONNECT'), 'DISCONNECT');
+
+    const [connect, ping, text, disconnect] = events;
+    expect(connectionId).toMatch(/^[A-Za-z0-9+/]{15}=$/);
+    const common = {
+      connectionId,
+      stage: 'local',
+      messageDirection: 'IN',
+      domainName: `127.0.0.1:${local.port}`,
+      apiId: expect.stringMatching(/^[a-z0-9]{10}$/),
+      requestId: expect.stringMatching(/^[A-Za-z0-9+/]{15}=$/),
+      extendedRequestId: expect.any(String),
+      requestTime: expect.stringMatching(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/),
+      requestTimeEpoch: expect.any(Number),
+      connectedAt: expect.any(Number),
+    };
+    expect(connect!.requestContext).toEqual({
+      ...common,
+      routeKey: '$connect',
+      eventType: 'CONNECT',
+      identity: { sourceIp: '127.0.0.1', userAgent: 'shape-test' },
+    });
+    expect(connect!.headers).toMatchObject({ 'User-Agent': 'shape-test', 'X-Forwarded-Proto': 'http', 'Sec-WebSocket-Version': '13' });
+    expect(connect!.multiValueHeaders!['User-Agent']).toEqual(['shape-test']);
+    expect(connect!.requestContext.messageId).toBeUndefined();
+
+    expect(ping!.requestContext).toMatchObject({ ...common, routeKey: 'ping', eventType: 'MESSAGE', messageId: expect.any(String) });
+    expect(ping!.headers).toBeUndefined();
+    expect(ping!.queryStringParameters).toBeUndefined();
+    expect(ping!.body).toBe('{"action":"ping"}');
+    expect(text!.requestContext.routeKey).toBe('$default');
+
+    expect(disconnect!.requestContext).toMatchObject({
+      ...common,
+      routeKey: '$disconnect',
+      eventType: 'DISCONNECT',
+      disconnectStatusCode: 1000,
+      disconnectReason: expect.stringContaining('1000'),
+    });
+    expect(disconnect!.requestContext.messageId).toBeUndefined();
+    expect(Object.keys(disconnect!.headers!)).toEqual(['Host', 'x-api-key', 'X-Forwarded-For', 'x-restapi']);
+  });
+
+  it('passes the query string on CONNECT only, single- and multi-valued', async () => {
+    const client = await TestClient.connect(`${local.url}?token=abc&tag=1&tag=2`);
+    await client.close();
+    expect(events[0]!.queryStringParameters).toEqual({ token: 'abc', tag: '1,2' });
+    expect(events[0]!.multiValueQueryStringParameters).toEqual({ token: ['abc'], tag: ['1', '2'] });
+  });
+
+  it('selects routes on $request.body.action: known actions, unknown ones and non-JSON to $default', async () => {
+    const client = await TestClient.connect(local.url);
+    for (const body of ['{"action":"llm/cancel","requestId":"x"}', '{"action":"nope"}', '[1]', '{"action":5}', '{"action":"$connect"}']) {
+      client.send(body);
+    }
+    await client.waitFor((frames) => frames.length === 5);
+    await client.close();
+    const routes = events.filter((e) => e.requestContext.eventType === 'MESSAGE').map((e) => e.requestContext.routeKey);
+    expect(routes).toEqual(['llm/cancel', '$default', '$default', '$default', '$default']);
+  });
+
+  it('refuses the handshake with the status $connect returned', async () => {
+    connections.put = () => Promise.reject(new Error('store down'));
+    expect(await TestClient.refusal(local.url)).toBe(500);
+    expect(local.connectionIds()).toEqual([]);
+  });
+
+  it('accepts WebSockets on / and /{stage} only', async () => {
+    const root = await TestClient.connect(local.url.replace(/\/local$/, '/'));
+    await root.close();
+    expect(await TestClient.refusal(local.url.replace(/\/local$/, '/elsewhere'))).toBe(404);
+  });
+
+  it('closes with 1009 a message above 128 KB, and with 1003 a binary frame, like API Gateway', async () => {
+    const big = await TestClient.connect(local.url);
+    big.socket.send('x'.repeat(128 * 1024 + 1));
+    expect((await big.closed).code).toBe(1009);
+    const binary = await TestClient.connect(local.url);
+    binary.socket.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect((await binary.closed).code).toBe(1003);
+  });
+
+  it('serves the chat page on GET /', async () => {
+    const page = await get(local.pageUrl);
+    expect(page.status).toBe(200);
+    expect(page.type).toMatch(/text\/html/);
+    expect(page.body).toMatch(/data-testid="prompt"/);
+    expect((await get(`${local.pageUrl}nothing-here`)).status).toBe(404);
+  });
+
+  it('on stop, closes every connection with 1001 and runs its $disconnect', async () => {
+    const { client, connectionId } = await connectTracked(local);
+    expect(await connections.get(connectionId)).toBeDefined();
+    await local.stop();
+    expect((await client.closed).code).toBe(1001);
+    expect(await connections.get(connectionId)).toBeUndefined();
+    expect(events.at(-1)!.requestContext).toMatchObject({ routeKey: '$disconnect', disconnectStatusCode: 1001 });
+    local = await startLocal(); // afterEach stops it
+  });
+});
+
+describe('the emulator’s connection time limits', () => {
+  it('closes an idle connection with 1001 and a connection past its maximum duration with 1001', async () => {
+    const connections = new MemoryConnectionStore();
+    const local = await startLocal({}, { deps: { connections }, server: { idleTimeoutMs: 150, maxConnectionMs: 60_000 } });
+    try {
+      const { client, connectionId } = await connectTracked(local);
+      const started = Date.now();
+      // Activity keeps it open past one idle period…
+      for (let i = 0; i < 4; i += 1) {
+        await sleep(60);
+        client.send({ action: 'ping' });
+      }
+      expect(client.socket.readyState).toBe(client.socket.OPEN);
+      // …silence closes it.
+      expect((await client.closed).code).toBe(1001);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+      await until(async () => (await connections.get(connectionId)) === undefined, 'record removal');
+    } finally {
+      await local.stop();
+    }
+    const capped = await startLocal({}, { server: { idleTimeoutMs: 60_000, maxConnectionMs: 150 } });
+    try {
+      const client = await TestClient.connect(capped.url);
+      expect((await client.closed).code).toBe(1001);
+    } finally {
+      await capped.stop();
+    }
+  });
+
+  it('tells the client "Internal server error" when the integration itself fails, as API Gateway does', async () => {
+    const local = await startLocal();
+    try {
+      const client = await TestClient.connect(local.url);
+      const original = local.gateway.handler;
+      (local.gateway as { handler: typeof original }).handler = () => Promise.reject(new Error('crash'));
+      client.send({ action: 'ping' });
+      const [frame] = await client.waitFor((frames) => frames.length === 1);
+      expect(frame).toMatchObject({ message: 'Internal server error', connectionId: expect.any(String), requestId: expect.any(String) });
+      (local.gateway as { handler: typeof original }).handler = original;
+      await client.close();
+    } finally {
+      await local.stop();
+    }
+  });
+});
