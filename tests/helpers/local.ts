@@ -23,7 +23,7 @@ export const TEST_ENV: Env = {
 /** Starts the emulator on 127.0.0.1, port 0, with quiet logs and a fast mock model. */
 export function startLocal(
   env: Env = {},
-  options: Partial<Omit<LocalGatewayOptions, 'env'>> & { server?: Partial<LocalServerConfig> } = {},
+  options: Partial<Omit<LocalGatewayOptions, 'env' | 'server'>> & { server?: Partial<LocalServerConfig> } = {},
 ): Promise<LocalGateway> {
   return startLocalGateway({
     ...options,

@@ -55,11 +55,11 @@ describe('streaming through the local API Gateway emulator', () => {
 
   it('serves two clients streaming at once with no crosstalk', async () => {
     const [a, b] = await Promise.all([connect(), connect()]);
-    a!.send(ask('same-id', 'question from A'));
-    b!.send(ask('same-id', 'question from B'));
-    await Promise.all([a!.terminal('same-id'), b!.terminal('same-id')]);
-    expect(textOf(a!.frames)).toBe(mockAnswerTokens('question from A', 40).join(''));
-    expect(textOf(b!.frames)).toBe(mockAnswerTokens('question from B', 40).join(''));
+    a.send(ask('same-id', 'question from A'));
+    b.send(ask('same-id', 'question from B'));
+    await Promise.all([a.terminal('same-id'), b.terminal('same-id')]);
+    expect(textOf(a.frames)).toBe(mockAnswerTokens('question from A', 40).join(''));
+    expect(textOf(b.frames)).toBe(mockAnswerTokens('question from B', 40).join(''));
   });
 
   it('runs several requests of one connection concurrently, each complete and in order', async () => {
