@@ -1,13 +1,15 @@
 /** @type {import('jest').Config} */
-const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
+// ts-jest in transpile-only mode (isolatedModules): `npm test` type-checks the whole project
+// with tsc first, so the test runner only needs to strip types, which is fast.
+const tsJest = ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node', esModuleInterop: true, resolveJsonModule: true } }];
 
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.(t|j)s$': swc },
+  transform: { '^.+\\.(t|j)s$': tsJest },
   // Jest cannot require() ES modules; these ESM-only packages are compiled to CommonJS for it
-  // (Node itself loads them natively, so this concerns the test runner only).
+  // (Node >= 20.19 loads them natively, so this concerns the test runner only).
   transformIgnorePatterns: ['/node_modules/(?!(cookie|jose)/)'],
   setupFiles: ['<rootDir>/tests/setup-env.ts'],
   testTimeout: 20000,
