@@ -1,7 +1,7 @@
 /** @type {import('jest').Config} */
 // ts-jest in transpile-only mode (isolatedModules): `npm test` type-checks the whole project
 // with tsc first, so the test runner only needs to strip types, which is fast.
-const tsJest = ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node', esModuleInterop: true, resolveJsonModule: true } }];
+const tsJest = ['ts-jest', { tsconfig: { isolatedModules: true, allowJs: true, module: 'commonjs', moduleResolution: 'node', esModuleInterop: true, resolveJsonModule: true } }];
 
 module.exports = {
   testEnvironment: 'node',
