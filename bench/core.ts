@@ -52,7 +52,8 @@ export async function measureCore(): Promise<CoreResults> {
     client.send({ action: 'llm/stream', requestId: 'long', data: { messages: [{ role: 'user', content: 'benchmark' }] } });
     const done = await client.terminal('long', 60_000);
     const frames = client.of('long');
-    if (done.type !== 'done' || done.usage.outputTokens !== answerTokens) throw new Error('the answer did not complete');
+    const usage = done.usage as { outputTokens: number } | undefined;
+    if (done.type !== 'done' || usage?.outputTokens !== answerTokens) throw new Error('the answer did not complete');
     return {
       pingSamples: samples.length,
       pingMedianMs: percentile(samples, 50),
