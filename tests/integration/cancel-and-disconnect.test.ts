@@ -7,7 +7,7 @@ import { messageEvent } from '../../src/local/events';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import { connectTracked, startLocal } from '../helpers/local';
-import { TestClient, sleep } from '../helpers/ws-client';
+import { TestClient, sleep, until } from '../helpers/ws-client';
 
 const SLOW = { MOCK_TOKEN_DELAY_MS: '20', MOCK_ANSWER_TOKENS: '500' };
 const ask = (requestId: string, content = 'tell me a long story') => ({
@@ -16,13 +16,6 @@ const ask = (requestId: string, content = 'tell me a long story') => ({
   data: { messages: [{ role: 'user', content }] },
 });
 
-async function until(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 describe('cancel and disconnect', () => {
   let local: LocalGateway;

@@ -3,7 +3,7 @@ import type { LocalGateway } from '../../src/local/emulator';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import type { WsEvent } from '../../src/utils/lambda';
 import { connectTracked, startLocal } from '../helpers/local';
-import { TestClient, sleep } from '../helpers/ws-client';
+import { TestClient, sleep, until } from '../helpers/ws-client';
 
 function get(url: string): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
@@ -17,13 +17,6 @@ function get(url: string): Promise<{ status: number; type: string; body: string 
   });
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i += 1) {
-    if (await check()) return;
-    await sleep(10);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('the local API Gateway emulator', () => {
   const events: WsEvent[] = [];
