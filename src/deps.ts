@@ -1,3 +1,4 @@
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { AppDeps } from './app';
 import type { AppConfig } from './config/config';
 import { createChatModel } from './llm';
@@ -9,6 +10,8 @@ import { createManagementClient, ManagementApiSender, type ManagementClientOptio
 export interface DepsOptions {
   /** Static credentials for the management client (the local emulator's fake ones). */
   readonly managementCredentials?: ManagementClientOptions['credentials'];
+  /** A Bedrock client made elsewhere (tests point one at the Bedrock emulator). */
+  readonly bedrockClient?: BedrockRuntimeClient;
 }
 
 /**
@@ -28,6 +31,6 @@ export function createDeps(config: AppConfig, options: DepsOptions = {}): AppDep
     sender: new ManagementApiSender(managementClient),
     connections: new MemoryConnectionStore(),
     requests: new MemoryRequestStore(),
-    model: createChatModel(config),
+    model: createChatModel(config, options.bedrockClient),
   };
 }

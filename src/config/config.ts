@@ -28,6 +28,20 @@ export interface AppConfig {
     readonly cancelCheckIntervalMs: number;
   };
   readonly maxOutputTokens: number;
+  readonly model: {
+    /** Longest wait for the first text token (including connecting), then `upstream_timeout`. */
+    readonly firstTokenTimeoutMs: number;
+    /** Longest wait between two text tokens, then `upstream_timeout`. */
+    readonly idleTimeoutMs: number;
+    /** Per model: the model to use when it fails before sending any text (throttled, unavailable). */
+    readonly fallbacks: Readonly<Record<string, string>>;
+  };
+  readonly bedrock: {
+    /** Overrides the Bedrock runtime endpoint (emulators, VPC endpoints). */
+    readonly endpoint: string | undefined;
+    /** Attempts per ConverseStream call; the SDK retries throttling and 5xx before the stream. */
+    readonly maxAttempts: number;
+  };
   readonly mock: {
     readonly tokenDelayMs: number;
     readonly answerTokens: number;
@@ -36,6 +50,22 @@ export interface AppConfig {
 
 const MOCK_MODELS = ['mock.echo-v1', 'mock.echo-v1-large'];
 const BEDROCK_MODELS = ['us.amazon.nova-lite-v1:0', 'us.anthropic.claude-3-5-haiku-20241022-v1:0'];
+
+/** `MODEL_FALLBACKS=primary=fallback,other=its-fallback` */
+function readFallbacks(read: EnvReader): Record<string, string> {
+  const fallbacks: Record<string, string> = {};
+  for (const pair of read.list('MODEL_FALLBACKS', [])) {
+    const at = pair.indexOf('=');
+    const from = pair.slice(0, at).trim();
+    const to = pair.slice(at + 1).trim();
+    if (at <= 0 || to === '' || from === to) {
+      read.problems.push(`MODEL_FALLBACKS entries must look like primary=fallback, got "${pair}"`);
+    } else {
+      fallbacks[from] = to;
+    }
+  }
+  return fallbacks;
+}
 
 /**
  * Reads the app configuration from the environment. Fails fast with every problem listed,
@@ -73,6 +103,15 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppCon
       cancelCheckIntervalMs: read.int('CANCEL_CHECK_INTERVAL_MS', 250, 0, 10000),
     },
     maxOutputTokens: read.int('MAX_OUTPUT_TOKENS', 4096, 1, 200000),
+    model: {
+      firstTokenTimeoutMs: read.int('MODEL_FIRST_TOKEN_TIMEOUT_MS', 20_000, 1, 900_000),
+      idleTimeoutMs: read.int('MODEL_IDLE_TIMEOUT_MS', 15_000, 1, 900_000),
+      fallbacks: readFallbacks(read),
+    },
+    bedrock: {
+      endpoint: read.url('BEDROCK_ENDPOINT'),
+      maxAttempts: read.int('BEDROCK_MAX_ATTEMPTS', 3, 1, 10),
+    },
     mock: {
       tokenDelayMs: read.int('MOCK_TOKEN_DELAY_MS', 20, 0, 10000),
       answerTokens: read.int('MOCK_ANSWER_TOKENS', 120, 1, 100000),

@@ -12,7 +12,15 @@ export interface ChatModelRequest {
 /** One event of a model's answer, in order: text deltas, then exactly one `end`. */
 export type ChatModelEvent =
   | { readonly type: 'delta'; readonly text: string }
-  | { readonly type: 'end'; readonly stopReason: string; readonly usage: Usage };
+  | {
+      readonly type: 'end';
+      readonly stopReason: string;
+      readonly usage: Usage;
+      /** The model that answered (a fallback may stand in for the one asked). */
+      readonly modelId: string;
+      /** The provider's own latency figure, when it reports one. */
+      readonly latencyMs?: number;
+    };
 
 /**
  * A streaming chat model. Implementations stop promptly when `signal` aborts and throw a

@@ -1,16 +1,29 @@
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { AppConfig } from '../config/config';
-import { ConfigError } from '../config/env';
+import { BedrockChatModel } from './bedrock';
 import type { ChatModel } from './chat-model';
 import { MockChatModel } from './mock';
+import { withFallback, withTimeouts } from './resilience';
 
-/** The configured model provider, created once per cold start. */
-export function createChatModel(config: AppConfig): ChatModel {
-  switch (config.llmProvider) {
-    case 'mock':
-      return new MockChatModel(config.mock);
-    case 'bedrock':
-      throw new ConfigError(['LLM_PROVIDER=bedrock is not part of this build yet; use LLM_PROVIDER=mock']);
-  }
+/** The one Bedrock runtime client of a cold start (HTTP/2, SDK retries with backoff). */
+export function createBedrockClient(config: AppConfig): BedrockRuntimeClient {
+  return new BedrockRuntimeClient({
+    region: config.region,
+    maxAttempts: config.bedrock.maxAttempts,
+    ...(config.bedrock.endpoint ? { endpoint: config.bedrock.endpoint } : {}),
+  });
+}
+
+/**
+ * The configured model provider, with the same timeouts and fallbacks whatever the provider:
+ * a timeout of the first model can still hand over to its fallback.
+ */
+export function createChatModel(config: AppConfig, bedrockClient?: BedrockRuntimeClient): ChatModel {
+  const provider =
+    config.llmProvider === 'mock'
+      ? new MockChatModel(config.mock)
+      : new BedrockChatModel(bedrockClient ?? createBedrockClient(config));
+  return withFallback(withTimeouts(provider, config.model), config.model.fallbacks);
 }
 
 export type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';

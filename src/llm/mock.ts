@@ -74,14 +74,14 @@ export class MockChatModel implements ChatModel {
         const rest = next.slice(text.length, stopAt);
         if (rest !== '') yield { type: 'delta', text: rest };
         emitted += 1;
-        yield end('stop_sequence', inputTokens, emitted);
+        yield end(request.modelId, 'stop_sequence', inputTokens, emitted);
         return;
       }
       text = next;
       emitted += 1;
       yield { type: 'delta', text: token };
     }
-    yield end(emitted >= maxTokens ? 'max_tokens' : 'end_turn', inputTokens, emitted);
+    yield end(request.modelId, emitted >= maxTokens ? 'max_tokens' : 'end_turn', inputTokens, emitted);
   }
 }
 
@@ -94,9 +94,10 @@ function firstStop(text: string, stops: readonly string[]): number {
   return first;
 }
 
-function end(stopReason: string, inputTokens: number, outputTokens: number): ChatModelEvent {
+function end(modelId: string, stopReason: string, inputTokens: number, outputTokens: number): ChatModelEvent {
   return {
     type: 'end',
+    modelId,
     stopReason,
     usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
   };

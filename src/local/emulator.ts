@@ -8,7 +8,7 @@ import type { AppDeps } from '../app';
 import { loadConfig } from '../config/config';
 import type { Env } from '../config/env';
 import type { LocalServerConfig } from '../config/local';
-import { createDeps } from '../deps';
+import { createDeps, type DepsOptions } from '../deps';
 import { createGateway, type Gateway } from '../gateway';
 import { ROUTE_KEYS } from '../handlers';
 import { LIMITS } from '../models/limits';
@@ -23,6 +23,8 @@ export interface LocalGatewayOptions {
   readonly env: Env;
   /** Replaces some of the app's dependencies (tests). */
   readonly deps?: Partial<AppDeps>;
+  /** Clients made elsewhere, e.g. a Bedrock client pointed at an emulator (tests). */
+  readonly clients?: Omit<DepsOptions, 'managementCredentials'>;
   /** Test hook into POST @connections: delay or fail a post. */
   readonly beforePost?: ManagementApiOptions['beforePost'];
   /** Test hook: sees every event before the handler does. */
@@ -73,7 +75,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const managementEndpoint = `http://${authority}/${stage}`;
 
   const config = loadConfig(options.env, { managementEndpoint });
-  const deps = { ...createDeps(config, { managementCredentials: LOCAL_CREDENTIALS }), ...options.deps };
+  const deps = { ...createDeps(config, { ...options.clients, managementCredentials: LOCAL_CREDENTIALS }), ...options.deps };
   const gateway = await createGateway(deps);
   const log = deps.logger.child({ component: 'local-api-gateway' });
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxMessageBytes });

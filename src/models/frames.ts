@@ -28,6 +28,8 @@ export interface DoneFrame {
   requestId: string;
   /** The number of chunk frames sent before it, so a client can check it missed none. */
   seq: number;
+  /** The model that answered: the one `accepted` named, or its configured fallback. */
+  modelId: string;
   stopReason: string;
   usage: Usage;
   metrics: { timeToFirstTokenMs: number | null; totalMs: number };
@@ -41,6 +43,7 @@ export interface ResponseFrame {
   part: number;
   parts: number;
   content: string;
+  modelId?: string;
   stopReason?: string;
   usage?: Usage;
   metadata?: Metadata;

@@ -148,6 +148,7 @@ export class MessageService {
         type: 'done',
         requestId: g.requestId,
         seq: chunks.sent,
+        modelId: end.modelId,
         stopReason: end.stopReason,
         usage: end.usage,
         metrics: {
@@ -177,6 +178,7 @@ export class MessageService {
       part,
       parts,
       content: piece,
+      modelId: end.modelId,
       stopReason: end.stopReason,
       usage: end.usage,
       ...(g.frame.data.metadata ? { metadata: g.frame.data.metadata } : {}),

@@ -25,6 +25,7 @@ describe('MockChatModel', () => {
     expect(text).toContain('Tell me about gateways');
     expect(first.at(-1)).toEqual({
       type: 'end',
+      modelId: 'mock.echo-v1',
       stopReason: 'end_turn',
       usage: { inputTokens: 6, outputTokens: 30, totalTokens: 36 },
     });

@@ -1,0 +1,78 @@
+import { GatewayError } from '../models/errors';
+
+interface SdkError {
+  name?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { headers?: Record<string, string | undefined> };
+}
+
+/** ARNs and account ids never reach a client. */
+function sanitise(message: string): string {
+  return message
+    .replace(/arn:aws[a-z-]*:[^\s"',)]+/gi, '[arn]')
+    .replace(/\b\d{12}\b/g, '[account]')
+    .slice(0, 300);
+}
+
+function retryAfterMs(error: SdkError): number {
+  const header = error.$response?.headers?.['retry-after'];
+  const seconds = header === undefined ? Number.NaN : Number(header);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds * 1000) : 1000;
+}
+
+/**
+ * Translates a Bedrock failure — an HTTP error before the stream or an exception event inside
+ * it (the SDK throws both) — into the gateway's error codes. Messages are written for the
+ * client; what an operator must do appears in them without any account detail, and the
+ * original error stays attached as `cause` for the log.
+ */
+export function mapBedrockError(raw: unknown, modelId: string): GatewayError {
+  if (raw instanceof GatewayError) return raw;
+  const error = (typeof raw === 'object' && raw !== null ? raw : {}) as SdkError;
+  const name = (error.name ?? '').toLowerCase();
+  const status = error.$metadata?.httpStatusCode;
+  const detail = sanitise(error.message ?? '');
+  const options = { cause: raw };
+
+  if (name === 'throttlingexception' || name === 'servicequotaexceededexception' || status === 429) {
+    return new GatewayError('upstream_throttled', `The model "${modelId}" is busy (throttled by Amazon Bedrock). Retry shortly.`, {
+      ...options,
+      retryable: true,
+      retryAfterMs: retryAfterMs(error),
+    });
+  }
+  if (name === 'modeltimeoutexception' || status === 408) {
+    return new GatewayError('upstream_timeout', `The model "${modelId}" timed out.`, { ...options, retryable: true });
+  }
+  if (name === 'validationexception') {
+    if (/model identifier|model id|invalid model|provided model/i.test(detail)) {
+      return new GatewayError('model_not_allowed', `Amazon Bedrock does not accept the model id "${modelId}" here: ${detail}`, options);
+    }
+    if (/too long|too many (input )?tokens|context (length|window)|exceeds? the (max|limit)/i.test(detail)) {
+      return new GatewayError('invalid_request', `The conversation is too long for the model "${modelId}": shorten it or start a new one.`, options);
+    }
+    return new GatewayError('invalid_request', `Amazon Bedrock rejected the request: ${detail}`, options);
+  }
+  if (name === 'accessdeniedexception' || status === 403) {
+    return new GatewayError(
+      'upstream_error',
+      `The gateway has no access to the model "${modelId}". Operator: enable model access for it in the Amazon Bedrock console ` +
+        '(Model access, in this region) and allow bedrock:InvokeModelWithResponseStream on its model or inference-profile ARN.',
+      options,
+    );
+  }
+  if (name === 'resourcenotfoundexception' || status === 404) {
+    return new GatewayError(
+      'upstream_error',
+      `The model "${modelId}" was not found in this region. Operator: check the model id, the region, and that model access is enabled.`,
+      options,
+    );
+  }
+  // modelStreamErrorException, internalServerException, serviceUnavailableException,
+  // modelNotReadyException, network errors: the provider failed, trying again may work.
+  return new GatewayError('upstream_error', `The model "${modelId}" failed while answering. Retry shortly.`, {
+    ...options,
+    retryable: true,
+  });
+}

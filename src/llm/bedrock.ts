@@ -1,0 +1,89 @@
+import {
+  ConverseStreamCommand,
+  type BedrockRuntimeClient,
+  type ConverseStreamCommandInput,
+} from '@aws-sdk/client-bedrock-runtime';
+import { GatewayError } from '../models/errors';
+import type { Usage } from '../models/frames';
+import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
+import { mapBedrockError } from './bedrock-errors';
+import { estimateTokens } from './mock';
+
+/** The provider-neutral request as a Converse request: one shape for every model family. */
+export function toConverseInput(request: ChatModelRequest): ConverseStreamCommandInput {
+  const { maxTokens, temperature, topP, stopSequences } = request.inferenceConfig;
+  const inferenceConfig = {
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
+    ...(temperature !== undefined ? { temperature } : {}),
+    ...(topP !== undefined ? { topP } : {}),
+    ...(stopSequences !== undefined && stopSequences.length > 0 ? { stopSequences } : {}),
+  };
+  return {
+    modelId: request.modelId,
+    messages: request.messages.map((message) => ({ role: message.role, content: [{ text: message.content }] })),
+    ...(request.systemPrompt ? { system: [{ text: request.systemPrompt }] } : {}),
+    ...(Object.keys(inferenceConfig).length > 0 ? { inferenceConfig } : {}),
+  };
+}
+
+function usageOf(reported: { inputTokens?: number; outputTokens?: number; totalTokens?: number } | undefined, request: ChatModelRequest, text: string): Usage {
+  if (reported?.inputTokens !== undefined && reported.outputTokens !== undefined) {
+    return {
+      inputTokens: reported.inputTokens,
+      outputTokens: reported.outputTokens,
+      totalTokens: reported.totalTokens ?? reported.inputTokens + reported.outputTokens,
+    };
+  }
+  // Bedrock always sends usage in the metadata event; this estimate only covers its absence.
+  const inputTokens = request.messages.reduce((sum, m) => sum + estimateTokens(m.content), 0);
+  const outputTokens = estimateTokens(text);
+  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+}
+
+/**
+ * Amazon Bedrock through ConverseStream. The client is created once per cold start and
+ * injected. An abort (cancel, a gone client, a timeout) is passed to the SDK, which stops the
+ * HTTP/2 stream and so the generation; the SDK then ends the iterator silently, so the signal
+ * is checked after the loop and an aborted stream is never reported as complete.
+ */
+export class BedrockChatModel implements ChatModel {
+  constructor(private readonly client: BedrockRuntimeClient) {}
+
+  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
+    let stopReason: string | undefined;
+    let reported: { inputTokens?: number; outputTokens?: number; totalTokens?: number } | undefined;
+    let latencyMs: number | undefined;
+    let text = '';
+    try {
+      const response = await this.client.send(new ConverseStreamCommand(toConverseInput(request)), { abortSignal: signal });
+      for await (const event of response.stream ?? []) {
+        const delta = event.contentBlockDelta?.delta?.text;
+        if (delta !== undefined && delta !== '') {
+          text += delta;
+          yield { type: 'delta', text: delta };
+        } else if (event.messageStop) {
+          stopReason = event.messageStop.stopReason;
+        } else if (event.metadata) {
+          reported = event.metadata.usage;
+          latencyMs = event.metadata.metrics?.latencyMs;
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw mapBedrockError(error, request.modelId);
+    }
+    signal.throwIfAborted();
+    if (stopReason === undefined) {
+      throw new GatewayError('upstream_error', `The model "${request.modelId}" ended its answer without a stop reason.`, {
+        retryable: true,
+      });
+    }
+    yield {
+      type: 'end',
+      stopReason,
+      usage: usageOf(reported, request, text),
+      modelId: request.modelId,
+      ...(latencyMs !== undefined ? { latencyMs } : {}),
+    };
+  }
+}
