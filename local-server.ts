@@ -4,11 +4,15 @@
  */
 import { ConfigError } from './src/config/env';
 import { loadLocalServerConfig } from './src/config/local';
+import { startDynalite } from './src/local/dynalite';
 import { startLocalGateway } from './src/local/emulator';
 
 async function main(): Promise<void> {
   const server = loadLocalServerConfig(process.env);
-  const local = await startLocalGateway({ server, env: process.env });
+  // --dynalite: run the real DynamoDB persistence path against an in-process DynamoDB emulator.
+  const dynamo = process.argv.includes('--dynalite') ? await startDynalite() : undefined;
+  const env = dynamo ? { ...process.env, DYNAMODB_ENDPOINT: dynamo.endpoint } : process.env;
+  const local = await startLocalGateway({ server, env });
   const { config } = local.gateway.deps;
   const lines = [
     '',
@@ -17,6 +21,7 @@ async function main(): Promise<void> {
     `  Chat page   ${local.pageUrl}`,
     `  @connections ${local.managementEndpoint}/@connections/{connectionId}`,
     `  Model       ${config.llmProvider} (${config.allowedModelIds.join(', ')})`,
+    `  Store       ${config.store.kind}${config.store.kind === 'dynamodb' ? ` (table ${config.store.tableName} at ${config.store.endpoint ?? 'AWS'})` : ''}`,
     '  Stop with Ctrl+C.',
     '',
   ];
@@ -27,7 +32,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: closing connections ($disconnect for each) …\n`);
-    local.stop().then(
+    local
+      .stop()
+      .then(() => dynamo?.stop())
+      .then(
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`shutdown failed: ${String(error)}\n`);

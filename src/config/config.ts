@@ -36,6 +36,14 @@ export interface AppConfig {
     /** Per model: the model to use when it fails before sending any text (throttled, unavailable). */
     readonly fallbacks: Readonly<Record<string, string>>;
   };
+  /** Where shared state lives: memory (one process) or DynamoDB (every Lambda instance). */
+  readonly store: {
+    readonly kind: 'memory' | 'dynamodb';
+    readonly tableName: string;
+    /** Overrides the DynamoDB endpoint; missing tables are then created at start. */
+    readonly endpoint: string | undefined;
+    readonly maxAttempts: number;
+  };
   readonly bedrock: {
     /** Overrides the Bedrock runtime endpoint (emulators, VPC endpoints). */
     readonly endpoint: string | undefined;
@@ -65,6 +73,21 @@ function readFallbacks(read: EnvReader): Record<string, string> {
     }
   }
   return fallbacks;
+}
+
+/**
+ * DynamoDB when a table is named (the template sets CONNECTIONS_TABLE) or an endpoint is given
+ * (local DynamoDB); memory otherwise, which is right for `npm run local` and nowhere else.
+ */
+function readStore(read: EnvReader): AppConfig['store'] {
+  const endpoint = read.url('DYNAMODB_ENDPOINT');
+  const named = read.optionalString('CONNECTIONS_TABLE');
+  return {
+    kind: named !== undefined || endpoint !== undefined ? 'dynamodb' : 'memory',
+    tableName: named ?? 'ws-llm-gateway-local',
+    endpoint,
+    maxAttempts: read.int('DYNAMODB_MAX_ATTEMPTS', 5, 1, 10),
+  };
 }
 
 /**
@@ -100,7 +123,7 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppCon
     stream: {
       flushIntervalMs: read.int('STREAM_FLUSH_INTERVAL_MS', 100, 0, 5000),
       flushBytes: read.int('STREAM_FLUSH_BYTES', 2048, 1, 16 * 1024),
-      cancelCheckIntervalMs: read.int('CANCEL_CHECK_INTERVAL_MS', 250, 0, 10000),
+      cancelCheckIntervalMs: read.int('CANCEL_CHECK_INTERVAL_MS', 500, 0, 10000),
     },
     maxOutputTokens: read.int('MAX_OUTPUT_TOKENS', 4096, 1, 200000),
     model: {
@@ -108,6 +131,7 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppCon
       idleTimeoutMs: read.int('MODEL_IDLE_TIMEOUT_MS', 15_000, 1, 900_000),
       fallbacks: readFallbacks(read),
     },
+    store: readStore(read),
     bedrock: {
       endpoint: read.url('BEDROCK_ENDPOINT'),
       maxAttempts: read.int('BEDROCK_MAX_ATTEMPTS', 3, 1, 10),

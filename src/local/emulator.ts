@@ -74,9 +74,20 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const authority = `${options.server.host.includes(':') ? `[${options.server.host}]` : options.server.host}:${port}`;
   const managementEndpoint = `http://${authority}/${stage}`;
 
-  const config = loadConfig(options.env, { managementEndpoint });
-  const deps = { ...createDeps(config, { ...options.clients, managementCredentials: LOCAL_CREDENTIALS }), ...options.deps };
-  const gateway = await createGateway(deps);
+  let deps: AppDeps;
+  let gateway: Gateway;
+  try {
+    const config = loadConfig(options.env, { managementEndpoint });
+    const base = createDeps(config, { ...options.clients, managementCredentials: LOCAL_CREDENTIALS });
+    // Against a local DynamoDB endpoint, create the table first (in AWS the template owns it).
+    if (options.deps?.connections === undefined) await base.prepare();
+    deps = { ...base, ...options.deps };
+    gateway = await createGateway(deps);
+  } catch (error) {
+    // A failed start must not leave the port open.
+    await new Promise<void>((done) => server.close(() => done()));
+    throw error;
+  }
   const log = deps.logger.child({ component: 'local-api-gateway' });
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxMessageBytes });
 

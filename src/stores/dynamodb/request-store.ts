@@ -1,0 +1,96 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RequestStore } from '../request-store';
+import { isConditionFailure, KEYS, nowSeconds } from './table';
+
+/** RequestStore on DynamoDB: one item per running request, in its connection's partition. */
+export class DynamoRequestStore implements RequestStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async begin(connectionId: string, requestId: string, ttlSeconds: number): Promise<boolean> {
+    const now = nowSeconds(this.now);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...KEYS.request(connectionId, requestId), cancelled: false, ttl: now + ttlSeconds },
+          // Race: two invocations starting the same requestId on one connection (a client
+          // resending, or a redelivered job) — only one may run. An expired leftover that
+          // DynamoDB has not deleted yet counts as absent.
+          ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async requestCancel(connectionId: string, requestId: string): Promise<boolean> {
+    return this.flag(connectionId, requestId);
+  }
+
+  async cancelAll(connectionId: string): Promise<void> {
+    const { pk } = KEYS.connection(connectionId);
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': KEYS.requestPrefix },
+          ProjectionExpression: 'sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const ids = (page.Items ?? []).map((item) => String(item['sk']).slice(KEYS.requestPrefix.length));
+      await Promise.all(ids.map((requestId) => this.flag(connectionId, requestId)));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  async isCancelled(connectionId: string, requestId: string): Promise<boolean> {
+    // Strongly consistent: a cancel written a moment ago by another invocation must be seen.
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: KEYS.request(connectionId, requestId),
+        ConsistentRead: true,
+        ProjectionExpression: 'cancelled, #ttl',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+      }),
+    );
+    return Item !== undefined && (Item['ttl'] as number) > nowSeconds(this.now) && Item['cancelled'] === true;
+  }
+
+  async end(connectionId: string, requestId: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: KEYS.request(connectionId, requestId) }));
+  }
+
+  private async flag(connectionId: string, requestId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: KEYS.request(connectionId, requestId),
+          UpdateExpression: 'SET cancelled = :yes',
+          // Race: the generation may end (and delete its item) while the cancel is in flight;
+          // without this condition the update would create a phantom, never-running request.
+          ConditionExpression: 'attribute_exists(pk) AND #ttl > :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':yes': true, ':now': nowSeconds(this.now) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}

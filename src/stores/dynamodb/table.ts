@@ -1,0 +1,83 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  waitUntilTableExists,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+
+/**
+ * One table holds all shared state (see docs/DESIGN.md, "One table"). Items are addressed by
+ * a partition key `pk` and a sort key `sk`:
+ *
+ * | item        | pk                 | sk              | gsi1pk (userId index) |
+ * |-------------|--------------------|-----------------|-----------------------|
+ * | connection  | `CONN#{id}`        | `CONN`          | `USER#{userId}`       |
+ * | request     | `CONN#{id}`        | `REQ#{reqId}`   | —                     |
+ *
+ * A connection's requests share its partition, so `$disconnect` finds them with one Query.
+ * Every item has `ttl` (epoch seconds); readers ignore expired items because DynamoDB deletes
+ * them up to days late.
+ */
+export const KEYS = {
+  connection: (connectionId: string) => ({ pk: `CONN#${connectionId}`, sk: 'CONN' }),
+  request: (connectionId: string, requestId: string) => ({ pk: `CONN#${connectionId}`, sk: `REQ#${requestId}` }),
+  requestPrefix: 'REQ#',
+  user: (userId: string) => `USER#${userId}`,
+} as const;
+
+export const USER_INDEX = 'byUser';
+
+/** The table as the template declares it, minus TTL (DynamoDB Local and dynalite lack UpdateTimeToLive). */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: USER_INDEX,
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'pk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ],
+  };
+}
+
+/** Creates the table when it does not exist (local endpoints only; in AWS the template owns it). */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'exists' | 'created'> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return 'exists';
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  try {
+    await client.send(new CreateTableCommand(tableDefinition(tableName)));
+  } catch (error) {
+    // Another process created it first: fine.
+    if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  return 'created';
+}
+
+export function nowSeconds(now: () => number): number {
+  return Math.floor(now() / 1000);
+}
+
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}

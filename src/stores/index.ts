@@ -1,0 +1,45 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AppConfig } from '../config/config';
+import type { ConnectionStore } from './connection-store';
+import { DynamoConnectionStore } from './dynamodb/connection-store';
+import { DynamoRequestStore } from './dynamodb/request-store';
+import { ensureTable } from './dynamodb/table';
+import { MemoryConnectionStore } from './memory-connection-store';
+import { MemoryRequestStore } from './memory-request-store';
+import type { RequestStore } from './request-store';
+
+export interface Stores {
+  readonly connections: ConnectionStore;
+  readonly requests: RequestStore;
+  /** Creates missing tables when the endpoint is a local one; a no-op otherwise. */
+  readonly prepare: () => Promise<void>;
+}
+
+/** The one DynamoDB client of a cold start (the SDK retries throttling with backoff). */
+export function createDynamoClient(config: AppConfig): DynamoDBClient {
+  return new DynamoDBClient({
+    region: config.region,
+    maxAttempts: config.store.maxAttempts,
+    ...(config.store.endpoint ? { endpoint: config.store.endpoint } : {}),
+  });
+}
+
+/** The stores config asks for; both kinds pass the same contract suite (tests/contract). */
+export function createStores(config: AppConfig, dynamoClient?: DynamoDBClient): Stores {
+  if (config.store.kind === 'memory') {
+    return { connections: new MemoryConnectionStore(), requests: new MemoryRequestStore(), prepare: () => Promise.resolve() };
+  }
+  const client = dynamoClient ?? createDynamoClient(config);
+  const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const { tableName, endpoint } = config.store;
+  return {
+    connections: new DynamoConnectionStore(db, tableName),
+    requests: new DynamoRequestStore(db, tableName),
+    prepare: async () => {
+      if (endpoint !== undefined) await ensureTable(client, tableName);
+    },
+  };
+}
+
+export type { ConnectionStore, RequestStore };

@@ -1,0 +1,171 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ConnectionRecord } from '../../src/models/connection';
+import type { ConnectionStore } from '../../src/stores/connection-store';
+import { DynamoConnectionStore } from '../../src/stores/dynamodb/connection-store';
+import { DynamoRequestStore } from '../../src/stores/dynamodb/request-store';
+import { ensureTable } from '../../src/stores/dynamodb/table';
+import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
+import { MemoryRequestStore } from '../../src/stores/memory-request-store';
+import type { RequestStore } from '../../src/stores/request-store';
+import { documentClient, dynamoClient, startDynalite, throttlingProxy } from '../helpers/dynamo';
+
+/** A fresh pair of stores on a clock the test controls. */
+interface Subject {
+  connections: ConnectionStore;
+  requests: RequestStore;
+  advance(ms: number): void;
+}
+
+type Factory = () => Promise<Subject>;
+
+const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
+const record = (connectionId: string, nowMs: number, extra: Partial<ConnectionRecord> = {}): ConnectionRecord => ({
+  connectionId,
+  connectedAt: nowMs,
+  sourceIp: '192.0.2.1',
+  domainName: 'abc.execute-api.us-east-1.amazonaws.com',
+  stage: 'prod',
+  ttl: Math.floor(nowMs / 1000) + 7800,
+  ...extra,
+});
+
+/** The one contract every store implementation passes. */
+function storeContract(name: string, make: Factory): void {
+  describe(`${name} stores`, () => {
+    let s: Subject;
+    beforeEach(async () => {
+      s = await make();
+    });
+
+    it('round-trips a connection record with every field', async () => {
+      const full = record('Jx3f1dHgIAMCLIg=', T0, { userId: 'user-1', userAgent: 'agent/1' });
+      await s.connections.put(full);
+      expect(await s.connections.get(full.connectionId)).toEqual(full);
+    });
+
+    it('round-trips a record without the optional fields, adding none', async () => {
+      const bare = record('a/b+c=', T0);
+      await s.connections.put(bare);
+      expect(await s.connections.get('a/b+c=')).toEqual(bare);
+    });
+
+    it('reads an unknown connection as absent and deletes it without error', async () => {
+      expect(await s.connections.get('nobody')).toBeUndefined();
+      await expect(s.connections.delete('nobody')).resolves.toBeUndefined();
+    });
+
+    it('forgets a deleted connection', async () => {
+      await s.connections.put(record('c1', T0));
+      await s.connections.delete('c1');
+      expect(await s.connections.get('c1')).toBeUndefined();
+    });
+
+    it('treats a connection past its ttl as absent though the item may still exist', async () => {
+      await s.connections.put(record('c1', T0, { ttl: Math.floor(T0 / 1000) + 60 }));
+      s.advance(59_000);
+      expect(await s.connections.get('c1')).toBeDefined();
+      s.advance(2_000);
+      expect(await s.connections.get('c1')).toBeUndefined();
+    });
+
+    it('lets one requestId run once per connection, independently per connection', async () => {
+      expect(await s.requests.begin('c1', 'r1', 60)).toBe(true);
+      expect(await s.requests.begin('c1', 'r1', 60)).toBe(false);
+      expect(await s.requests.begin('c2', 'r1', 60)).toBe(true);
+    });
+
+    it('lets exactly one of several simultaneous begins win', async () => {
+      const results = await Promise.all(Array.from({ length: 5 }, () => s.requests.begin('c1', 'race', 60)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('cancels only a running request of the same connection', async () => {
+      await s.requests.begin('c1', 'r1', 60);
+      expect(await s.requests.requestCancel('c2', 'r1')).toBe(false);
+      expect(await s.requests.requestCancel('c1', 'nope')).toBe(false);
+      expect(await s.requests.isCancelled('c1', 'r1')).toBe(false);
+      expect(await s.requests.requestCancel('c1', 'r1')).toBe(true);
+      expect(await s.requests.isCancelled('c1', 'r1')).toBe(true);
+      expect(await s.requests.isCancelled('c2', 'r1')).toBe(false);
+    });
+
+    it('leaves nothing behind after end: no phantom from a late cancel, and the id is free again', async () => {
+      await s.requests.begin('c1', 'r1', 60);
+      await s.requests.end('c1', 'r1');
+      expect(await s.requests.requestCancel('c1', 'r1')).toBe(false);
+      expect(await s.requests.isCancelled('c1', 'r1')).toBe(false);
+      expect(await s.requests.begin('c1', 'r1', 60)).toBe(true);
+    });
+
+    it('cancels every running request of one connection on cancelAll, and no other', async () => {
+      await s.requests.begin('c1', 'r1', 60);
+      await s.requests.begin('c1', 'r2', 60);
+      await s.requests.begin('c1x', 'r1', 60);
+      await s.requests.cancelAll('c1');
+      expect(await s.requests.isCancelled('c1', 'r1')).toBe(true);
+      expect(await s.requests.isCancelled('c1', 'r2')).toBe(true);
+      expect(await s.requests.isCancelled('c1x', 'r1')).toBe(false);
+      await expect(s.requests.cancelAll('nobody')).resolves.toBeUndefined();
+    });
+
+    it('treats an expired request record as absent', async () => {
+      await s.requests.begin('c1', 'r1', 60);
+      s.advance(61_000);
+      expect(await s.requests.requestCancel('c1', 'r1')).toBe(false);
+      expect(await s.requests.begin('c1', 'r1', 60)).toBe(true);
+    });
+  });
+}
+
+storeContract('memory', () => {
+  let now = T0;
+  return Promise.resolve({
+    connections: new MemoryConnectionStore(() => now),
+    requests: new MemoryRequestStore(() => now),
+    advance: (ms) => void (now += ms),
+  });
+});
+
+describe('on dynalite, through the real SDK', () => {
+  let dynalite: Awaited<ReturnType<typeof startDynalite>>;
+  let client: DynamoDBClient;
+  let tables = 0;
+
+  beforeAll(async () => {
+    dynalite = await startDynalite();
+    client = dynamoClient(dynalite.endpoint);
+  });
+  afterAll(async () => {
+    client.destroy();
+    await dynalite.stop();
+  });
+
+  storeContract('DynamoDB', async () => {
+    const table = `contract-${(tables += 1)}`;
+    expect(await ensureTable(client, table)).toBe('created');
+    expect(await ensureTable(client, table)).toBe('exists');
+    let now = T0;
+    const clock = () => now;
+    const db = documentClient(client);
+    return {
+      connections: new DynamoConnectionStore(db, table, clock),
+      requests: new DynamoRequestStore(db, table, clock),
+      advance: (ms) => void (now += ms),
+    };
+  });
+
+  it('rides out DynamoDB throttling through the SDK’s retries', async () => {
+    await ensureTable(client, 'throttled');
+    const proxy = await throttlingProxy(dynalite.endpoint, 2);
+    const throttled = dynamoClient(proxy.endpoint, 4);
+    try {
+      const store = new DynamoConnectionStore(documentClient(throttled), 'throttled');
+      await store.put(record('c1', Date.now()));
+      expect(proxy.seen()).toBe(3);
+      expect(await store.get('c1')).toMatchObject({ connectionId: 'c1' });
+    } finally {
+      throttled.destroy();
+      await proxy.stop();
+    }
+  });
+});

@@ -1,0 +1,56 @@
+import http from 'node:http';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { startDynalite } from '../../src/local/dynalite';
+
+export { startDynalite };
+
+export function dynamoClient(endpoint: string, maxAttempts = 3): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    maxAttempts,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+}
+
+export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/**
+ * A loopback proxy in front of a DynamoDB endpoint that answers the first `failures` requests
+ * the way DynamoDB throttles (HTTP 400, ProvisionedThroughputExceededException), then forwards.
+ */
+export async function throttlingProxy(target: string, failures: number): Promise<{ endpoint: string; seen: () => number; stop(): Promise<void> }> {
+  let seen = 0;
+  const upstream = new URL(target);
+  const server = http.createServer((req, res) => {
+    seen += 1;
+    const body: Buffer[] = [];
+    req.on('data', (part: Buffer) => body.push(part));
+    req.on('end', () => {
+      if (seen <= failures) {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'Rate exceeded' }));
+        return;
+      }
+      const forward = http.request(
+        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 500, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.end(Buffer.concat(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('no address');
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    seen: () => seen,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
