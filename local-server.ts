@@ -26,6 +26,14 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  if (config.auth.mode === 'none') {
+    process.stdout.write(
+      '  !!! AUTH IS OFF: anyone who can reach this port can connect and use the model.\n' +
+        '  !!! Set AUTH_JWT_SECRET (then `npm run token`) or AUTH_JWKS_URL to require a JWT.\n\n',
+    );
+  } else {
+    process.stdout.write(`  Auth        ${config.auth.mode} JWT required on connect (?token=… or Authorization: Bearer)\n\n`);
+  }
 
   let stopping = false;
   const shutdown = (signal: string): void => {

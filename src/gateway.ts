@@ -2,6 +2,8 @@ import awsLambdaFastify from '@fastify/aws-lambda';
 import type { Context } from 'aws-lambda';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from './app';
+import { createAuthorizer, type AuthorizerEvent, type AuthorizerResult } from './auth/authorizer';
+import { createTokenVerifier } from './auth/verify';
 import { isWsEvent, toProxyEvent, type WsEvent } from './utils/lambda';
 
 /** What API Gateway gets back from the integration: only `statusCode` matters for WebSockets. */
@@ -17,6 +19,8 @@ export interface Gateway {
   readonly app: FastifyInstance;
   readonly deps: AppDeps;
   readonly handler: WsHandler;
+  /** The $connect authorizer, or undefined when no auth is configured (open gateway). */
+  readonly authorizer: ((event: AuthorizerEvent) => Promise<AuthorizerResult>) | undefined;
 }
 
 /**
@@ -33,5 +37,7 @@ export async function createGateway(deps: AppDeps): Promise<Gateway> {
     if (!isWsEvent(event)) throw new TypeError('not an API Gateway WebSocket event');
     return proxy(toProxyEvent(event), context as Context);
   };
-  return { app, deps, handler };
+  const verify = createTokenVerifier(deps.config.auth);
+  const authorizer = verify ? createAuthorizer(verify, deps.logger.child({ component: 'authorizer' })) : undefined;
+  return { app, deps, handler, authorizer };
 }

@@ -1,5 +1,6 @@
 import { loadConfig } from './config/config';
 import { createDeps } from './deps';
+import { UNAUTHORIZED, type AuthorizerEvent, type AuthorizerResult } from './auth/authorizer';
 import { createGateway, type WsHandler } from './gateway';
 
 /*
@@ -14,3 +15,13 @@ gateway.catch(() => undefined);
 
 /** The API Gateway WebSocket integration: $connect, $disconnect, $default and every action. */
 export const handler: WsHandler = async (event, context) => (await gateway).handler(event, context);
+
+/**
+ * The $connect REQUEST authorizer. Without AUTH_JWT_SECRET or AUTH_JWKS_URL it refuses every
+ * connection: an authorizer that is deployed but not configured fails closed.
+ */
+export const authorizer = async (event: AuthorizerEvent): Promise<AuthorizerResult> => {
+  const { authorizer: authorize } = await gateway;
+  if (!authorize) throw new Error(UNAUTHORIZED);
+  return authorize(event);
+};

@@ -44,6 +44,15 @@ export interface AppConfig {
     readonly endpoint: string | undefined;
     readonly maxAttempts: number;
   };
+  /** $connect authentication; `mode: 'none'` runs the gateway open (local development only). */
+  readonly auth: {
+    readonly mode: 'none' | 'hs256' | 'jwks';
+    readonly jwtSecret: string | undefined;
+    readonly jwksUrl: string | undefined;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+    readonly clockToleranceSeconds: number;
+  };
   readonly bedrock: {
     /** Overrides the Bedrock runtime endpoint (emulators, VPC endpoints). */
     readonly endpoint: string | undefined;
@@ -90,6 +99,26 @@ function readStore(read: EnvReader): AppConfig['store'] {
   };
 }
 
+/** HS256 with a shared secret, or RS256/ES256 through a JWKS URL (Cognito, any OIDC provider). */
+function readAuth(read: EnvReader): AppConfig['auth'] {
+  const jwtSecret = read.optionalString('AUTH_JWT_SECRET');
+  const jwksUrl = read.url('AUTH_JWKS_URL');
+  if (jwtSecret !== undefined && jwksUrl !== undefined) {
+    read.problems.push('set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both');
+  }
+  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
+    read.problems.push('AUTH_JWT_SECRET must be at least 32 bytes (HS256 keys shorter than the hash are weak)');
+  }
+  return {
+    mode: jwksUrl !== undefined ? 'jwks' : jwtSecret !== undefined ? 'hs256' : 'none',
+    jwtSecret,
+    jwksUrl,
+    issuer: read.optionalString('AUTH_ISSUER'),
+    audience: read.optionalString('AUTH_AUDIENCE'),
+    clockToleranceSeconds: read.int('AUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+  };
+}
+
 /**
  * Reads the app configuration from the environment. Fails fast with every problem listed,
  * so a bad deployment breaks at init rather than on a user's first message.
@@ -132,6 +161,7 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppCon
       fallbacks: readFallbacks(read),
     },
     store: readStore(read),
+    auth: readAuth(read),
     bedrock: {
       endpoint: read.url('BEDROCK_ENDPOINT'),
       maxAttempts: read.int('BEDROCK_MAX_ATTEMPTS', 3, 1, 10),

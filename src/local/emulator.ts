@@ -164,13 +164,39 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     );
   }
 
+  /**
+   * Runs the same authorizer as API Gateway would before $connect: Unauthorized → 401, a Deny
+   * policy → 403, a failure → 500. An Allow yields the context every later event carries, with
+   * the `principalId` and `integrationLatency` API Gateway adds.
+   */
+  async function authorize(
+    source: EventSource,
+    req: IncomingMessage,
+    url: URL,
+  ): Promise<Readonly<Record<string, unknown>> | undefined | number> {
+    if (!gateway.authorizer) return undefined;
+    const methodArn = `arn:aws:execute-api:local:000000000000:${apiId}/${stage}/$connect`;
+    const event = { ...connectEvent(source, req.rawHeaders, url.searchParams, port), type: 'REQUEST' as const, methodArn };
+    const started = Date.now();
+    try {
+      const result = await gateway.authorizer(event);
+      const allowed = result.policyDocument.Statement.some((s) => s.Effect === 'Allow' && (s.Resource === methodArn || s.Resource === '*'));
+      if (!allowed) return 403;
+      return { ...result.context, principalId: result.principalId, integrationLatency: Date.now() - started };
+    } catch (error) {
+      if (error instanceof Error && error.message === 'Unauthorized') return 401;
+      log.error({ err: error }, 'authorizer failed');
+      return 500;
+    }
+  }
+
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '');
     if (path !== '' && path !== `/${stage}`) return refuse(socket, 404);
     if (stopping) return refuse(socket, 503);
-    const source: EventSource = {
+    const anonymous: EventSource = {
       connectionId: newConnectionId(),
       connectedAt: Date.now(),
       apiId,
@@ -180,6 +206,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       userAgent: req.headers['user-agent'],
       authorizer: undefined,
     };
+    const authorized = await authorize(anonymous, req, url);
+    if (typeof authorized === 'number') return refuse(socket, authorized);
+    const source: EventSource = { ...anonymous, authorizer: authorized };
     const status = await invoke(connectEvent(source, req.rawHeaders, url.searchParams, port));
     if (status < 200 || status > 299) return refuse(socket, status);
     if (socket.destroyed) {

@@ -36,9 +36,10 @@ export function startLocal(
 export async function connectTracked(
   local: LocalGateway,
   options: WebSocket.ClientOptions = {},
+  query = '',
 ): Promise<{ client: TestClient; connectionId: string }> {
   const before = new Set(local.connectionIds());
-  const client = await TestClient.connect(local.url, options);
+  const client = await TestClient.connect(`${local.url}${query}`, options);
   const fresh = local.connectionIds().filter((id) => !before.has(id));
   if (fresh.length !== 1) throw new Error(`expected one new connection, saw ${fresh.length}`);
   return { client, connectionId: fresh[0]! };

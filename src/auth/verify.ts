@@ -1,0 +1,63 @@
+import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { AppConfig } from '../config/config';
+
+/** Who a valid token says the caller is. */
+export interface Identity {
+  readonly userId: string;
+  readonly claims: JWTPayload;
+}
+
+export type TokenVerifier = (token: string) => Promise<Identity>;
+
+/** Why a token was refused: for the log only (a client sees 401, nothing more). */
+export class TokenRejected extends Error {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(reason, options);
+    this.name = 'TokenRejected';
+  }
+}
+
+/**
+ * Verifies JWTs with jose. The accepted algorithms are fixed by the key type — HS256 for a
+ * shared secret, RS256/ES256 for JWKS keys — so `alg: none` and HS/RS confusion (an RS public
+ * key used as an HMAC secret) are refused by construction. `exp` is required; `nbf`, `iss` and
+ * `aud` are checked with a small clock tolerance. JWKS keys are fetched once and cached by jose
+ * across invocations of a warm Lambda.
+ */
+export function createTokenVerifier(auth: AppConfig['auth']): TokenVerifier | undefined {
+  if (auth.mode === 'none') return undefined;
+  const options = {
+    algorithms: auth.mode === 'hs256' ? ['HS256'] : ['RS256', 'ES256'],
+    requiredClaims: ['exp', 'sub'],
+    clockTolerance: auth.clockToleranceSeconds,
+    ...(auth.issuer !== undefined ? { issuer: auth.issuer } : {}),
+    ...(auth.audience !== undefined ? { audience: auth.audience } : {}),
+  };
+  const verify =
+    auth.mode === 'hs256'
+      ? ((token: string) => jwtVerify(token, new TextEncoder().encode(auth.jwtSecret), options))
+      : ((keys: JWTVerifyGetKey) => (token: string) => jwtVerify(token, keys, options))(createRemoteJWKSet(new URL(auth.jwksUrl ?? '')));
+  return async (token) => {
+    try {
+      const { payload } = await verify(token);
+      if (typeof payload.sub !== 'string' || payload.sub === '') throw new TokenRejected('the token has no subject');
+      return { userId: payload.sub, claims: payload };
+    } catch (error) {
+      if (error instanceof TokenRejected) throw error;
+      const code = (error as { code?: unknown }).code;
+      throw new TokenRejected(typeof code === 'string' ? code : 'invalid token', { cause: error });
+    }
+  };
+}
+
+/** The token of a $connect request: `?token=` (browsers cannot set headers) or `Authorization: Bearer`. */
+export function tokenOf(
+  query: Readonly<Record<string, string | undefined>> | undefined,
+  headers: Readonly<Record<string, string | undefined>> | undefined,
+): string | undefined {
+  const fromQuery = query?.['token'];
+  if (fromQuery) return fromQuery;
+  const header = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match?.[1];
+}

@@ -1,0 +1,59 @@
+import type { LocalGateway } from '../../src/local/emulator';
+import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
+import type { WsEvent } from '../../src/utils/lambda';
+import { AUDIENCE, claims, hs256, ISSUER, SECRET, unsigned } from '../helpers/jwt';
+import { connectTracked, startLocal } from '../helpers/local';
+import { TestClient } from '../helpers/ws-client';
+
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('the emulator runs the $connect authorizer like API Gateway', () => {
+  let local: LocalGateway;
+  let connections: MemoryConnectionStore;
+  const events: WsEvent[] = [];
+
+  beforeAll(async () => {
+    connections = new MemoryConnectionStore();
+    local = await startLocal(
+      { AUTH_JWT_SECRET: SECRET, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE },
+      { deps: { connections }, onEvent: (event) => events.push(event) },
+    );
+  });
+  afterAll(() => local.stop());
+
+  it.each<[string, () => Promise<string> | string]>([
+    ['a forged signature', () => hs256(claims(), 'x'.repeat(40))],
+    ['alg: none', () => unsigned()],
+    ['an expired token', () => hs256(claims({ exp: now() - 600 }))],
+    ['a token not yet valid', () => hs256(claims({ nbf: now() + 600 }))],
+    ['the wrong issuer', () => hs256(claims({ iss: 'https://evil.test' }))],
+    ['the wrong audience', () => hs256(claims({ aud: 'other' }))],
+    ['a malformed token', () => 'abc.def'],
+  ])('refuses the handshake with 401 for %s, and never runs $connect', async (_name, make) => {
+    const before = events.length;
+    expect(await TestClient.refusal(`${local.url}?token=${encodeURIComponent(await make())}`)).toBe(401);
+    expect(events.length).toBe(before);
+  });
+
+  it('refuses a handshake without a token with 401', async () => {
+    expect(await TestClient.refusal(local.url)).toBe(401);
+  });
+
+  it('brings the userId of a valid token to $connect, the store and every later event', async () => {
+    const { client, connectionId } = await connectTracked(local, {}, `?token=${await hs256()}`);
+    client.send({ action: 'ping' });
+    await client.waitFor((frames) => frames.length === 1);
+    expect((await connections.get(connectionId))?.userId).toBe('user-42');
+    const mine = events.filter((e) => e.requestContext.connectionId === connectionId);
+    expect(mine.map((e) => e.requestContext.eventType)).toEqual(['CONNECT', 'MESSAGE']);
+    for (const event of mine) {
+      expect(event.requestContext.authorizer).toMatchObject({ userId: 'user-42', principalId: 'user-42', integrationLatency: expect.any(Number) });
+    }
+    await client.close();
+  });
+
+  it('accepts Authorization: Bearer from server clients', async () => {
+    const client = await TestClient.connect(local.url, { headers: { Authorization: `Bearer ${await hs256()}` } });
+    await client.close();
+  });
+});
