@@ -11,6 +11,8 @@ import { errorFrame } from './services/error-frame';
 import { MessageService } from './services/message.service';
 import type { ConnectionStore } from './stores/connection-store';
 import type { RequestStore } from './stores/request-store';
+import type { CounterStore } from './stores/counter-store';
+import { RateLimiter } from './services/rate-limit';
 import { wsEventOf } from './utils/fastify';
 import { routePath } from './utils/lambda';
 import type { Logger } from './utils/logger';
@@ -23,6 +25,7 @@ export interface AppDeps {
   readonly sender: FrameSender;
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
+  readonly counters: CounterStore;
   readonly model: ChatModel;
 }
 
@@ -47,7 +50,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       active,
       connectionTtlSeconds: deps.config.connectionTtlSeconds,
     }),
-    messages: new MessageService({ ...deps, active }),
+    messages: new MessageService({
+      ...deps,
+      active,
+      limiter: new RateLimiter(deps.counters, deps.config.limits, deps.config.requestTtlSeconds),
+    }),
   };
 
   for (const [routeKey, handler] of Object.entries(ROUTES)) {
@@ -61,7 +68,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const { connectionId, routeKey, eventType, requestTimeEpoch, authorizer } = event.requestContext;
     const userId = authorizer?.['userId'];
     const log = request.log.child({ connectionId, routeKey, ...(typeof userId === 'string' ? { userId } : {}) });
-    const caller = { connectionId, receivedAt: requestTimeEpoch || Date.now(), log };
+    const caller = {
+      connectionId,
+      receivedAt: requestTimeEpoch || Date.now(),
+      userId: typeof userId === 'string' ? userId : undefined,
+      sourceIp: event.requestContext.identity.sourceIp,
+      log,
+    };
     try {
       const result = await handler({ event, caller }, services);
       if (result.reply) await deliver(connectionId, result.reply, log);

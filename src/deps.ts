@@ -35,6 +35,7 @@ export function createDeps(config: AppConfig, options: DepsOptions = {}): AppDep
     sender: new ManagementApiSender(managementClient),
     connections: stores.connections,
     requests: stores.requests,
+    counters: stores.counters,
     model: createChatModel(config, options.bedrockClient),
   };
 }

@@ -28,6 +28,12 @@ export interface AppConfig {
     readonly cancelCheckIntervalMs: number;
   };
   readonly maxOutputTokens: number;
+  /** Per-user limits, enforced in the shared store so they hold across Lambda instances. 0 = off. */
+  readonly limits: {
+    readonly requestsPerMinute: number;
+    readonly concurrentPerConnection: number;
+    readonly concurrentPerUser: number;
+  };
   readonly model: {
     /** Longest wait for the first text token (including connecting), then `upstream_timeout`. */
     readonly firstTokenTimeoutMs: number;
@@ -155,6 +161,11 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppCon
       cancelCheckIntervalMs: read.int('CANCEL_CHECK_INTERVAL_MS', 500, 0, 10000),
     },
     maxOutputTokens: read.int('MAX_OUTPUT_TOKENS', 4096, 1, 200000),
+    limits: {
+      requestsPerMinute: read.int('RATE_LIMIT_REQUESTS_PER_MINUTE', 30, 0, 100_000),
+      concurrentPerConnection: read.int('MAX_CONCURRENT_PER_CONNECTION', 3, 0, 1000),
+      concurrentPerUser: read.int('MAX_CONCURRENT_PER_USER', 6, 0, 10_000),
+    },
     model: {
       firstTokenTimeoutMs: read.int('MODEL_FIRST_TOKEN_TIMEOUT_MS', 20_000, 1, 900_000),
       idleTimeoutMs: read.int('MODEL_IDLE_TIMEOUT_MS', 15_000, 1, 900_000),

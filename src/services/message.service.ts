@@ -13,11 +13,15 @@ import type { ActiveGenerations } from './active-generations';
 import { ChunkStream } from './chunk-stream';
 import { errorFrame } from './error-frame';
 import { splitToFit } from './frame-split';
+import type { RateLimiter, Release } from './rate-limit';
 
 /** Who is asking: the connection and the time API Gateway received the message. */
 export interface Caller {
   readonly connectionId: string;
   readonly receivedAt: number;
+  /** From the $connect authorizer's context; undefined for an open gateway. */
+  readonly userId: string | undefined;
+  readonly sourceIp: string;
   readonly log: Logger;
 }
 
@@ -28,6 +32,7 @@ export interface MessageServiceDeps {
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
   readonly active: ActiveGenerations;
+  readonly limiter: RateLimiter;
 }
 
 export type AnswerMode = 'stream' | 'chat';
@@ -61,8 +66,10 @@ export class MessageService {
     let began = false;
     const controller = new AbortController();
     let stopPolling = (): void => undefined;
+    let release: Release = () => Promise.resolve();
     try {
       const request = this.resolve(frame);
+      release = await this.deps.limiter.admit(caller);
       began = await this.deps.requests.begin(connectionId, requestId, this.deps.config.requestTtlSeconds);
       if (!began) {
         throw new GatewayError('invalid_request', `requestId "${requestId}" is already running on this connection.`);
@@ -85,6 +92,8 @@ export class MessageService {
       await this.fail(caller, requestId, controller.signal.aborted ? controller.signal.reason : error, log);
     } finally {
       stopPolling();
+      // Whatever ended the generation — done, error, cancel, a crash — its slots are given back.
+      await release().catch((error: unknown) => log.warn({ err: error }, 'could not release limit slots; they expire'));
       if (began) {
         this.deps.active.unregister(connectionId, requestId);
         await this.deps.requests.end(connectionId, requestId).catch((error: unknown) => {

@@ -8,10 +8,14 @@ import { ensureTable } from './dynamodb/table';
 import { MemoryConnectionStore } from './memory-connection-store';
 import { MemoryRequestStore } from './memory-request-store';
 import type { RequestStore } from './request-store';
+import type { CounterStore } from './counter-store';
+import { DynamoCounterStore } from './dynamodb/counter-store';
+import { MemoryCounterStore } from './memory-counter-store';
 
 export interface Stores {
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
+  readonly counters: CounterStore;
   /** Creates missing tables when the endpoint is a local one; a no-op otherwise. */
   readonly prepare: () => Promise<void>;
 }
@@ -28,7 +32,12 @@ export function createDynamoClient(config: AppConfig): DynamoDBClient {
 /** The stores config asks for; both kinds pass the same contract suite (tests/contract). */
 export function createStores(config: AppConfig, dynamoClient?: DynamoDBClient): Stores {
   if (config.store.kind === 'memory') {
-    return { connections: new MemoryConnectionStore(), requests: new MemoryRequestStore(), prepare: () => Promise.resolve() };
+    return {
+      connections: new MemoryConnectionStore(),
+      requests: new MemoryRequestStore(),
+      counters: new MemoryCounterStore(),
+      prepare: () => Promise.resolve(),
+    };
   }
   const client = dynamoClient ?? createDynamoClient(config);
   const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
@@ -36,10 +45,11 @@ export function createStores(config: AppConfig, dynamoClient?: DynamoDBClient): 
   return {
     connections: new DynamoConnectionStore(db, tableName),
     requests: new DynamoRequestStore(db, tableName),
+    counters: new DynamoCounterStore(db, tableName),
     prepare: async () => {
       if (endpoint !== undefined) await ensureTable(client, tableName);
     },
   };
 }
 
-export type { ConnectionStore, RequestStore };
+export type { ConnectionStore, CounterStore, RequestStore };

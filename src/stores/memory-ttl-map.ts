@@ -26,6 +26,11 @@ export class TtlMap<V> {
     if (++this.writesSinceSweep >= this.sweepEvery) this.sweep();
   }
 
+  /** The expiry (epoch ms) of a live entry. */
+  expiresAt(key: string): number | undefined {
+    return this.get(key) === undefined ? undefined : this.entries.get(key)?.expiresAtMs;
+  }
+
   delete(key: string): void {
     this.entries.delete(key);
   }

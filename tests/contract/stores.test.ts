@@ -7,12 +7,16 @@ import { ensureTable } from '../../src/stores/dynamodb/table';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import type { RequestStore } from '../../src/stores/request-store';
+import type { CounterStore } from '../../src/stores/counter-store';
+import { DynamoCounterStore } from '../../src/stores/dynamodb/counter-store';
+import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { documentClient, dynamoClient, startDynalite, throttlingProxy } from '../helpers/dynamo';
 
 /** A fresh pair of stores on a clock the test controls. */
 interface Subject {
   connections: ConnectionStore;
   requests: RequestStore;
+  counters: CounterStore;
   advance(ms: number): void;
 }
 
@@ -108,6 +112,35 @@ function storeContract(name: string, make: Factory): void {
       await expect(s.requests.cancelAll('nobody')).resolves.toBeUndefined();
     });
 
+    it('adds to a counter up to its limit and no further', async () => {
+      const expires = T0 / 1000 + 60;
+      expect(await s.counters.tryAdd('k', 1, 2, expires)).toEqual({ ok: true, value: 1 });
+      expect(await s.counters.tryAdd('k', 1, 2, expires)).toEqual({ ok: true, value: 2 });
+      expect(await s.counters.tryAdd('k', 1, 2, expires)).toEqual({ ok: false, value: 2 });
+      await s.counters.release('k', 1);
+      expect(await s.counters.tryAdd('k', 1, 2, expires)).toEqual({ ok: true, value: 2 });
+    });
+
+    it('admits exactly `limit` of many simultaneous adds', async () => {
+      const results = await Promise.all(Array.from({ length: 8 }, () => s.counters.tryAdd('burst', 1, 3, T0 / 1000 + 60)));
+      expect(results.filter((r) => r.ok)).toHaveLength(3);
+    });
+
+    it('counts an expired counter as 0, so a crashed holder’s slot comes back', async () => {
+      await s.counters.tryAdd('slot', 1, 1, T0 / 1000 + 10);
+      expect((await s.counters.tryAdd('slot', 1, 1, T0 / 1000 + 10)).ok).toBe(false);
+      s.advance(11_000);
+      expect(await s.counters.tryAdd('slot', 1, 1, T0 / 1000 + 100)).toEqual({ ok: true, value: 1 });
+    });
+
+    it('never releases below zero', async () => {
+      await s.counters.release('never-taken', 1);
+      await s.counters.tryAdd('z', 1, 5, T0 / 1000 + 60);
+      await s.counters.release('z', 1);
+      await s.counters.release('z', 1);
+      expect(await s.counters.tryAdd('z', 1, 1, T0 / 1000 + 60)).toEqual({ ok: true, value: 1 });
+    });
+
     it('treats an expired request record as absent', async () => {
       await s.requests.begin('c1', 'r1', 60);
       s.advance(61_000);
@@ -122,6 +155,7 @@ storeContract('memory', () => {
   return Promise.resolve({
     connections: new MemoryConnectionStore(() => now),
     requests: new MemoryRequestStore(() => now),
+    counters: new MemoryCounterStore(() => now),
     advance: (ms) => void (now += ms),
   });
 });
@@ -150,6 +184,7 @@ describe('on dynalite, through the real SDK', () => {
     return {
       connections: new DynamoConnectionStore(db, table, clock),
       requests: new DynamoRequestStore(db, table, clock),
+      counters: new DynamoCounterStore(db, table, clock),
       advance: (ms) => void (now += ms),
     };
   });

@@ -18,6 +18,8 @@ export const TEST_ENV: Env = {
   MOCK_ANSWER_TOKENS: '40',
   STREAM_FLUSH_INTERVAL_MS: '10',
   CANCEL_CHECK_INTERVAL_MS: '20',
+  // Suites send many requests from 127.0.0.1; the limit tests set their own.
+  RATE_LIMIT_REQUESTS_PER_MINUTE: '10000',
 };
 
 /** Starts the emulator on 127.0.0.1, port 0, with quiet logs and a fast mock model. */

@@ -7,6 +7,7 @@ import { createGateway, type Gateway } from '../../src/gateway';
 import { MockChatModel } from '../../src/llm/mock';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
+import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import type { WsEvent } from '../../src/utils/lambda';
 import { createLogger } from '../../src/utils/logger';
 import { RecordingSender } from '../helpers/recording-sender';
@@ -33,6 +34,7 @@ describe('the Lambda handler fed AWS-shaped events', () => {
       sender,
       connections,
       requests: new MemoryRequestStore(),
+      counters: new MemoryCounterStore(),
       model: new MockChatModel({ tokenDelayMs: 0, answerTokens: 12 }),
     };
     gateway = await createGateway(deps);

@@ -15,6 +15,7 @@ import {
  * |-------------|--------------------|-----------------|-----------------------|
  * | connection  | `CONN#{id}`        | `CONN`          | `USER#{userId}`       |
  * | request     | `CONN#{id}`        | `REQ#{reqId}`   | —                     |
+ * | counter     | `RATE#{key}`       | `RATE`          | —                     |
  *
  * A connection's requests share its partition, so `$disconnect` finds them with one Query.
  * Every item has `ttl` (epoch seconds); readers ignore expired items because DynamoDB deletes
@@ -24,6 +25,7 @@ export const KEYS = {
   connection: (connectionId: string) => ({ pk: `CONN#${connectionId}`, sk: 'CONN' }),
   request: (connectionId: string, requestId: string) => ({ pk: `CONN#${connectionId}`, sk: `REQ#${requestId}` }),
   requestPrefix: 'REQ#',
+  counter: (key: string) => ({ pk: `RATE#${key}`, sk: 'RATE' }),
   user: (userId: string) => `USER#${userId}`,
 } as const;
 
