@@ -31,6 +31,7 @@ export interface AppConfig {
   /** Per-user limits, enforced in the shared store so they hold across Lambda instances. 0 = off. */
   readonly limits: {
     readonly requestsPerMinute: number;
+    readonly tokensPerMinute: number;
     readonly concurrentPerConnection: number;
     readonly concurrentPerUser: number;
   };
@@ -163,6 +164,7 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppCon
     maxOutputTokens: read.int('MAX_OUTPUT_TOKENS', 4096, 1, 200000),
     limits: {
       requestsPerMinute: read.int('RATE_LIMIT_REQUESTS_PER_MINUTE', 30, 0, 100_000),
+      tokensPerMinute: read.int('RATE_LIMIT_TOKENS_PER_MINUTE', 40_000, 0, 100_000_000),
       concurrentPerConnection: read.int('MAX_CONCURRENT_PER_CONNECTION', 3, 0, 1000),
       concurrentPerUser: read.int('MAX_CONCURRENT_PER_USER', 6, 0, 10_000),
     },

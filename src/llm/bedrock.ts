@@ -7,7 +7,7 @@ import { GatewayError } from '../models/errors';
 import type { Usage } from '../models/frames';
 import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
 import { mapBedrockError } from './bedrock-errors';
-import { estimateTokens } from './mock';
+import { estimateTokens } from './tokens';
 
 /** The provider-neutral request as a Converse request: one shape for every model family. */
 export function toConverseInput(request: ChatModelRequest): ConverseStreamCommandInput {

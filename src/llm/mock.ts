@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
+import { estimateTokens } from './tokens';
 
 export interface MockModelOptions {
   /** Delay before each token, like a model's inter-token latency. */
@@ -16,10 +17,7 @@ const VOCABULARY = (
   'back through the management endpoint which is how a serverless chat stays responsive'
 ).split(' ');
 
-/** Rough token count for usage: about four characters per token, at least one per message. */
-export function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
+export { estimateTokens };
 
 /** A deterministic pseudo-random sequence seeded by the prompt (xorshift32). */
 function seededRandom(seed: string): () => number {

@@ -13,7 +13,8 @@ import type { ActiveGenerations } from './active-generations';
 import { ChunkStream } from './chunk-stream';
 import { errorFrame } from './error-frame';
 import { splitToFit } from './frame-split';
-import type { RateLimiter, Release } from './rate-limit';
+import type { Admission, RateLimiter } from './rate-limit';
+import { estimateTokens } from '../llm/tokens';
 
 /** Who is asking: the connection and the time API Gateway received the message. */
 export interface Caller {
@@ -45,6 +46,23 @@ interface Generation {
   readonly signal: AbortSignal;
   readonly abort: (reason: unknown) => void;
   readonly log: Logger;
+  readonly progress: Progress;
+}
+
+/** What a generation has used so far, for settling the token budget however it ends. */
+interface Progress {
+  producedChars: number;
+  usedTokens: number | undefined;
+}
+
+/** Output tokens reserved for a request that names no maxTokens. */
+const DEFAULT_OUTPUT_RESERVE = 1000;
+
+function estimateRequestTokens(request: ChatModelRequest): number {
+  return (
+    request.messages.reduce((sum, message) => sum + estimateTokens(message.content), 0) +
+    (request.systemPrompt ? estimateTokens(request.systemPrompt) : 0)
+  );
 }
 
 function cancelledError(): GatewayError {
@@ -66,10 +84,13 @@ export class MessageService {
     let began = false;
     const controller = new AbortController();
     let stopPolling = (): void => undefined;
-    let release: Release = () => Promise.resolve();
+    let admission: Admission | undefined;
+    const progress: Progress = { producedChars: 0, usedTokens: undefined };
+    let inputTokens = 0;
     try {
       const request = this.resolve(frame);
-      release = await this.deps.limiter.admit(caller);
+      inputTokens = estimateRequestTokens(request);
+      admission = await this.deps.limiter.admit(caller, inputTokens + (request.inferenceConfig.maxTokens ?? DEFAULT_OUTPUT_RESERVE));
       began = await this.deps.requests.begin(connectionId, requestId, this.deps.config.requestTtlSeconds);
       if (!began) {
         throw new GatewayError('invalid_request', `requestId "${requestId}" is already running on this connection.`);
@@ -84,6 +105,7 @@ export class MessageService {
         signal: controller.signal,
         abort: (reason) => controller.abort(reason),
         log,
+        progress,
       };
       await this.deps.sender.send(connectionId, { type: 'accepted', requestId, modelId: request.modelId });
       if (mode === 'stream') await this.streamAnswer(generation);
@@ -92,8 +114,10 @@ export class MessageService {
       await this.fail(caller, requestId, controller.signal.aborted ? controller.signal.reason : error, log);
     } finally {
       stopPolling();
-      // Whatever ended the generation — done, error, cancel, a crash — its slots are given back.
-      await release().catch((error: unknown) => log.warn({ err: error }, 'could not release limit slots; they expire'));
+      // Whatever ended the generation — done, error, cancel, a crash — its slots are given back
+      // and its token reservation settles to the usage reported, or else estimated.
+      const used = progress.usedTokens ?? inputTokens + Math.ceil(progress.producedChars / 4);
+      await admission?.settle(used).catch((error: unknown) => log.warn({ err: error }, 'could not settle limits; the counters expire'));
       if (began) {
         this.deps.active.unregister(connectionId, requestId);
         await this.deps.requests.end(connectionId, requestId).catch((error: unknown) => {
@@ -207,8 +231,13 @@ export class MessageService {
   private async consume(g: Generation, onText: (text: string) => void): Promise<Extract<ChatModelEvent, { type: 'end' }>> {
     let end: Extract<ChatModelEvent, { type: 'end' }> | undefined;
     for await (const event of this.deps.model.stream(g.request, g.signal)) {
-      if (event.type === 'delta') onText(event.text);
-      else end = event;
+      if (event.type === 'delta') {
+        g.progress.producedChars += event.text.length;
+        onText(event.text);
+      } else {
+        end = event;
+        g.progress.usedTokens = event.usage.totalTokens;
+      }
     }
     // An SDK stream ends silently when aborted: never report that as a complete answer.
     g.signal.throwIfAborted();

@@ -9,15 +9,20 @@ export interface Subject {
   readonly sourceIp: string;
 }
 
-/** Gives back what an admission took; safe to call once, however the generation ended. */
-export type Release = () => Promise<void>;
+/**
+ * What an admission took. `settle` gives back the concurrency slots and corrects the token
+ * reservation to what was really used; call it once, however the generation ended.
+ */
+export interface Admission {
+  settle(usedTokens: number): Promise<void>;
+}
 
 /** How long to suggest waiting when a concurrency slot is taken (a generation takes seconds). */
 const CONCURRENCY_RETRY_MS = 1000;
 
 /**
- * Per-user limits on chat requests, checked before any model call: requests per minute (fixed
- * one-minute windows), and generations in flight per connection and per user. The counters live
+ * Per-user limits on chat requests, checked before any model call: requests and tokens per
+ * minute (fixed one-minute windows), and generations in flight per connection and per user. The counters live
  * in the shared CounterStore, so every Lambda instance sees the same totals. Anonymous callers
  * are limited by source IP.
  */
@@ -29,26 +34,38 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async admit(subject: Subject): Promise<Release> {
+  /** Admits a request that may use up to `reservedTokens` (prompt estimate plus maxTokens). */
+  async admit(subject: Subject, reservedTokens: number): Promise<Admission> {
     const who = subject.userId !== undefined ? `user:${subject.userId}` : `ip:${subject.sourceIp}`;
     const nowMs = this.now();
-    const { requestsPerMinute, concurrentPerConnection, concurrentPerUser } = this.limits;
+    const { requestsPerMinute, tokensPerMinute, concurrentPerConnection, concurrentPerUser } = this.limits;
+    const window = Math.floor(nowMs / 60_000);
+    const windowEnd = (window + 1) * 60_000;
+    const windowExpiry = windowEnd / 1000 + 60;
+    const overLimit = (what: string): GatewayError =>
+      new GatewayError('rate_limited', `Rate limit reached: ${what} per minute.`, { retryable: true, retryAfterMs: windowEnd - nowMs });
 
     if (requestsPerMinute > 0) {
-      const window = Math.floor(nowMs / 60_000);
-      const windowEnd = (window + 1) * 60_000;
-      const { ok } = await this.counters.tryAdd(`rpm:${who}:${window}`, 1, requestsPerMinute, windowEnd / 1000 + 60);
-      if (!ok) {
-        throw new GatewayError('rate_limited', `Rate limit reached: ${requestsPerMinute} requests per minute.`, {
-          retryable: true,
-          retryAfterMs: windowEnd - nowMs,
-        });
-      }
+      const { ok } = await this.counters.tryAdd(`rpm:${who}:${window}`, 1, requestsPerMinute, windowExpiry);
+      if (!ok) throw overLimit(`${requestsPerMinute} requests`);
     }
+    // Tokens: reserve the worst case now, settle to the real usage when the answer ends, so
+    // concurrent streams cannot together overshoot the budget.
+    const tokenKey = `tpm:${who}:${window}`;
+    const reserved = tokensPerMinute > 0 ? reservedTokens : 0;
+    if (reserved > 0) {
+      const { ok } = await this.counters.tryAdd(tokenKey, reserved, tokensPerMinute, windowExpiry);
+      if (!ok) throw overLimit(`${tokensPerMinute} tokens`);
+    }
+    const settleTokens = async (used: number): Promise<void> => {
+      if (reserved === 0) return;
+      if (used < reserved) await this.counters.release(tokenKey, reserved - used);
+      else if (used > reserved) await this.counters.tryAdd(tokenKey, used - reserved, Number.MAX_SAFE_INTEGER, windowExpiry);
+    };
 
     const slotExpiry = Math.floor(nowMs / 1000) + this.slotTtlSeconds;
     const taken: string[] = [];
-    const release: Release = async () => {
+    const release = async (): Promise<void> => {
       await Promise.all(taken.splice(0).map((key) => this.counters.release(key, 1)));
     };
     const slots: Array<[string, number, string]> = [
@@ -59,7 +76,7 @@ export class RateLimiter {
       if (limit === 0) continue;
       const { ok } = await this.counters.tryAdd(key, 1, limit, slotExpiry);
       if (!ok) {
-        await release();
+        await Promise.all([release(), settleTokens(0)]);
         throw new GatewayError('rate_limited', `At most ${limit} answers may run at once ${scope}.`, {
           retryable: true,
           retryAfterMs: CONCURRENCY_RETRY_MS,
@@ -67,6 +84,13 @@ export class RateLimiter {
       }
       taken.push(key);
     }
-    return release;
+    let settled = false;
+    return {
+      settle: async (used) => {
+        if (settled) return;
+        settled = true;
+        await Promise.all([release(), settleTokens(used)]);
+      },
+    };
   }
 }

@@ -38,6 +38,27 @@ describe('per-user limits', () => {
     }
   });
 
+  it('reserves tokens against the per-minute budget and settles them to the real usage', async () => {
+    const local = await startLocal({ RATE_LIMIT_TOKENS_PER_MINUTE: '100', MOCK_TOKEN_DELAY_MS: '10', MOCK_ANSWER_TOKENS: '40' });
+    const client = await TestClient.connect(local.url);
+    try {
+      await awayFromMinuteEdge();
+      // Each request reserves ~1 prompt token + maxTokens 50 = 51: two at once exceed 100.
+      client.send(ask('t1', 50));
+      await client.waitFor((frames) => frames.some((f) => f.requestId === 't1' && f.type === 'accepted'));
+      client.send(ask('t2', 50));
+      expect(await client.terminal('t2')).toMatchObject({ code: 'rate_limited', message: expect.stringMatching(/100 tokens per minute/) });
+      const done = await client.terminal('t1');
+      expect(done.usage.totalTokens).toBe(41);
+      // Settled to 41 used, 51 more fit (92 ≤ 100); without settlement they would not (102).
+      client.send(ask('t3', 50));
+      expect((await client.terminal('t3')).type).toBe('done');
+    } finally {
+      await client.close();
+      await local.stop();
+    }
+  });
+
   it('limits answers running at once on a connection, and frees the slot when one ends', async () => {
     const local = await startLocal({ MAX_CONCURRENT_PER_CONNECTION: '1', MOCK_TOKEN_DELAY_MS: '10' });
     const client = await TestClient.connect(local.url);
