@@ -49,6 +49,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       requests: deps.requests,
       active,
       connectionTtlSeconds: deps.config.connectionTtlSeconds,
+      connectionsPerUser: deps.config.limits.connectionsPerUser,
     }),
     messages: new MessageService({
       ...deps,
@@ -84,7 +85,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       if (failure.code === 'internal_error') log.error({ err: error }, 'handler failed');
       else log.info({ code: failure.code, message: failure.message }, 'rejected a client message');
       // Only a MESSAGE has a client listening for frames; $connect answers with its status.
-      if (eventType !== 'MESSAGE') return reply.code(500).send();
+      // A refused $connect answers with a status the handshake passes on: 429 at a limit, else 500.
+      if (eventType !== 'MESSAGE') return reply.code(failure.code === 'rate_limited' ? 429 : 500).send();
       const extra = failure.code === 'unknown_action' ? { validActions: CLIENT_ACTIONS } : {};
       await deliver(connectionId, errorFrame(failure, undefined, extra), log);
       return reply.code(200).send();

@@ -34,6 +34,7 @@ export interface AppConfig {
     readonly tokensPerMinute: number;
     readonly concurrentPerConnection: number;
     readonly concurrentPerUser: number;
+    readonly connectionsPerUser: number;
   };
   readonly model: {
     /** Longest wait for the first text token (including connecting), then `upstream_timeout`. */
@@ -167,6 +168,7 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppCon
       tokensPerMinute: read.int('RATE_LIMIT_TOKENS_PER_MINUTE', 40_000, 0, 100_000_000),
       concurrentPerConnection: read.int('MAX_CONCURRENT_PER_CONNECTION', 3, 0, 1000),
       concurrentPerUser: read.int('MAX_CONCURRENT_PER_USER', 6, 0, 10_000),
+      connectionsPerUser: read.int('MAX_CONNECTIONS_PER_USER', 10, 0, 100_000),
     },
     model: {
       firstTokenTimeoutMs: read.int('MODEL_FIRST_TOKEN_TIMEOUT_MS', 20_000, 1, 900_000),

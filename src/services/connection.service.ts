@@ -4,12 +4,15 @@ import type { RequestStore } from '../stores/request-store';
 import type { WsRequestContext } from '../utils/lambda';
 import type { ActiveGenerations } from './active-generations';
 import { ConnectionGoneError } from '../utils/websocket';
+import { GatewayError } from '../models/errors';
 
 export interface ConnectionServiceDeps {
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
   readonly active: ActiveGenerations;
   readonly connectionTtlSeconds: number;
+  /** Cap on open connections of one authenticated user; 0 = none. */
+  readonly connectionsPerUser: number;
   readonly now?: () => number;
 }
 
@@ -17,10 +20,17 @@ export interface ConnectionServiceDeps {
 export class ConnectionService {
   constructor(private readonly deps: ConnectionServiceDeps) {}
 
-  /** Records a new connection. A store failure propagates, so the handshake is refused. */
+  /**
+   * Records a new connection. A user at the connection cap is refused with a GatewayError
+   * (`rate_limited`); a store failure propagates. Either way the handshake fails.
+   */
   async open(context: WsRequestContext): Promise<ConnectionRecord> {
     const now = this.deps.now?.() ?? Date.now();
     const userId = context.authorizer?.['userId'];
+    const cap = this.deps.connectionsPerUser;
+    if (typeof userId === 'string' && cap > 0 && (await this.deps.connections.countForUser(userId)) >= cap) {
+      throw new GatewayError('rate_limited', `At most ${cap} connections per user.`, { retryable: true });
+    }
     const record: ConnectionRecord = {
       connectionId: context.connectionId,
       connectedAt: context.connectedAt,

@@ -41,6 +41,12 @@ export class TtlMap<V> {
     return [...this.entries].filter(([key, e]) => key.startsWith(prefix) && e.expiresAtMs > now).map(([key]) => key);
   }
 
+  /** Live values, for small scans (local development only). */
+  values(): V[] {
+    const now = this.now();
+    return [...this.entries.values()].filter((e) => e.expiresAtMs > now).map((e) => e.value);
+  }
+
   get size(): number {
     return this.entries.size;
   }

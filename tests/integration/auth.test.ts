@@ -3,7 +3,7 @@ import { MemoryConnectionStore } from '../../src/stores/memory-connection-store'
 import type { WsEvent } from '../../src/utils/lambda';
 import { AUDIENCE, claims, hs256, ISSUER, SECRET, unsigned } from '../helpers/jwt';
 import { connectTracked, startLocal } from '../helpers/local';
-import { TestClient } from '../helpers/ws-client';
+import { TestClient, until } from '../helpers/ws-client';
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -50,6 +50,25 @@ describe('the emulator runs the $connect authorizer like API Gateway', () => {
       expect(event.requestContext.authorizer).toMatchObject({ userId: 'user-42', principalId: 'user-42', integrationLatency: expect.any(Number) });
     }
     await client.close();
+  });
+
+  it('refuses a user’s connection past MAX_CONNECTIONS_PER_USER with 429, and admits again after one closes', async () => {
+    const store = new MemoryConnectionStore();
+    const capped = await startLocal({ AUTH_JWT_SECRET: SECRET, MAX_CONNECTIONS_PER_USER: '2' }, { deps: { connections: store } });
+    try {
+      const token = await hs256(claims({ sub: 'busy-user' }));
+      const url = `${capped.url}?token=${token}`;
+      const first = await TestClient.connect(url);
+      const second = await TestClient.connect(url);
+      expect(await TestClient.refusal(url)).toBe(429);
+      const other = await TestClient.connect(`${capped.url}?token=${await hs256(claims({ sub: 'someone-else' }))}`);
+      await first.close();
+      await until(async () => (await store.countForUser('busy-user')) === 1, 'the $disconnect');
+      const again = await TestClient.connect(url);
+      await Promise.all([second.close(), other.close(), again.close()]);
+    } finally {
+      await capped.stop();
+    }
   });
 
   it('accepts Authorization: Bearer from server clients', async () => {

@@ -52,7 +52,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
           { AttributeName: 'gsi1pk', KeyType: 'HASH' },
           { AttributeName: 'pk', KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['ttl'] },
       },
     ],
   };
