@@ -11,6 +11,8 @@ export const LIMITS = {
   maxMessages: 100,
   maxMessageChars: 100_000,
   maxSystemPromptChars: 20_000,
+  /** All message contents plus the system prompt. */
+  maxPromptChars: 120_000,
   maxModelIdChars: 256,
   maxStopSequences: 4,
   maxStopSequenceChars: 100,

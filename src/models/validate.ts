@@ -90,6 +90,13 @@ export function validateChatFrame(frame: unknown): ChatRequestFrame {
   if (messages[messages.length - 1]?.role !== 'user') {
     throw new GatewayError('invalid_request', 'Invalid request: data.messages must end with a "user" message.');
   }
+  const promptChars = messages.reduce((sum, m) => sum + m.content.length, frame.data.systemPrompt?.length ?? 0);
+  if (promptChars > LIMITS.maxPromptChars) {
+    throw new GatewayError(
+      'invalid_request',
+      `Invalid request: data.messages and data.systemPrompt together must be at most ${LIMITS.maxPromptChars} characters (got ${promptChars}).`,
+    );
+  }
   if (metadata !== undefined && metadataBytes(metadata) > LIMITS.maxMetadataBytes) {
     throw new GatewayError(
       'invalid_request',

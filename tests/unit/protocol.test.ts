@@ -56,6 +56,7 @@ describe('validateChatFrame', () => {
     ['oversized system prompt', frame({ messages: [user('a')], systemPrompt: 'x'.repeat(LIMITS.maxSystemPromptChars + 1) }), /data\.systemPrompt/],
     ['oversized modelId', frame({ messages: [user('a')], modelId: 'm'.repeat(300) }), /data\.modelId/],
     ['metadata not an object', frame({ messages: [user('a')], metadata: [1, 2] }), /data\.metadata must be a JSON object/],
+    ['a prompt over the total character cap', frame({ messages: [user('x'.repeat(70_000)), { role: 'assistant', content: 'ok' }, user('y'.repeat(60_000))] }), /together must be at most 120000 characters/],
     ['oversized metadata', frame({ messages: [user('a')], metadata: { blob: 'x'.repeat(3000) } }), /data\.metadata must serialise to at most 2048 bytes/],
     ['bad requestId', frame({ messages: [user('a')] }, { requestId: 'has space' }), /requestId must be 1-64 characters/],
     ['unknown top-level field', frame({ messages: [user('a')] }, { extra: true }), /extra/],
