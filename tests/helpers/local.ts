@@ -1,6 +1,11 @@
 import type WebSocket from 'ws';
 import { TestClient } from './ws-client';
+import type { AppDeps } from '../../src/app';
+import { loadConfig } from '../../src/config/config';
 import type { Env } from '../../src/config/env';
+import { createDeps, type DepsOptions } from '../../src/deps';
+import { createGateway } from '../../src/gateway';
+import { messageEvent } from '../../src/local/events';
 import type { LocalServerConfig } from '../../src/config/local';
 import { startLocalGateway, type LocalGateway, type LocalGatewayOptions } from '../../src/local/emulator';
 
@@ -45,4 +50,25 @@ export async function connectTracked(
   const fresh = local.connectionIds().filter((id) => !before.has(id));
   if (fresh.length !== 1) throw new Error(`expected one new connection, saw ${fresh.length}`);
   return { client, connectionId: fresh[0]! };
+}
+
+/**
+ * Sends `llm/cancel` for `requestId` of `connectionId` through a second app instance — what a
+ * cancel handled by another Lambda invocation looks like. The instance shares only what `deps`
+ * and `clients` give it (the stores), never the emulator's in-process registry.
+ */
+export async function cancelFromAnotherInstance(
+  local: LocalGateway,
+  connectionId: string,
+  requestId: string,
+  setup: { env?: Env; deps?: Partial<AppDeps>; clients?: DepsOptions } = {},
+): Promise<void> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', ...setup.env }, { managementEndpoint: local.managementEndpoint });
+  const instance = await createGateway({ ...createDeps(config, setup.clients), ...setup.deps });
+  try {
+    const source = { connectionId, connectedAt: Date.now(), apiId: 'other', domainName: 'd', stage: 'local', sourceIp: '127.0.0.1', userAgent: undefined, authorizer: undefined };
+    await instance.handler(messageEvent(source, 'llm/cancel', JSON.stringify({ action: 'llm/cancel', requestId })));
+  } finally {
+    await instance.app.close();
+  }
 }

@@ -1,12 +1,7 @@
-import type { AppDeps } from '../../src/app';
-import { loadConfig } from '../../src/config/config';
-import { createDeps } from '../../src/deps';
-import { createGateway } from '../../src/gateway';
 import type { LocalGateway } from '../../src/local/emulator';
-import { messageEvent } from '../../src/local/events';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
-import { connectTracked, startLocal } from '../helpers/local';
+import { cancelFromAnotherInstance, connectTracked, startLocal } from '../helpers/local';
 import { TestClient, sleep, until } from '../helpers/ws-client';
 
 const SLOW = { MOCK_TOKEN_DELAY_MS: '20', MOCK_ANSWER_TOKENS: '500' };
@@ -59,19 +54,10 @@ describe('cancel and disconnect', () => {
     clients.push(client);
     client.send(ask('remote'));
     await client.waitFor((frames) => frames.some((f) => f.type === 'chunk'));
-    // Prepare: a second "Lambda instance" sharing only the stores, as DynamoDB would be shared.
-    const config = loadConfig({ LOG_LEVEL: 'silent' }, { managementEndpoint: local.managementEndpoint });
-    const other: AppDeps = { ...createDeps(config), connections, requests };
-    const instance = await createGateway(other);
-    try {
-      const source = { connectionId, connectedAt: Date.now(), apiId: 'x', domainName: 'd', stage: 'local', sourceIp: '127.0.0.1', userAgent: undefined, authorizer: undefined };
-      // Act
-      await instance.handler(messageEvent(source, 'llm/cancel', JSON.stringify({ action: 'llm/cancel', requestId: 'remote' })));
-      // Assess
-      expect(await client.terminal('remote')).toMatchObject({ type: 'error', code: 'cancelled' });
-    } finally {
-      await instance.app.close();
-    }
+    // Act: a second "Lambda instance" sharing only the stores, as DynamoDB would be shared.
+    await cancelFromAnotherInstance(local, connectionId, 'remote', { deps: { connections, requests } });
+    // Assess
+    expect(await client.terminal('remote')).toMatchObject({ type: 'error', code: 'cancelled' });
   });
 
   it('a client cannot cancel another connection’s request', async () => {

@@ -4,11 +4,10 @@ import { loadConfig } from '../../src/config/config';
 import { createDeps } from '../../src/deps';
 import { createGateway } from '../../src/gateway';
 import type { LocalGateway } from '../../src/local/emulator';
-import { messageEvent } from '../../src/local/events';
 import type { WsEvent } from '../../src/utils/lambda';
 import { DynamoConnectionStore } from '../../src/stores/dynamodb/connection-store';
 import { documentClient, dynamoClient, startDynalite } from '../helpers/dynamo';
-import { connectTracked, startLocal } from '../helpers/local';
+import { cancelFromAnotherInstance, connectTracked, startLocal } from '../helpers/local';
 import { TestClient, until } from '../helpers/ws-client';
 
 const TABLE = 'gateway-it';
@@ -58,18 +57,11 @@ describe('the local emulator on the DynamoDB persistence path (dynalite)', () =>
     ws.send({ action: 'llm/stream', requestId: 'd-2', data: { messages: [{ role: 'user', content: 'long' }] } });
     await ws.waitFor((frames) => frames.some((f) => f.requestId === 'd-2' && f.type === 'chunk'));
     // Another "Lambda instance": its own app and clients, the same table.
-    const config = loadConfig(
-      { LOG_LEVEL: 'silent', DYNAMODB_ENDPOINT: dynalite.endpoint, CONNECTIONS_TABLE: TABLE },
-      { managementEndpoint: local.managementEndpoint },
-    );
-    const other = await createGateway(createDeps(config, { dynamoClient: client }));
-    try {
-      const source = { connectionId, connectedAt: Date.now(), apiId: 'x', domainName: 'd', stage: 'local', sourceIp: '127.0.0.1', userAgent: undefined, authorizer: undefined };
-      await other.handler(messageEvent(source, 'llm/cancel', JSON.stringify({ action: 'llm/cancel', requestId: 'd-2' })));
-      expect(await ws.terminal('d-2')).toMatchObject({ type: 'error', code: 'cancelled' });
-    } finally {
-      await other.app.close();
-    }
+    await cancelFromAnotherInstance(local, connectionId, 'd-2', {
+      env: { DYNAMODB_ENDPOINT: dynalite.endpoint, CONNECTIONS_TABLE: TABLE },
+      clients: { dynamoClient: client },
+    });
+    expect(await ws.terminal('d-2')).toMatchObject({ type: 'error', code: 'cancelled' });
     await ws.close();
   });
 });
