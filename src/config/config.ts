@@ -98,7 +98,7 @@ function readFallbacks(read: EnvReader): Record<string, string> {
  */
 function readStore(read: EnvReader): AppConfig['store'] {
   const endpoint = read.url('DYNAMODB_ENDPOINT');
-  const named = read.optionalString('CONNECTIONS_TABLE');
+  const named = read.raw('CONNECTIONS_TABLE');
   return {
     kind: named !== undefined || endpoint !== undefined ? 'dynamodb' : 'memory',
     tableName: named ?? 'ws-llm-gateway-local',
@@ -109,7 +109,7 @@ function readStore(read: EnvReader): AppConfig['store'] {
 
 /** HS256 with a shared secret, or RS256/ES256 through a JWKS URL (Cognito, any OIDC provider). */
 function readAuth(read: EnvReader): AppConfig['auth'] {
-  const jwtSecret = read.optionalString('AUTH_JWT_SECRET');
+  const jwtSecret = read.raw('AUTH_JWT_SECRET');
   const jwksUrl = read.url('AUTH_JWKS_URL');
   if (jwtSecret !== undefined && jwksUrl !== undefined) {
     read.problems.push('set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both');
@@ -121,8 +121,8 @@ function readAuth(read: EnvReader): AppConfig['auth'] {
     mode: jwksUrl !== undefined ? 'jwks' : jwtSecret !== undefined ? 'hs256' : 'none',
     jwtSecret,
     jwksUrl,
-    issuer: read.optionalString('AUTH_ISSUER'),
-    audience: read.optionalString('AUTH_AUDIENCE'),
+    issuer: read.raw('AUTH_ISSUER'),
+    audience: read.raw('AUTH_AUDIENCE'),
     clockToleranceSeconds: read.int('AUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
   };
 }

@@ -7,7 +7,7 @@ import { GatewayError } from '../models/errors';
 import type { Usage } from '../models/frames';
 import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
 import { mapBedrockError } from './bedrock-errors';
-import { estimateTokens } from './tokens';
+import { estimatePromptTokens, estimateTokens } from './tokens';
 
 /** The provider-neutral request as a Converse request: one shape for every model family. */
 export function toConverseInput(request: ChatModelRequest): ConverseStreamCommandInput {
@@ -35,7 +35,7 @@ function usageOf(reported: { inputTokens?: number; outputTokens?: number; totalT
     };
   }
   // Bedrock always sends usage in the metadata event; this estimate only covers its absence.
-  const inputTokens = request.messages.reduce((sum, m) => sum + estimateTokens(m.content), 0);
+  const inputTokens = estimatePromptTokens(request);
   const outputTokens = estimateTokens(text);
   return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
-import { estimateTokens } from './tokens';
+import { estimatePromptTokens } from './tokens';
 
 export interface MockModelOptions {
   /** Delay before each token, like a model's inter-token latency. */
@@ -17,7 +17,6 @@ const VOCABULARY = (
   'back through the management endpoint which is how a serverless chat stays responsive'
 ).split(' ');
 
-export { estimateTokens };
 
 /** A deterministic pseudo-random sequence seeded by the prompt (xorshift32). */
 function seededRandom(seed: string): () => number {
@@ -57,9 +56,7 @@ export class MockChatModel implements ChatModel {
     const length = Math.min(this.options.answerTokens, maxTokens);
     const tokens = mockAnswerTokens(prompt, length);
     const stops = request.inferenceConfig.stopSequences ?? [];
-    const inputTokens =
-      request.messages.reduce((sum, message) => sum + estimateTokens(message.content), 0) +
-      (request.systemPrompt ? estimateTokens(request.systemPrompt) : 0);
+    const inputTokens = estimatePromptTokens(request);
 
     let text = '';
     let emitted = 0;

@@ -1,3 +1,5 @@
+import { requestKey } from '../models/request-key';
+
 /**
  * The generations running in this process, so a cancel or a $disconnect handled here stops
  * them at once. Generations in other Lambda instances are reached through the RequestStore's
@@ -7,29 +9,25 @@ export class ActiveGenerations {
   private readonly running = new Map<string, AbortController>();
 
   register(connectionId: string, requestId: string, controller: AbortController): void {
-    this.running.set(keyOf(connectionId, requestId), controller);
+    this.running.set(requestKey(connectionId, requestId), controller);
   }
 
   unregister(connectionId: string, requestId: string): void {
-    this.running.delete(keyOf(connectionId, requestId));
+    this.running.delete(requestKey(connectionId, requestId));
   }
 
   abort(connectionId: string, requestId: string, reason: unknown): boolean {
-    const controller = this.running.get(keyOf(connectionId, requestId));
+    const controller = this.running.get(requestKey(connectionId, requestId));
     controller?.abort(reason);
     return controller !== undefined;
   }
 
   abortConnection(connectionId: string, reason: unknown): void {
-    const prefix = keyOf(connectionId, '');
+    const prefix = requestKey(connectionId, '');
     for (const [key, controller] of this.running) if (key.startsWith(prefix)) controller.abort(reason);
   }
 
   get size(): number {
     return this.running.size;
   }
-}
-
-function keyOf(connectionId: string, requestId: string): string {
-  return `${connectionId}\n${requestId}`;
 }

@@ -14,7 +14,7 @@ import { ChunkStream } from './chunk-stream';
 import { errorFrame } from './error-frame';
 import { splitToFit } from './frame-split';
 import type { Admission, RateLimiter } from './rate-limit';
-import { estimateTokens } from '../llm/tokens';
+import { estimatePromptTokens } from '../llm/tokens';
 
 /** Who is asking: the connection and the time API Gateway received the message. */
 export interface Caller {
@@ -58,12 +58,6 @@ interface Progress {
 /** Output tokens reserved for a request that names no maxTokens. */
 const DEFAULT_OUTPUT_RESERVE = 1000;
 
-function estimateRequestTokens(request: ChatModelRequest): number {
-  return (
-    request.messages.reduce((sum, message) => sum + estimateTokens(message.content), 0) +
-    (request.systemPrompt ? estimateTokens(request.systemPrompt) : 0)
-  );
-}
 
 function cancelledError(): GatewayError {
   return new GatewayError('cancelled', 'The request was cancelled.');
@@ -89,7 +83,7 @@ export class MessageService {
     let inputTokens = 0;
     try {
       const request = this.resolve(frame);
-      inputTokens = estimateRequestTokens(request);
+      inputTokens = estimatePromptTokens(request);
       admission = await this.deps.limiter.admit(caller, inputTokens + (request.inferenceConfig.maxTokens ?? DEFAULT_OUTPUT_RESERVE));
       began = await this.deps.requests.begin(connectionId, requestId, this.deps.config.requestTtlSeconds);
       if (!began) {

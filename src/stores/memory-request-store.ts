@@ -1,3 +1,4 @@
+import { requestKey } from '../models/request-key';
 import type { RequestStore } from './request-store';
 import { TtlMap } from './memory-ttl-map';
 
@@ -14,21 +15,21 @@ export class MemoryRequestStore implements RequestStore {
   }
 
   begin(connectionId: string, requestId: string, ttlSeconds: number): Promise<boolean> {
-    const key = keyOf(connectionId, requestId);
+    const key = requestKey(connectionId, requestId);
     if (this.requests.get(key) !== undefined) return Promise.resolve(false);
     this.requests.set(key, { cancelled: false }, this.now() + ttlSeconds * 1000);
     return Promise.resolve(true);
   }
 
   requestCancel(connectionId: string, requestId: string): Promise<boolean> {
-    const state = this.requests.get(keyOf(connectionId, requestId));
+    const state = this.requests.get(requestKey(connectionId, requestId));
     if (state === undefined) return Promise.resolve(false);
     state.cancelled = true;
     return Promise.resolve(true);
   }
 
   cancelAll(connectionId: string): Promise<void> {
-    for (const key of this.requests.keysWithPrefix(keyOf(connectionId, ''))) {
+    for (const key of this.requests.keysWithPrefix(requestKey(connectionId, ''))) {
       const state = this.requests.get(key);
       if (state) state.cancelled = true;
     }
@@ -36,11 +37,11 @@ export class MemoryRequestStore implements RequestStore {
   }
 
   isCancelled(connectionId: string, requestId: string): Promise<boolean> {
-    return Promise.resolve(this.requests.get(keyOf(connectionId, requestId))?.cancelled ?? false);
+    return Promise.resolve(this.requests.get(requestKey(connectionId, requestId))?.cancelled ?? false);
   }
 
   end(connectionId: string, requestId: string): Promise<void> {
-    this.requests.delete(keyOf(connectionId, requestId));
+    this.requests.delete(requestKey(connectionId, requestId));
     return Promise.resolve();
   }
 
@@ -48,9 +49,4 @@ export class MemoryRequestStore implements RequestStore {
   get size(): number {
     return this.requests.size;
   }
-}
-
-// A newline cannot occur in a connection id or a requestId, so the key is unambiguous.
-function keyOf(connectionId: string, requestId: string): string {
-  return `${connectionId}\n${requestId}`;
 }

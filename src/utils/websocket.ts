@@ -1,6 +1,5 @@
 import {
   ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -38,8 +37,6 @@ export class ConnectionGoneError extends Error {
 export interface FrameSender {
   /** Posts one frame; throws ConnectionGoneError when the connection no longer exists. */
   send(connectionId: string, frame: ServerFrame): Promise<void>;
-  /** Closes a connection from the server side; a connection already gone is not an error. */
-  disconnect(connectionId: string): Promise<void>;
 }
 
 function isGone(error: unknown): boolean {
@@ -66,11 +63,4 @@ export class ManagementApiSender implements FrameSender {
     }
   }
 
-  async disconnect(connectionId: string): Promise<void> {
-    try {
-      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
-    } catch (error) {
-      if (!isGone(error)) throw error;
-    }
-  }
 }

@@ -8,7 +8,6 @@ import { ConnectionGoneError, type FrameSender } from '../../src/utils/websocket
 export class RecordingSender implements FrameSender {
   readonly sent: Array<{ connectionId: string; frame: ServerFrame }> = [];
   readonly gone = new Set<string>();
-  readonly disconnected: string[] = [];
 
   send(connectionId: string, frame: ServerFrame): Promise<void> {
     if (this.gone.has(connectionId)) return Promise.reject(new ConnectionGoneError(connectionId));
@@ -16,10 +15,6 @@ export class RecordingSender implements FrameSender {
     return Promise.resolve();
   }
 
-  disconnect(connectionId: string): Promise<void> {
-    this.disconnected.push(connectionId);
-    return Promise.resolve();
-  }
 
   framesFor(connectionId: string): ServerFrame[] {
     return this.sent.filter((s) => s.connectionId === connectionId).map((s) => s.frame);
