@@ -2,6 +2,7 @@
  * Core measurements on the local emulator: ping→pong round trip and frames per streamed answer.
  * Loopback only, bounded in count and time. Run through `npm run bench`.
  */
+import { loadLocalServerConfig } from '../src/config/local';
 import { startLocalGateway } from '../src/local/emulator';
 import { TestClient } from '../tests/helpers/ws-client';
 
@@ -26,7 +27,7 @@ export async function measureCore(): Promise<CoreResults> {
   const answerTokens = 500;
   const flushIntervalMs = 100;
   const local = await startLocalGateway({
-    server: { port: 0, host: '127.0.0.1', stage: 'local', idleTimeoutMs: 600_000, maxConnectionMs: 7_200_000 },
+    server: { ...loadLocalServerConfig({}), port: 0, host: '127.0.0.1' },
     env: {
       LOG_LEVEL: 'silent',
       MOCK_TOKEN_DELAY_MS: String(tokenDelayMs),

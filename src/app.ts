@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppConfig } from './config/config';
 import { ROUTES, type RouteHandler, type Services } from './handlers';
+import { JOB_HEADERS, JOB_PATH, runJob } from './handlers/job';
 import type { ChatModel } from './llm/chat-model';
 import { toGatewayError } from './models/errors';
 import type { ServerFrame } from './models/frames';
@@ -8,7 +9,9 @@ import { CLIENT_ACTIONS } from './models/protocol';
 import { ActiveGenerations } from './services/active-generations';
 import { ConnectionService } from './services/connection.service';
 import { errorFrame } from './services/error-frame';
+import { GenerationService } from './services/generation.service';
 import { MessageService } from './services/message.service';
+import type { JobQueue } from './queue/job-queue';
 import type { ConnectionStore } from './stores/connection-store';
 import type { RequestStore } from './stores/request-store';
 import type { CounterStore } from './stores/counter-store';
@@ -16,6 +19,7 @@ import { RateLimiter } from './services/rate-limit';
 import { wsEventOf } from './utils/fastify';
 import { routePath } from './utils/lambda';
 import type { Logger } from './utils/logger';
+import { METRICS, type GatewayMetrics } from './utils/metrics';
 import { ConnectionGoneError, type FrameSender } from './utils/websocket';
 
 /** Everything the app talks to, created once per cold start and injected (tests swap them). */
@@ -26,13 +30,16 @@ export interface AppDeps {
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
   readonly counters: CounterStore;
+  readonly queue: JobQueue;
   readonly model: ChatModel;
+  readonly metrics: GatewayMetrics;
 }
 
 /**
- * Builds the one Fastify app behind every WebSocket route: `POST /ws/<routeKey>` per entry of
- * the static route table. Handlers return data; this file alone delivers replies and turns
- * errors into `error` frames (MESSAGE events) or HTTP statuses (CONNECT, DISCONNECT).
+ * Builds the one Fastify app behind every trigger: `POST /ws/<routeKey>` per entry of the static
+ * route table (API Gateway events) and `POST /jobs/generate` (queue messages, from the worker
+ * entry). Handlers return data; this file alone delivers replies and turns errors into `error`
+ * frames (MESSAGE events) or HTTP statuses (CONNECT, DISCONNECT, jobs).
  * The caller wraps the app (plugins, the Lambda proxy) and then awaits `app.ready()`.
  */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -43,6 +50,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     requestIdHeader: 'x-request-id',
   });
   const active = new ActiveGenerations();
+  const limiter = new RateLimiter(deps.counters, deps.config.limits, deps.config.requestTtlSeconds);
+  const generations = new GenerationService({ ...deps, active, limiter });
   const services: Services = {
     connections: new ConnectionService({
       connections: deps.connections,
@@ -51,16 +60,27 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       connectionTtlSeconds: deps.config.connectionTtlSeconds,
       connectionsPerUser: deps.config.limits.connectionsPerUser,
     }),
-    messages: new MessageService({
-      ...deps,
-      active,
-      limiter: new RateLimiter(deps.counters, deps.config.limits, deps.config.requestTtlSeconds),
-    }),
+    messages: new MessageService({ ...deps, active, limiter }),
   };
 
   for (const [routeKey, handler] of Object.entries(ROUTES)) {
     app.post(routePath(routeKey), (request, reply) => serve(handler, request, reply));
   }
+  app.post(JOB_PATH, async (request, reply) => {
+    const header = (name: string): number => Number(request.headers[name]);
+    const receiveCount = header(JOB_HEADERS.receiveCount);
+    const deadlineAt = header(JOB_HEADERS.deadlineAt);
+    const result = await runJob(
+      request.body,
+      {
+        receiveCount: Number.isInteger(receiveCount) && receiveCount > 0 ? receiveCount : 1,
+        deadlineAt: Number.isFinite(deadlineAt) ? deadlineAt : Date.now() + deps.config.worker.defaultTimeoutMs - deps.config.worker.timeMarginMs,
+        log: request.log,
+      },
+      generations,
+    );
+    return reply.code(result.statusCode).send();
+  });
   // A route API Gateway knows but this build does not: answer like an unknown action.
   app.setNotFoundHandler((request, reply) => serve(ROUTES['$default'] as RouteHandler, request, reply));
 
@@ -79,6 +99,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     try {
       const result = await handler({ event, caller }, services);
       if (result.reply) await deliver(connectionId, result.reply, log);
+      if (eventType === 'CONNECT') deps.metrics.count(METRICS.connections);
+      if (eventType === 'DISCONNECT') deps.metrics.count(METRICS.disconnections);
       return await reply.code(result.statusCode ?? 200).send();
     } catch (error) {
       const failure = toGatewayError(error);
@@ -87,6 +109,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       // Only a MESSAGE has a client listening for frames; $connect answers with its status.
       // A refused $connect answers with a status the handshake passes on: 429 at a limit, else 500.
       if (eventType !== 'MESSAGE') return reply.code(failure.code === 'rate_limited' ? 429 : 500).send();
+      deps.metrics.count(METRICS.errors, 1, { name: 'code', value: failure.code });
       const extra = failure.code === 'unknown_action' ? { validActions: CLIENT_ACTIONS } : {};
       await deliver(connectionId, errorFrame(failure, undefined, extra), log);
       return reply.code(200).send();
@@ -98,6 +121,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       await deps.sender.send(connectionId, frame);
     } catch (error) {
       if (error instanceof ConnectionGoneError) {
+        deps.metrics.count(METRICS.staleConnections);
         await deps.connections.delete(connectionId).catch(() => undefined);
         log.info('connection gone before the reply; record removed');
       } else {

@@ -3,13 +3,18 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AppDeps } from './app';
 import type { AppConfig } from './config/config';
 import { createChatModel } from './llm';
+import { createSqsClient, SqsJobQueue } from './queue/sqs-job-queue';
 import { createStores } from './stores';
 import { createLogger } from './utils/logger';
+import { EmfMetrics, NoMetrics } from './utils/metrics';
 import { createManagementClient, ManagementApiSender, type ManagementClientOptions } from './utils/websocket';
 
 export interface DepsOptions {
-  /** Static credentials for the management client (the local emulator's fake ones). */
-  readonly managementCredentials?: ManagementClientOptions['credentials'];
+  /**
+   * Static credentials for the clients of the local emulator's endpoints (@connections and the
+   * queue), which check no signature; in AWS the function role's are used.
+   */
+  readonly localCredentials?: ManagementClientOptions['credentials'];
   /** A Bedrock client made elsewhere (tests point one at the Bedrock emulator). */
   readonly bedrockClient?: BedrockRuntimeClient;
   /** A DynamoDB client made elsewhere (tests point one at dynalite). */
@@ -21,12 +26,14 @@ export interface DepsOptions {
  * here, once, and handed to the app; nothing below this file constructs a client.
  */
 export function createDeps(config: AppConfig, options: DepsOptions = {}): AppDeps & { readonly prepare: () => Promise<void> } {
+  const credentials = options.localCredentials ? { credentials: options.localCredentials } : {};
   const managementClient = createManagementClient({
     endpoint: config.managementEndpoint,
     region: config.region,
     maxAttempts: config.postMaxAttempts,
-    ...(options.managementCredentials ? { credentials: options.managementCredentials } : {}),
+    ...credentials,
   });
+  const sqsClient = createSqsClient({ queueUrl: config.queue.url, region: config.region, maxAttempts: config.queue.maxAttempts, ...credentials });
   const stores = createStores(config, options.dynamoClient);
   return {
     prepare: stores.prepare,
@@ -36,6 +43,8 @@ export function createDeps(config: AppConfig, options: DepsOptions = {}): AppDep
     connections: stores.connections,
     requests: stores.requests,
     counters: stores.counters,
+    queue: new SqsJobQueue(sqsClient, config.queue.url),
     model: createChatModel(config, options.bedrockClient),
+    metrics: config.metrics === 'emf' ? new EmfMetrics(config.serviceName) : new NoMetrics(),
   };
 }

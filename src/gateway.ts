@@ -5,6 +5,7 @@ import { buildApp, type AppDeps } from './app';
 import { createAuthorizer, type AuthorizerEvent, type AuthorizerResult } from './auth/authorizer';
 import { createTokenVerifier } from './auth/verify';
 import { isWsEvent, toProxyEvent, type WsEvent } from './utils/lambda';
+import { createWorkerHandler, type WorkerHandler } from './worker';
 
 /** What API Gateway gets back from the integration: only `statusCode` matters for WebSockets. */
 export interface WsHandlerResult {
@@ -19,6 +20,8 @@ export interface Gateway {
   readonly app: FastifyInstance;
   readonly deps: AppDeps;
   readonly handler: WsHandler;
+  /** The SQS trigger: runs queued generations. */
+  readonly worker: WorkerHandler;
   /** The $connect authorizer, or undefined when no auth is configured (open gateway). */
   readonly authorizer: ((event: AuthorizerEvent) => Promise<AuthorizerResult>) | undefined;
 }
@@ -35,9 +38,14 @@ export async function createGateway(deps: AppDeps): Promise<Gateway> {
   await app.ready();
   const handler: WsHandler = async (event, context = {}) => {
     if (!isWsEvent(event)) throw new TypeError('not an API Gateway WebSocket event');
-    return proxy(toProxyEvent(event), context as Context);
+    try {
+      return await proxy(toProxyEvent(event), context as Context);
+    } finally {
+      deps.metrics.flush();
+    }
   };
+  const worker = createWorkerHandler(app, deps.config, () => deps.metrics.flush());
   const verify = createTokenVerifier(deps.config.auth);
   const authorizer = verify ? createAuthorizer(verify, deps.logger.child({ component: 'authorizer' })) : undefined;
-  return { app, deps, handler, authorizer };
+  return { app, deps, handler, worker, authorizer };
 }

@@ -2,6 +2,7 @@ import { loadConfig } from './config/config';
 import { createDeps } from './deps';
 import { UNAUTHORIZED, type AuthorizerEvent, type AuthorizerResult } from './auth/authorizer';
 import { createGateway, type WsHandler } from './gateway';
+import type { WorkerHandler } from './worker';
 
 /*
  * Lambda entry points. Config is read and clients are created at import (the cold start), and
@@ -15,6 +16,9 @@ gateway.catch(() => undefined);
 
 /** The API Gateway WebSocket integration: $connect, $disconnect, $default and every action. */
 export const handler: WsHandler = async (event, context) => (await gateway).handler(event, context);
+
+/** The SQS trigger: runs the generations the handler queued, past API Gateway's 29 s. */
+export const worker: WorkerHandler = async (event, context) => (await gateway).worker(event, context);
 
 /**
  * The $connect REQUEST authorizer. Without AUTH_JWT_SECRET or AUTH_JWKS_URL it refuses every

@@ -14,6 +14,24 @@ export interface AppConfig {
   readonly managementEndpoint: string;
   /** How often the management client tries a post (429 LimitExceeded is retried with backoff). */
   readonly postMaxAttempts: number;
+  /** The queue between the route handler and the worker (see docs/DESIGN.md, "Long answers"). */
+  readonly queue: {
+    /** The SQS queue URL; its host is the endpoint (the local emulator serves one too). */
+    readonly url: string;
+    /** The queue's redrive maxReceiveCount: on that delivery a job that cannot start is reported to the client. */
+    readonly maxReceiveCount: number;
+    readonly maxAttempts: number;
+  };
+  readonly worker: {
+    /** A generation ends this long before the worker invocation would time out. */
+    readonly timeMarginMs: number;
+    /** The time limit assumed when the runtime reports none (local worker invocations). */
+    readonly defaultTimeoutMs: number;
+  };
+  /** `emf`: CloudWatch Embedded Metric Format lines on stdout (in Lambda); `off` elsewhere. */
+  readonly metrics: 'emf' | 'off';
+  /** The `service` dimension of every metric and the name in logs. */
+  readonly serviceName: string;
   readonly logLevel: LogLevel;
   /** Lifetime of a connection record: past API Gateway's 2 h connection limit, with a margin. */
   readonly connectionTtlSeconds: number;
@@ -147,6 +165,12 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppCon
     );
   }
 
+  const queueUrl = overrides.queue?.url ?? read.url('JOB_QUEUE_URL');
+  if (queueUrl === undefined && !read.problems.some((p) => p.startsWith('JOB_QUEUE_URL'))) {
+    read.problems.push('JOB_QUEUE_URL is required: the SQS queue URL of the worker (template.yaml sets it)');
+  }
+  const inLambda = read.raw('AWS_LAMBDA_FUNCTION_NAME') !== undefined;
+
   const config: AppConfig = {
     llmProvider,
     allowedModelIds,
@@ -154,6 +178,17 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppCon
     region: read.string('AWS_REGION', 'us-east-1'),
     managementEndpoint: managementEndpoint ?? '',
     postMaxAttempts: read.int('POST_MAX_ATTEMPTS', 4, 1, 10),
+    queue: {
+      url: queueUrl ?? '',
+      maxReceiveCount: read.int('QUEUE_MAX_RECEIVE_COUNT', 3, 1, 1000),
+      maxAttempts: read.int('SQS_MAX_ATTEMPTS', 3, 1, 10),
+    },
+    worker: {
+      timeMarginMs: read.int('WORKER_TIME_MARGIN_MS', 10_000, 0, 120_000),
+      defaultTimeoutMs: read.int('WORKER_TIMEOUT_MS', 900_000, 1000, 900_000),
+    },
+    metrics: read.oneOf<'emf' | 'off'>('METRICS', ['emf', 'off'], inLambda ? 'emf' : 'off'),
+    serviceName: read.string('SERVICE_NAME', 'ws-llm-gateway'),
     logLevel: read.oneOf<LogLevel>('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     connectionTtlSeconds: read.int('CONNECTION_TTL_SECONDS', 2 * 3600 + 600, 60, 7 * 24 * 3600),
     requestTtlSeconds: read.int('REQUEST_TTL_SECONDS', 3600, 60, 24 * 3600),

@@ -9,6 +9,13 @@ export interface LocalServerConfig {
   readonly idleTimeoutMs: number;
   /** API Gateway closes every connection after 2 hours. */
   readonly maxConnectionMs: number;
+  /** The in-process queue in front of the worker, as the template configures SQS and Lambda. */
+  readonly queue: {
+    readonly visibilityTimeoutMs: number;
+    readonly maxReceiveCount: number;
+    readonly maxConcurrency: number;
+    readonly workerTimeoutMs: number;
+  };
 }
 
 export function loadLocalServerConfig(env: Env): LocalServerConfig {
@@ -21,7 +28,16 @@ export function loadLocalServerConfig(env: Env): LocalServerConfig {
     stage,
     idleTimeoutMs: read.int('IDLE_TIMEOUT_MS', 10 * 60 * 1000, 100, 24 * 3600 * 1000),
     maxConnectionMs: read.int('MAX_CONNECTION_MS', 2 * 3600 * 1000, 100, 7 * 24 * 3600 * 1000),
+    queue: {
+      visibilityTimeoutMs: read.int('QUEUE_VISIBILITY_TIMEOUT_MS', 960_000, 100, 12 * 3600 * 1000),
+      maxReceiveCount: read.int('QUEUE_MAX_RECEIVE_COUNT', 3, 1, 1000),
+      maxConcurrency: read.int('WORKER_MAX_CONCURRENCY', 10, 1, 1000),
+      workerTimeoutMs: read.int('WORKER_TIMEOUT_MS', 900_000, 1000, 900_000),
+    },
   };
+  if (config.queue.visibilityTimeoutMs <= config.queue.workerTimeoutMs) {
+    read.problems.push('QUEUE_VISIBILITY_TIMEOUT_MS must be above WORKER_TIMEOUT_MS, or a running job is delivered twice');
+  }
   read.assertValid();
   return config;
 }

@@ -6,12 +6,15 @@ import type { RouteHandler } from './types';
 function chatRoute(mode: AnswerMode): RouteHandler {
   return async ({ event, caller }, services) => {
     const frame = validated(readFrame(event), validateChatFrame);
-    await services.messages.generate(caller, frame, mode);
+    await services.messages.accept(caller, frame, mode);
     return {};
   };
 }
 
-/** `llm/stream` and its alias `message`: the answer arrives as `chunk` frames, then `done`. */
+/**
+ * `llm/stream` and its alias `message`: `accepted` now; the worker then streams `chunk` frames
+ * and `done`.
+ */
 export const stream = chatRoute('stream');
 
 /** `llm/chat`: the answer arrives as one `response` (in parts above the message limit). */

@@ -16,6 +16,7 @@ import type { WsEvent } from '../utils/lambda';
 import { connectEvent, disconnectEvent, disconnectReason, messageEvent, selectRoute, type EventSource } from './events';
 import { newApiId, newConnectionId } from './ids';
 import { handleManagementRequest, type ManagedConnection, type ManagementApiOptions } from './management-api';
+import { LocalQueue } from './queue';
 
 export interface LocalGatewayOptions {
   readonly server: LocalServerConfig;
@@ -24,7 +25,7 @@ export interface LocalGatewayOptions {
   /** Replaces some of the app's dependencies (tests). */
   readonly deps?: Partial<AppDeps>;
   /** Clients made elsewhere, e.g. a Bedrock client pointed at an emulator (tests). */
-  readonly clients?: Omit<DepsOptions, 'managementCredentials'>;
+  readonly clients?: Omit<DepsOptions, 'localCredentials'>;
   /** Test hook into POST @connections: delay or fail a post. */
   readonly beforePost?: ManagementApiOptions['beforePost'];
   /** Test hook: sees every event before the handler does. */
@@ -39,6 +40,8 @@ export interface LocalGateway {
   readonly pageUrl: string;
   /** The @connections endpoint the app posts to, as in AWS: http://host:port/{stage} */
   readonly managementEndpoint: string;
+  /** The in-process SQS queue in front of the worker (its URL is the app's JOB_QUEUE_URL). */
+  readonly queue: LocalQueue;
   readonly gateway: Gateway;
   connectionIds(): string[];
   /** Closes every connection (each gets its $disconnect), waits for handlers, then stops. */
@@ -76,13 +79,20 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
 
   let deps: AppDeps;
   let gateway: Gateway;
+  let queue: LocalQueue;
   try {
-    const config = loadConfig(options.env, { managementEndpoint });
-    const base = createDeps(config, { ...options.clients, managementCredentials: LOCAL_CREDENTIALS });
+    const queueOptions = options.server.queue;
+    const config = loadConfig(options.env, {
+      managementEndpoint,
+      queue: { url: `http://${authority}/000000000000/ws-llm-gateway-jobs`, maxReceiveCount: queueOptions.maxReceiveCount, maxAttempts: 3 },
+    });
+    const base = createDeps(config, { ...options.clients, localCredentials: LOCAL_CREDENTIALS });
     // Against a local DynamoDB endpoint, create the table first (in AWS the template owns it).
     if (options.deps?.connections === undefined) await base.prepare();
     deps = { ...base, ...options.deps };
     gateway = await createGateway(deps);
+    queue = new LocalQueue(`http://${authority}`, 'ws-llm-gateway-jobs', queueOptions, deps.logger.child({ component: 'local-sqs' }));
+    queue.attach(gateway.worker);
   } catch (error) {
     // A failed start must not leave the port open.
     await new Promise<void>((done) => server.close(() => done()));
@@ -225,6 +235,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       return connection?.socket.readyState === WebSocket.OPEN ? connection : undefined;
     };
     if (await handleManagementRequest(req, res, { stage, lookup, beforePost: options.beforePost })) return;
+    if (await queue.handleRequest(req, res)) return;
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method === 'GET' && ['/', '/index.html', `/${stage}`].includes(path)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -261,6 +272,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     for (const connection of connections.values()) connection.socket.terminate();
     // Every closed socket has queued its $disconnect; let those and running generations finish.
     await settle(() => connections.size === 0 && pending.size === 0, 5000);
+    await queue.stop(5000);
     wss.close();
     server.closeAllConnections();
     await new Promise<void>((done) => server.close(() => done()));
@@ -272,6 +284,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     url: `ws://${authority}/${stage}`,
     pageUrl: `http://${authority}/`,
     managementEndpoint,
+    queue,
     gateway,
     connectionIds: () => [...connections.keys()],
     stop,

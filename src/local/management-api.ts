@@ -34,7 +34,7 @@ function fail(res: ServerResponse, status: number, errorType: string, message: s
   res.end(JSON.stringify({ message }));
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const part of req) {

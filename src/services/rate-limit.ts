@@ -10,11 +10,19 @@ export interface Subject {
 }
 
 /**
- * What an admission took. `settle` gives back the concurrency slots and corrects the token
- * reservation to what was really used; call it once, however the generation ended.
+ * What an admission took, as plain data: it travels with the job through the queue, so the
+ * worker that runs the generation (another invocation) can settle it. Settle it once, however
+ * the generation ended: the concurrency slots are given back and the token reservation is
+ * corrected to what was really used.
  */
-export interface Admission {
-  settle(usedTokens: number): Promise<void>;
+export interface AdmissionTicket {
+  /** The per-minute token counter the reservation was added to; absent when tokens are unlimited. */
+  readonly tokenKey?: string;
+  readonly reservedTokens: number;
+  /** Expiry (epoch seconds) of the token counter's window. */
+  readonly windowExpiry: number;
+  /** The concurrency counters holding one slot each. */
+  readonly slots: readonly string[];
 }
 
 /** How long to suggest waiting when a concurrency slot is taken (a generation takes seconds). */
@@ -35,7 +43,7 @@ export class RateLimiter {
   ) {}
 
   /** Admits a request that may use up to `reservedTokens` (prompt estimate plus maxTokens). */
-  async admit(subject: Subject, reservedTokens: number): Promise<Admission> {
+  async admit(subject: Subject, reservedTokens: number): Promise<AdmissionTicket> {
     const who = subject.userId !== undefined ? `user:${subject.userId}` : `ip:${subject.sourceIp}`;
     const nowMs = this.now();
     const { requestsPerMinute, tokensPerMinute, concurrentPerConnection, concurrentPerUser } = this.limits;
@@ -57,17 +65,15 @@ export class RateLimiter {
       const { ok } = await this.counters.tryAdd(tokenKey, reserved, tokensPerMinute, windowExpiry);
       if (!ok) throw overLimit(`${tokensPerMinute} tokens`);
     }
-    const settleTokens = async (used: number): Promise<void> => {
-      if (reserved === 0) return;
-      if (used < reserved) await this.counters.release(tokenKey, reserved - used);
-      else if (used > reserved) await this.counters.tryAdd(tokenKey, used - reserved, Number.MAX_SAFE_INTEGER, windowExpiry);
-    };
+    const ticket = (slots: readonly string[]): AdmissionTicket => ({
+      ...(reserved > 0 ? { tokenKey } : {}),
+      reservedTokens: reserved,
+      windowExpiry,
+      slots,
+    });
 
     const slotExpiry = Math.floor(nowMs / 1000) + this.slotTtlSeconds;
     const taken: string[] = [];
-    const release = async (): Promise<void> => {
-      await Promise.all(taken.splice(0).map((key) => this.counters.release(key, 1)));
-    };
     const slots: Array<[string, number, string]> = [
       [`conc:conn:${subject.connectionId}`, concurrentPerConnection, 'on this connection'],
       [`conc:${who}`, concurrentPerUser, 'for this user'],
@@ -76,7 +82,7 @@ export class RateLimiter {
       if (limit === 0) continue;
       const { ok } = await this.counters.tryAdd(key, 1, limit, slotExpiry);
       if (!ok) {
-        await Promise.all([release(), settleTokens(0)]);
+        await this.settle(ticket(taken), 0);
         throw new GatewayError('rate_limited', `At most ${limit} answers may run at once ${scope}.`, {
           retryable: true,
           retryAfterMs: CONCURRENCY_RETRY_MS,
@@ -84,13 +90,17 @@ export class RateLimiter {
       }
       taken.push(key);
     }
-    let settled = false;
-    return {
-      settle: async (used) => {
-        if (settled) return;
-        settled = true;
-        await Promise.all([release(), settleTokens(used)]);
-      },
+    return ticket(taken);
+  }
+
+  /** Gives back the ticket's slots and settles its token reservation to `usedTokens`. */
+  async settle(ticket: AdmissionTicket, usedTokens: number): Promise<void> {
+    const { tokenKey, reservedTokens, windowExpiry } = ticket;
+    const tokens = async (): Promise<void> => {
+      if (tokenKey === undefined || reservedTokens === 0) return;
+      if (usedTokens < reservedTokens) await this.counters.release(tokenKey, reservedTokens - usedTokens);
+      else if (usedTokens > reservedTokens) await this.counters.tryAdd(tokenKey, usedTokens - reservedTokens, Number.MAX_SAFE_INTEGER, windowExpiry);
     };
+    await Promise.all([tokens(), ...ticket.slots.map((key) => this.counters.release(key, 1))]);
   }
 }

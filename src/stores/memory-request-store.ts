@@ -1,8 +1,11 @@
 import { requestKey } from '../models/request-key';
-import type { RequestStore } from './request-store';
+import type { Claim, RequestStore } from './request-store';
 import { TtlMap } from './memory-ttl-map';
 
 interface RequestState {
+  readonly jobId: string;
+  state: 'queued' | 'running';
+  leaseUntilMs: number;
   cancelled: boolean;
 }
 
@@ -14,11 +17,24 @@ export class MemoryRequestStore implements RequestStore {
     this.requests = new TtlMap(now);
   }
 
-  begin(connectionId: string, requestId: string, ttlSeconds: number): Promise<boolean> {
+  begin(connectionId: string, requestId: string, jobId: string, ttlSeconds: number): Promise<boolean> {
     const key = requestKey(connectionId, requestId);
     if (this.requests.get(key) !== undefined) return Promise.resolve(false);
-    this.requests.set(key, { cancelled: false }, this.now() + ttlSeconds * 1000);
+    this.requests.set(key, { jobId, state: 'queued', leaseUntilMs: 0, cancelled: false }, this.now() + ttlSeconds * 1000);
     return Promise.resolve(true);
+  }
+
+  claim(connectionId: string, requestId: string, jobId: string, leaseUntilMs: number): Promise<Claim> {
+    const record = this.requests.get(requestKey(connectionId, requestId));
+    if (record?.jobId !== jobId) return Promise.resolve({ outcome: 'duplicate' });
+    if (record.state === 'queued') {
+      record.state = 'running';
+      record.leaseUntilMs = leaseUntilMs;
+      return Promise.resolve({ outcome: 'claimed', cancelled: record.cancelled });
+    }
+    if (record.leaseUntilMs > this.now()) return Promise.resolve({ outcome: 'duplicate' });
+    record.leaseUntilMs = leaseUntilMs;
+    return Promise.resolve({ outcome: 'interrupted' });
   }
 
   requestCancel(connectionId: string, requestId: string): Promise<boolean> {
@@ -40,13 +56,14 @@ export class MemoryRequestStore implements RequestStore {
     return Promise.resolve(this.requests.get(requestKey(connectionId, requestId))?.cancelled ?? false);
   }
 
-  end(connectionId: string, requestId: string): Promise<void> {
-    this.requests.delete(requestKey(connectionId, requestId));
+  end(connectionId: string, requestId: string, jobId: string): Promise<void> {
+    const key = requestKey(connectionId, requestId);
+    if (this.requests.get(key)?.jobId === jobId) this.requests.delete(key);
     return Promise.resolve();
   }
 
-  /** Running requests, for tests and leak checks. */
+  /** Live requests, for tests and leak checks. */
   get size(): number {
-    return this.requests.size;
+    return this.requests.values().length;
   }
 }

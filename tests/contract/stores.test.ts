@@ -86,18 +86,18 @@ function storeContract(name: string, make: Factory): void {
     });
 
     it('lets one requestId run once per connection, independently per connection', async () => {
-      expect(await s.requests.begin('c1', 'r1', 60)).toBe(true);
-      expect(await s.requests.begin('c1', 'r1', 60)).toBe(false);
-      expect(await s.requests.begin('c2', 'r1', 60)).toBe(true);
+      expect(await s.requests.begin('c1', 'r1', 'job-r1', 60)).toBe(true);
+      expect(await s.requests.begin('c1', 'r1', 'job-r1', 60)).toBe(false);
+      expect(await s.requests.begin('c2', 'r1', 'job-r1', 60)).toBe(true);
     });
 
     it('lets exactly one of several simultaneous begins win', async () => {
-      const results = await Promise.all(Array.from({ length: 5 }, () => s.requests.begin('c1', 'race', 60)));
+      const results = await Promise.all(Array.from({ length: 5 }, () => s.requests.begin('c1', 'race', 'job-race', 60)));
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 
     it('cancels only a running request of the same connection', async () => {
-      await s.requests.begin('c1', 'r1', 60);
+      await s.requests.begin('c1', 'r1', 'job-r1', 60);
       expect(await s.requests.requestCancel('c2', 'r1')).toBe(false);
       expect(await s.requests.requestCancel('c1', 'nope')).toBe(false);
       expect(await s.requests.isCancelled('c1', 'r1')).toBe(false);
@@ -107,22 +107,71 @@ function storeContract(name: string, make: Factory): void {
     });
 
     it('leaves nothing behind after end: no phantom from a late cancel, and the id is free again', async () => {
-      await s.requests.begin('c1', 'r1', 60);
-      await s.requests.end('c1', 'r1');
+      await s.requests.begin('c1', 'r1', 'job-r1', 60);
+      await s.requests.end('c1', 'r1', 'job-r1');
       expect(await s.requests.requestCancel('c1', 'r1')).toBe(false);
       expect(await s.requests.isCancelled('c1', 'r1')).toBe(false);
-      expect(await s.requests.begin('c1', 'r1', 60)).toBe(true);
+      expect(await s.requests.begin('c1', 'r1', 'job-r1', 60)).toBe(true);
     });
 
     it('cancels every running request of one connection on cancelAll, and no other', async () => {
-      await s.requests.begin('c1', 'r1', 60);
-      await s.requests.begin('c1', 'r2', 60);
-      await s.requests.begin('c1x', 'r1', 60);
+      await s.requests.begin('c1', 'r1', 'job-r1', 60);
+      await s.requests.begin('c1', 'r2', 'job-r2', 60);
+      await s.requests.begin('c1x', 'r1', 'job-r1', 60);
       await s.requests.cancelAll('c1');
       expect(await s.requests.isCancelled('c1', 'r1')).toBe(true);
       expect(await s.requests.isCancelled('c1', 'r2')).toBe(true);
       expect(await s.requests.isCancelled('c1x', 'r1')).toBe(false);
       await expect(s.requests.cancelAll('nobody')).resolves.toBeUndefined();
+    });
+
+    it('lets one worker claim a queued job, and reports a redelivery of it as a duplicate', async () => {
+      await s.requests.begin('c1', 'r1', 'job-r1', 60);
+      expect(await s.requests.claim('c1', 'r1', 'job-r1', T0 + 30_000)).toEqual({ outcome: 'claimed', cancelled: false });
+      expect(await s.requests.claim('c1', 'r1', 'job-r1', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
+    });
+
+    it('lets exactly one of several simultaneous claims of one job win', async () => {
+      await s.requests.begin('c1', 'r1', 'job-r1', 60);
+      const claims = await Promise.all(Array.from({ length: 5 }, () => s.requests.claim('c1', 'r1', 'job-r1', T0 + 30_000)));
+      expect(claims.filter((c) => c.outcome === 'claimed')).toHaveLength(1);
+      expect(claims.filter((c) => c.outcome === 'duplicate')).toHaveLength(4);
+    });
+
+    it('reports a cancel that came while the job was queued to the claiming worker', async () => {
+      await s.requests.begin('c1', 'r1', 'job-r1', 60);
+      expect(await s.requests.requestCancel('c1', 'r1')).toBe(true);
+      expect(await s.requests.claim('c1', 'r1', 'job-r1', T0 + 30_000)).toEqual({ outcome: 'claimed', cancelled: true });
+    });
+
+    it('never claims a job whose request ended, expired or belongs to another job', async () => {
+      await s.requests.begin('c1', 'r1', 'job-r1', 60);
+      expect(await s.requests.claim('c1', 'r1', 'job-other', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
+      expect(await s.requests.claim('c1', 'nope', 'job-nope', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
+      await s.requests.end('c1', 'r1', 'job-r1');
+      expect(await s.requests.claim('c1', 'r1', 'job-r1', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
+      await s.requests.begin('c1', 'r2', 'job-r2', 60);
+      s.advance(61_000);
+      expect(await s.requests.claim('c1', 'r2', 'job-r2', T0 + 90_000)).toEqual({ outcome: 'duplicate' });
+    });
+
+    it('hands a claim whose lease ran out to exactly one redelivery, as interrupted', async () => {
+      await s.requests.begin('c1', 'r1', 'job-r1', 600);
+      await s.requests.claim('c1', 'r1', 'job-r1', T0 + 10_000);
+      s.advance(5_000);
+      expect(await s.requests.claim('c1', 'r1', 'job-r1', T0 + 40_000)).toEqual({ outcome: 'duplicate' });
+      s.advance(6_000);
+      const takeovers = await Promise.all([1, 2, 3].map(() => s.requests.claim('c1', 'r1', 'job-r1', T0 + 50_000)));
+      expect(takeovers.filter((c) => c.outcome === 'interrupted')).toHaveLength(1);
+      expect(takeovers.filter((c) => c.outcome === 'duplicate')).toHaveLength(2);
+    });
+
+    it('ends only the record of its own job, so a late worker cannot remove a newer request', async () => {
+      await s.requests.begin('c1', 'r1', 'job-new', 60);
+      await s.requests.end('c1', 'r1', 'job-old');
+      expect(await s.requests.requestCancel('c1', 'r1')).toBe(true);
+      await s.requests.end('c1', 'r1', 'job-new');
+      expect(await s.requests.requestCancel('c1', 'r1')).toBe(false);
     });
 
     it('adds to a counter up to its limit and no further', async () => {
@@ -155,10 +204,10 @@ function storeContract(name: string, make: Factory): void {
     });
 
     it('treats an expired request record as absent', async () => {
-      await s.requests.begin('c1', 'r1', 60);
+      await s.requests.begin('c1', 'r1', 'job-r1', 60);
       s.advance(61_000);
       expect(await s.requests.requestCancel('c1', 'r1')).toBe(false);
-      expect(await s.requests.begin('c1', 'r1', 60)).toBe(true);
+      expect(await s.requests.begin('c1', 'r1', 'job-r1', 60)).toBe(true);
     });
   });
 }

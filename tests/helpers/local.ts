@@ -15,6 +15,7 @@ export const TEST_SERVER: LocalServerConfig = {
   stage: 'local',
   idleTimeoutMs: 60_000,
   maxConnectionMs: 600_000,
+  queue: { visibilityTimeoutMs: 60_000, maxReceiveCount: 3, maxConcurrency: 50, workerTimeoutMs: 30_000 },
 };
 
 export const TEST_ENV: Env = {
@@ -63,7 +64,10 @@ export async function cancelFromAnotherInstance(
   requestId: string,
   setup: { env?: Env; deps?: Partial<AppDeps>; clients?: DepsOptions } = {},
 ): Promise<void> {
-  const config = loadConfig({ LOG_LEVEL: 'silent', ...setup.env }, { managementEndpoint: local.managementEndpoint });
+  const config = loadConfig(
+    { LOG_LEVEL: 'silent', ...setup.env },
+    { managementEndpoint: local.managementEndpoint, queue: local.gateway.deps.config.queue },
+  );
   const instance = await createGateway({ ...createDeps(config, setup.clients), ...setup.deps });
   try {
     const source = { connectionId, connectedAt: Date.now(), apiId: 'other', domainName: 'd', stage: 'local', sourceIp: '127.0.0.1', userAgent: undefined, authorizer: undefined };

@@ -11,7 +11,7 @@ describe('the Lambda bundle (esbuild, as npm run build and SAM make it)', () => 
   it('exports handler and authorizer, and the handler serves a CONNECT event', async () => {
     const outfile = join(dir, 'index.js');
     await build({ entryPoints: ['src/index.ts'], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, logLevel: 'silent' });
-    Object.assign(process.env, { MANAGEMENT_API_ENDPOINT: 'https://abc.execute-api.us-east-1.amazonaws.com/prod', LOG_LEVEL: 'silent' });
+    Object.assign(process.env, { MANAGEMENT_API_ENDPOINT: 'https://abc.execute-api.us-east-1.amazonaws.com/prod', JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs', LOG_LEVEL: 'silent' });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bundle = require(outfile) as { handler: (e: unknown) => Promise<{ statusCode: number }>; authorizer: (e: unknown) => Promise<unknown> };
     expect(typeof bundle.handler).toBe('function');

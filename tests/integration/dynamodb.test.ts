@@ -88,7 +88,7 @@ describe('store failures', () => {
 
   it('logs and never fails $disconnect when DynamoDB is unreachable', async () => {
     const config = loadConfig(
-      { LOG_LEVEL: 'silent', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9', DYNAMODB_MAX_ATTEMPTS: '1' },
+      { LOG_LEVEL: 'silent', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9', DYNAMODB_MAX_ATTEMPTS: '1', JOB_QUEUE_URL: 'http://127.0.0.1:9/000000000000/jobs' },
       { managementEndpoint: 'http://127.0.0.1:9/local' },
     );
     const gateway = await createGateway(createDeps(config, { dynamoClient: dynamoClient('http://127.0.0.1:9', 1) }));

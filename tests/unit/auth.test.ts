@@ -1,10 +1,11 @@
 import { createAuthorizer, type AuthorizerEvent } from '../../src/auth/authorizer';
 import { createTokenVerifier, tokenOf, type TokenVerifier } from '../../src/auth/verify';
 import { loadConfig } from '../../src/config/config';
+import { UNIT_ENV } from '../helpers/unit-gateway';
 import { createLogger } from '../../src/utils/logger';
 import { AUDIENCE, claims, hs256, ISSUER, jwksServer, SECRET, unsigned } from '../helpers/jwt';
 
-const ENDPOINT = { MANAGEMENT_API_ENDPOINT: 'https://x.execute-api.us-east-1.amazonaws.com/prod' };
+const ENDPOINT = UNIT_ENV;
 const now = () => Math.floor(Date.now() / 1000);
 
 function verifier(env: Record<string, string>): TokenVerifier {

@@ -1,8 +1,7 @@
 import { loadConfig } from '../../src/config/config';
 import { ConfigError } from '../../src/config/env';
 import { loadLocalServerConfig } from '../../src/config/local';
-
-const BASE = { MANAGEMENT_API_ENDPOINT: 'https://abc.execute-api.us-east-1.amazonaws.com/prod' };
+import { UNIT_ENV as BASE } from '../helpers/unit-gateway';
 
 describe('loadConfig', () => {
   it('gives working defaults for the mock provider', () => {
@@ -22,12 +21,24 @@ describe('loadConfig', () => {
       STREAM_FLUSH_BYTES: '512',
       MOCK_TOKEN_DELAY_MS: '0',
       POST_MAX_ATTEMPTS: '2',
+      QUEUE_MAX_RECEIVE_COUNT: '5',
+      WORKER_TIME_MARGIN_MS: '3000',
+      METRICS: 'emf',
     });
     expect(config.allowedModelIds).toEqual(['a', 'b']);
     expect(config.defaultModelId).toBe('b');
     expect(config.stream).toMatchObject({ flushIntervalMs: 25, flushBytes: 512 });
     expect(config.mock.tokenDelayMs).toBe(0);
     expect(config.postMaxAttempts).toBe(2);
+    expect(config.queue).toMatchObject({ url: BASE.JOB_QUEUE_URL, maxReceiveCount: 5 });
+    expect(config.worker.timeMarginMs).toBe(3000);
+    expect(config.metrics).toBe('emf');
+  });
+
+  it('writes EMF metrics in Lambda and none elsewhere unless told', () => {
+    expect(loadConfig(BASE).metrics).toBe('off');
+    expect(loadConfig({ ...BASE, AWS_LAMBDA_FUNCTION_NAME: 'api' }).metrics).toBe('emf');
+    expect(loadConfig({ ...BASE, AWS_LAMBDA_FUNCTION_NAME: 'api', METRICS: 'off' }).metrics).toBe('off');
   });
 
   it('reports every invalid variable at once, naming each', () => {
@@ -43,10 +54,11 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/STREAM_FLUSH_BYTES must be an integer/);
     expect(problems).toMatch(/DEFAULT_MODEL_ID "x" is not in ALLOWED_MODEL_IDS/);
     expect(problems).toMatch(/MANAGEMENT_API_ENDPOINT is required/);
+    expect(problems).toMatch(/JOB_QUEUE_URL is required/);
   });
 
   it('rejects a management endpoint that is not an http(s) URL', () => {
-    expect(() => loadConfig({ MANAGEMENT_API_ENDPOINT: 'wss://abc/prod' })).toThrow(/MANAGEMENT_API_ENDPOINT must be an http\(s\) URL/);
+    expect(() => loadConfig({ ...BASE, MANAGEMENT_API_ENDPOINT: 'wss://abc/prod' })).toThrow(/MANAGEMENT_API_ENDPOINT must be an http\(s\) URL/);
   });
 });
 
@@ -58,7 +70,12 @@ describe('loadLocalServerConfig', () => {
       stage: 'local',
       idleTimeoutMs: 600_000,
       maxConnectionMs: 7_200_000,
+      queue: { visibilityTimeoutMs: 960_000, maxReceiveCount: 3, maxConcurrency: 10, workerTimeoutMs: 900_000 },
     });
+  });
+
+  it('refuses a visibility timeout that would let a running job be delivered twice', () => {
+    expect(() => loadLocalServerConfig({ WORKER_TIMEOUT_MS: '60000', QUEUE_VISIBILITY_TIMEOUT_MS: '60000' })).toThrow(/must be above WORKER_TIMEOUT_MS/);
   });
 
   it('rejects a stage that could not be a path segment', () => {

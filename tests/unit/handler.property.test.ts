@@ -1,17 +1,13 @@
 import fc from 'fast-check';
 import messageFixture from '../fixtures/events/message.json';
-import { loadConfig } from '../../src/config/config';
-import { createGateway, type Gateway } from '../../src/gateway';
+import type { Gateway } from '../../src/gateway';
 import { ROUTE_KEYS } from '../../src/handlers';
 import { selectRoute } from '../../src/local/events';
 import { MockChatModel } from '../../src/llm/mock';
 import type { ServerFrame } from '../../src/models/frames';
-import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
-import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
-import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import type { WsEvent } from '../../src/utils/lambda';
-import { createLogger } from '../../src/utils/logger';
-import { RecordingSender } from '../helpers/recording-sender';
+import type { RecordingSender } from '../helpers/recording-sender';
+import { createUnitGateway } from '../helpers/unit-gateway';
 
 const ME = messageFixture.requestContext.connectionId;
 const MESSAGE_ROUTES = ROUTE_KEYS.filter((key) => key !== '$connect' && key !== '$disconnect');
@@ -35,16 +31,10 @@ describe('the handler under arbitrary frames (fast-check)', () => {
   let sender: RecordingSender;
 
   beforeAll(async () => {
-    sender = new RecordingSender();
-    gateway = await createGateway({
-      config: loadConfig({ MANAGEMENT_API_ENDPOINT: 'https://x.execute-api.us-east-1.amazonaws.com/p', RATE_LIMIT_REQUESTS_PER_MINUTE: '0', RATE_LIMIT_TOKENS_PER_MINUTE: '0' }),
-      logger: createLogger('silent'),
-      sender,
-      connections: new MemoryConnectionStore(),
-      requests: new MemoryRequestStore(),
-      counters: new MemoryCounterStore(),
-      model: new MockChatModel({ tokenDelayMs: 0, answerTokens: 5 }),
-    });
+    ({ gateway, sender } = await createUnitGateway(
+      { RATE_LIMIT_REQUESTS_PER_MINUTE: '0', RATE_LIMIT_TOKENS_PER_MINUTE: '0' },
+      { model: new MockChatModel({ tokenDelayMs: 0, answerTokens: 5 }) },
+    ));
   });
   afterAll(() => gateway.app.close());
 

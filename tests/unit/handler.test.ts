@@ -1,16 +1,11 @@
 import connectFixture from '../fixtures/events/connect.json';
 import disconnectFixture from '../fixtures/events/disconnect.json';
 import messageFixture from '../fixtures/events/message.json';
-import type { AppDeps } from '../../src/app';
-import { loadConfig } from '../../src/config/config';
-import { createGateway, type Gateway } from '../../src/gateway';
-import { MockChatModel } from '../../src/llm/mock';
-import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
-import { MemoryRequestStore } from '../../src/stores/memory-request-store';
-import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
+import type { Gateway } from '../../src/gateway';
+import type { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import type { WsEvent } from '../../src/utils/lambda';
-import { createLogger } from '../../src/utils/logger';
-import { RecordingSender } from '../helpers/recording-sender';
+import type { RecordingSender } from '../helpers/recording-sender';
+import { createUnitGateway } from '../helpers/unit-gateway';
 
 const CONNECTION = connectFixture.requestContext.connectionId;
 
@@ -25,19 +20,7 @@ describe('the Lambda handler fed AWS-shaped events', () => {
 
   beforeEach(async () => {
     // Prepare
-    sender = new RecordingSender();
-    connections = new MemoryConnectionStore();
-    const config = loadConfig({ MANAGEMENT_API_ENDPOINT: 'https://abcd1234ef.execute-api.us-east-1.amazonaws.com/prod', LOG_LEVEL: 'silent' });
-    const deps: AppDeps = {
-      config,
-      logger: createLogger('silent'),
-      sender,
-      connections,
-      requests: new MemoryRequestStore(),
-      counters: new MemoryCounterStore(),
-      model: new MockChatModel({ tokenDelayMs: 0, answerTokens: 12 }),
-    };
-    gateway = await createGateway(deps);
+    ({ gateway, sender, connections } = await createUnitGateway());
   });
 
   afterEach(() => gateway.app.close());

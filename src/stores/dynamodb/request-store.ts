@@ -1,8 +1,8 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { RequestStore } from '../request-store';
+import type { Claim, RequestStore } from '../request-store';
 import { isConditionFailure, KEYS, nowSeconds } from './table';
 
-/** RequestStore on DynamoDB: one item per running request, in its connection's partition. */
+/** RequestStore on DynamoDB: one item per live request, in its connection's partition. */
 export class DynamoRequestStore implements RequestStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -10,16 +10,16 @@ export class DynamoRequestStore implements RequestStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async begin(connectionId: string, requestId: string, ttlSeconds: number): Promise<boolean> {
+  async begin(connectionId: string, requestId: string, jobId: string, ttlSeconds: number): Promise<boolean> {
     const now = nowSeconds(this.now);
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...KEYS.request(connectionId, requestId), cancelled: false, ttl: now + ttlSeconds },
-          // Race: two invocations starting the same requestId on one connection (a client
-          // resending, or a redelivered job) — only one may run. An expired leftover that
-          // DynamoDB has not deleted yet counts as absent.
+          Item: { ...KEYS.request(connectionId, requestId), jobId, state: 'queued', leaseUntil: 0, cancelled: false, ttl: now + ttlSeconds },
+          // Race: a client resending the same requestId on one connection while the first is
+          // live — only one may run. An expired leftover that DynamoDB has not deleted yet
+          // counts as absent.
           ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :now',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':now': now },
@@ -28,6 +28,48 @@ export class DynamoRequestStore implements RequestStore {
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async claim(connectionId: string, requestId: string, jobId: string, leaseUntilMs: number): Promise<Claim> {
+    const Key = KEYS.request(connectionId, requestId);
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: 'SET #state = :running, leaseUntil = :lease',
+          // Race: SQS delivers at least once, so two workers may hold the same job at once;
+          // only the one that moves it out of `queued` streams the answer.
+          ConditionExpression: 'jobId = :job AND #state = :queued AND #ttl > :now',
+          ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':running': 'running', ':queued': 'queued', ':lease': leaseUntilMs, ':job': jobId, ':now': nowSeconds(this.now) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { outcome: 'claimed', cancelled: Attributes?.['cancelled'] === true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
+    const live = Item !== undefined && Item['jobId'] === jobId && (Item['ttl'] as number) > nowSeconds(this.now);
+    const lease = Number(Item?.['leaseUntil'] ?? 0);
+    if (!live || Item['state'] !== 'running' || lease > this.now()) return { outcome: 'duplicate' };
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: 'SET leaseUntil = :lease',
+          // Race: two redeliveries finding the same expired lease — one takes the record over.
+          ConditionExpression: 'jobId = :job AND leaseUntil = :old',
+          ExpressionAttributeValues: { ':lease': leaseUntilMs, ':job': jobId, ':old': lease },
+        }),
+      );
+      return { outcome: 'interrupted' };
+    } catch (error) {
+      if (isConditionFailure(error)) return { outcome: 'duplicate' };
       throw error;
     }
   }
@@ -69,8 +111,21 @@ export class DynamoRequestStore implements RequestStore {
     return Item !== undefined && (Item['ttl'] as number) > nowSeconds(this.now) && Item['cancelled'] === true;
   }
 
-  async end(connectionId: string, requestId: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: KEYS.request(connectionId, requestId) }));
+  async end(connectionId: string, requestId: string, jobId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: KEYS.request(connectionId, requestId),
+          // Race: a worker ending late (after its lease was taken over) must not delete a newer
+          // request that reuses the requestId.
+          ConditionExpression: 'jobId = :job',
+          ExpressionAttributeValues: { ':job': jobId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   private async flag(connectionId: string, requestId: string): Promise<boolean> {

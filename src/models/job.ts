@@ -1,0 +1,54 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { ChatMessageSchema, InferenceConfigSchema } from './protocol';
+
+/**
+ * A generation handed from the route handler (bound by API Gateway's 29 s integration timeout)
+ * to a worker (bound only by its own timeout), through the queue. It carries everything the
+ * worker needs, so the worker reads nothing else before it starts. `version` lets a worker of
+ * one deployment refuse, rather than misread, a job written by another.
+ */
+export const JobSchema = Type.Object({
+  version: Type.Literal(1),
+  /** Unique per accepted request: the idempotency key the worker claims in the RequestStore. */
+  jobId: Type.String({ minLength: 1 }),
+  mode: Type.Union([Type.Literal('stream'), Type.Literal('chat')]),
+  connectionId: Type.String({ minLength: 1 }),
+  requestId: Type.String({ minLength: 1 }),
+  /** When API Gateway received the client's frame (epoch ms): time to first token counts from here. */
+  receivedAt: Type.Integer(),
+  /** When the job was queued (epoch ms), for the QueueWait metric. */
+  queuedAt: Type.Integer(),
+  userId: Type.Optional(Type.String()),
+  request: Type.Object({
+    modelId: Type.String({ minLength: 1 }),
+    messages: Type.Array(ChatMessageSchema, { minItems: 1 }),
+    systemPrompt: Type.Optional(Type.String()),
+    inferenceConfig: InferenceConfigSchema,
+  }),
+  metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  /** The prompt's token estimate, to settle the reservation when the model reports no usage. */
+  inputTokens: Type.Integer({ minimum: 0 }),
+  /** What the rate limiter reserved (see AdmissionTicket), settled by the worker. */
+  ticket: Type.Object({
+    tokenKey: Type.Optional(Type.String()),
+    reservedTokens: Type.Integer({ minimum: 0 }),
+    windowExpiry: Type.Number(),
+    slots: Type.Array(Type.String()),
+  }),
+});
+
+export type Job = Static<typeof JobSchema>;
+
+const check = TypeCompiler.Compile(JobSchema);
+
+/** Why a queue message is not a job this worker can run, or undefined when it is one. */
+export function jobProblem(value: unknown): string | undefined {
+  if (check.Check(value)) return undefined;
+  const first = check.Errors(value).First();
+  return first ? `${first.path || '/'}: ${first.message}` : 'not a job';
+}
+
+export function isJob(value: unknown): value is Job {
+  return check.Check(value);
+}

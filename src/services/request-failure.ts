@@ -1,0 +1,34 @@
+import { toGatewayError } from '../models/errors';
+import type { ConnectionStore } from '../stores/connection-store';
+import type { Logger } from '../utils/logger';
+import { METRICS, type GatewayMetrics } from '../utils/metrics';
+import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
+import { errorFrame } from './error-frame';
+
+/**
+ * Ends a request that failed: one `error` frame for a client still there, or, for a client
+ * that has gone, removal of its connection record. Never throws.
+ */
+export async function reportFailure(
+  deps: { readonly sender: FrameSender; readonly connections: ConnectionStore; readonly metrics: GatewayMetrics },
+  connectionId: string,
+  requestId: string,
+  reason: unknown,
+  log: Logger,
+): Promise<void> {
+  if (reason instanceof ConnectionGoneError) {
+    deps.metrics.count(METRICS.staleConnections);
+    log.info('connection gone: request stopped, connection record removed');
+    await deps.connections.delete(connectionId).catch((error: unknown) => {
+      log.warn({ err: error }, 'could not remove the stale connection record; its TTL will');
+    });
+    return;
+  }
+  const error = toGatewayError(reason);
+  deps.metrics.count(METRICS.errors, 1, { name: 'code', value: error.code });
+  if (error.code === 'internal_error') log.error({ err: reason }, 'request failed');
+  else log.info({ code: error.code, err: error.cause ?? error }, 'request ended with an error frame');
+  await deps.sender.send(connectionId, errorFrame(error, requestId)).catch((sendError: unknown) => {
+    log.warn({ err: sendError }, 'could not deliver the error frame');
+  });
+}
