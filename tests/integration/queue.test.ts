@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../../src/llm/chat-model';
+import { MockChatModel } from '../../src/llm/mock';
+import type { LocalGateway } from '../../src/local/emulator';
+import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
+import { MemoryRequestStore } from '../../src/stores/memory-request-store';
+import { startLocal, TEST_SERVER } from '../helpers/local';
+import { TestClient, sleep, until } from '../helpers/ws-client';
+
+const ask = (requestId: string, content = 'hello') => ({ action: 'llm/stream', requestId, data: { messages: [{ role: 'user', content }] } });
+
+/** Wraps a model and records the most generations it ran at once. */
+class PeakModel implements ChatModel {
+  running = 0;
+  peak = 0;
+  constructor(private readonly inner: ChatModel) {}
+  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
+    this.running += 1;
+    this.peak = Math.max(this.peak, this.running);
+    try {
+      yield* this.inner.stream(request, signal);
+    } finally {
+      this.running -= 1;
+    }
+  }
+}
+
+/**
+ * A model whose process "dies" after three deltas: it stops yielding and ignores its abort signal,
+ * like a Lambda sandbox that crashed or was frozen at its timeout. `release` ends it (test cleanup).
+ */
+class DyingModel implements ChatModel {
+  private readonly sleepers: Array<() => void> = [];
+  async *stream(): AsyncIterable<ChatModelEvent> {
+    for (const text of ['one ', 'two ', 'three ']) yield { type: 'delta', text };
+    await new Promise<void>((resolve) => this.sleepers.push(resolve));
+    throw new Error('the sandbox was gone');
+  }
+  release(): void {
+    this.sleepers.splice(0).forEach((wake) => wake());
+  }
+}
+
+describe('the queue between the route handler and the worker (local SQS, real SQS client)', () => {
+  let local: LocalGateway | undefined;
+  const clients: TestClient[] = [];
+  const connect = async (): Promise<TestClient> => {
+    const client = await TestClient.connect(local!.url);
+    clients.push(client);
+    return client;
+  };
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await local?.stop();
+    local = undefined;
+  });
+
+  it('holds a burst above the worker concurrency in the queue, and every answer arrives complete', async () => {
+    // Prepare: two workers at most, eight clients asking at once.
+    const model = new PeakModel(new MockChatModel({ tokenDelayMs: 5, answerTokens: 20 }));
+    local = await startLocal({ MAX_CONCURRENT_PER_USER: '0' }, { deps: { model }, server: { queue: { ...TEST_SERVER.queue, maxConcurrency: 2 } } });
+    const burst = await Promise.all(Array.from({ length: 8 }, () => connect()));
+    // Act
+    burst.forEach((client, i) => client.send(ask(`b-${i}`, `question ${i}`)));
+    const ends = await Promise.all(burst.map((client, i) => client.terminal(`b-${i}`, 15_000)));
+    // Assess
+    expect(ends.map((f) => f.type)).toEqual(Array(8).fill('done'));
+    expect(model.peak).toBe(2);
+    for (const [i, client] of burst.entries()) {
+      const frames = client.of(`b-${i}`);
+      expect(frames[0]).toMatchObject({ type: 'accepted' });
+      const chunks = frames.filter((f) => f.type === 'chunk');
+      expect(chunks.map((f) => f.seq)).toEqual(chunks.map((_, n) => n));
+      expect(chunks.map((f) => String(f.content)).join('')).toContain(`question ${i}`);
+    }
+  });
+
+  it('tells the client once when a worker dies mid-answer, on the redelivery, and never streams again', async () => {
+    // Prepare: the worker "times out" after 600 ms; SQS shows the message again after 900 ms.
+    const model = new DyingModel();
+    const requests = new MemoryRequestStore();
+    const counters = new MemoryCounterStore();
+    local = await startLocal(
+      { WORKER_TIME_MARGIN_MS: '0', MAX_CONCURRENT_PER_CONNECTION: '1' },
+      { deps: { model, requests, counters }, server: { queue: { visibilityTimeoutMs: 900, maxReceiveCount: 3, maxConcurrency: 5, workerTimeoutMs: 600 } } },
+    );
+    const client = await connect();
+    // Act
+    client.send(ask('dies'));
+    const end = await client.terminal('dies', 5000);
+    // Assess
+    expect(end).toMatchObject({ type: 'error', code: 'internal_error', retryable: true, message: 'The answer was interrupted; please retry.' });
+    await sleep(300);
+    const frames = client.of('dies');
+    // What the dead worker sent, once, in order; then one terminal error.
+    expect(frames[0]).toMatchObject({ type: 'accepted' });
+    const chunks = frames.slice(1, -1);
+    expect(chunks.every((f) => f.type === 'chunk')).toBe(true);
+    expect(chunks.map((f) => f.seq)).toEqual(chunks.map((_, i) => i));
+    expect(chunks.map((f) => String(f.content)).join('')).toBe('one two three ');
+    expect(frames.filter((f) => f.type === 'error')).toHaveLength(1);
+    expect(requests.size).toBe(0);
+    // The connection's one slot came back: the next request is accepted, not rate_limited.
+    client.send(ask('after'));
+    await client.waitFor((all) => all.some((f) => f.requestId === 'after' && f.type === 'accepted'), 3000, 'the next request accepted');
+    await client.close();
+    model.release();
+  });
+
+  it('sends a job that cannot be started to the dead-letter queue after maxReceiveCount, telling the client once', async () => {
+    const requests = new MemoryRequestStore();
+    requests.claim = () => Promise.reject(new Error('DynamoDB unreachable'));
+    local = await startLocal({}, { deps: { requests }, server: { queue: { visibilityTimeoutMs: 150, maxReceiveCount: 2, maxConcurrency: 5, workerTimeoutMs: 100 } } });
+    const client = await connect();
+    client.send(ask('stuck'));
+    await until(() => local!.queue.deadLetters.length === 1, 'the message in the dead-letter queue', 5000);
+    await sleep(200);
+    expect(client.of('stuck').map((f) => f.type)).toEqual(['accepted', 'error']);
+    expect(client.of('stuck')[1]).toMatchObject({ code: 'internal_error', retryable: true });
+    expect(local.queue.deadLetters[0]!.receiveCount).toBe(2);
+    expect(local.queue.depth).toEqual({ messages: 0, invocations: 0 });
+  });
+
+  it('speaks SQS’s JSON protocol to the real client: MD5 of the body, queue errors by name', async () => {
+    local = await startLocal({}, { server: { queue: { visibilityTimeoutMs: 100, maxReceiveCount: 1, maxConcurrency: 1, workerTimeoutMs: 50 } } });
+    const sqs = new SQSClient({ endpoint: new URL(local.queue.url).origin, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    try {
+      const sent = await sqs.send(new SendMessageCommand({ QueueUrl: local.queue.url, MessageBody: 'not a job' }));
+      expect(sent.MessageId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(sent.MD5OfMessageBody).toBe(createHash('md5').update('not a job').digest('hex'));
+      await until(() => local!.queue.deadLetters.length === 1, 'the non-job in the dead-letter queue', 3000);
+      await expect(sqs.send(new SendMessageCommand({ QueueUrl: `${local.queue.url}-nope`, MessageBody: 'x' }))).rejects.toMatchObject({ name: 'QueueDoesNotExist' });
+      await expect(sqs.send(new ReceiveMessageCommand({ QueueUrl: local.queue.url }))).rejects.toMatchObject({ name: 'UnsupportedOperation' });
+    } finally {
+      sqs.destroy();
+    }
+  });
+});
