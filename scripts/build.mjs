@@ -3,7 +3,8 @@
 import { build } from 'esbuild';
 import { stat } from 'node:fs/promises';
 
-const entries = { index: 'src/index.ts' };
+// index: the app (API Gateway integration and SQS worker); authorizer: $connect only, without the app.
+const entries = { index: 'src/index.ts', authorizer: 'src/authorizer.ts' };
 
 const result = await build({
   entryPoints: entries,

@@ -146,6 +146,20 @@ function readAuth(read: EnvReader): AppConfig['auth'] {
 }
 
 /**
+ * Reads what the $connect authorizer needs, and nothing else: its bundle carries no app, so it
+ * must not require the app's settings either.
+ */
+export function loadAuthConfig(env: Env): { readonly auth: AppConfig['auth']; readonly logLevel: LogLevel } {
+  const read = new EnvReader(env);
+  const config = {
+    auth: readAuth(read),
+    logLevel: read.oneOf<LogLevel>('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  };
+  read.assertValid();
+  return config;
+}
+
+/**
  * Reads the app configuration from the environment. Fails fast with every problem listed,
  * so a bad deployment breaks at init rather than on a user's first message.
  */

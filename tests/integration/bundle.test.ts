@@ -1,23 +1,53 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import connectFixture from '../fixtures/events/connect.json';
+import { sqsRecord } from '../helpers/direct-queue';
 
-describe('the Lambda bundle (esbuild, as npm run build and SAM make it)', () => {
+type Bundle = {
+  handler?: (e: unknown) => Promise<{ statusCode: number }>;
+  worker?: (e: unknown) => Promise<{ batchItemFailures: unknown[] }>;
+  authorizer?: (e: unknown) => Promise<unknown>;
+};
+
+describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('exports handler and authorizer, and the handler serves a CONNECT event', async () => {
-    const outfile = join(dir, 'index.js');
-    await build({ entryPoints: ['src/index.ts'], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, logLevel: 'silent' });
-    Object.assign(process.env, { MANAGEMENT_API_ENDPOINT: 'https://abc.execute-api.us-east-1.amazonaws.com/prod', JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs', LOG_LEVEL: 'silent' });
+  beforeAll(async () => {
+    await build({
+      entryPoints: { index: 'src/index.ts', authorizer: 'src/authorizer.ts' },
+      outdir: dir,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      minify: true,
+      logLevel: 'silent',
+    });
+    Object.assign(process.env, {
+      MANAGEMENT_API_ENDPOINT: 'https://abc.execute-api.us-east-1.amazonaws.com/prod',
+      JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
+      LOG_LEVEL: 'silent',
+    });
+  });
+
+  it('index exports the integration handler and the worker; the handler serves a CONNECT event', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const bundle = require(outfile) as { handler: (e: unknown) => Promise<{ statusCode: number }>; authorizer: (e: unknown) => Promise<unknown> };
-    expect(typeof bundle.handler).toBe('function');
-    expect(typeof bundle.authorizer).toBe('function');
-    expect((await bundle.handler(connectFixture)).statusCode).toBe(200);
-    // No auth configured: a deployed authorizer fails closed.
-    await expect(bundle.authorizer({ type: 'REQUEST', methodArn: 'arn:x', queryStringParameters: { token: 'x' } })).rejects.toThrow('Unauthorized');
+    const bundle = require(join(dir, 'index.js')) as Bundle;
+    expect(Object.keys(bundle).sort()).toEqual(['handler', 'worker']);
+    expect((await bundle.handler!(connectFixture)).statusCode).toBe(200);
+    // A message that is not a job is reported back to SQS, not thrown.
+    expect((await bundle.worker!({ Records: [sqsRecord('{}', 1, 'm-1')] })).batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+  });
+
+  it('authorizer exports the $connect authorizer alone, fails closed unconfigured, and carries no app', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bundle = require(join(dir, 'authorizer.js')) as Bundle;
+    expect(Object.keys(bundle)).toEqual(['authorizer']);
+    await expect(bundle.authorizer!({ type: 'REQUEST', methodArn: 'arn:x', queryStringParameters: { token: 'x' } })).rejects.toThrow('Unauthorized');
+    // Every connection waits on this function's cold start: no Fastify, no AWS SDK in it.
+    expect(statSync(join(dir, 'authorizer.js')).size).toBeLessThan(statSync(join(dir, 'index.js')).size / 8);
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { parse, type Tags } from 'yaml';
 import { ACTION_ROUTES, ROUTE_KEYS } from '../../src/handlers';
 
@@ -17,6 +18,23 @@ const customTags: Tags = FUNCTIONS.flatMap((name) => {
 const template = parse(readFileSync('template.yaml', 'utf8'), { customTags }) as Node;
 const resources = template['Resources'] as Record<string, Node>;
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r['Type'] === type);
+const fn = (name: string): Node => resources[name] as Node;
+const getAtt = (value: Node): string => ([] as string[]).concat(value['Fn::GetAtt']).join('.');
+
+/** Every IAM statement of the template: functions' inline policies and the per-model managed policies. */
+function statements(): Array<{ owner: string; statement: Node }> {
+  const inline = ofType('AWS::Serverless::Function').flatMap(([owner, f]) =>
+    ((f['Properties']['Policies'] ?? []) as Node[]).flatMap((policy) => ((policy['Statement'] ?? []) as Node[]).map((statement) => ({ owner, statement }))),
+  );
+  const forEach = resources['Fn::ForEach::BedrockAccess'] as unknown as [string, Node, Record<string, Node>];
+  const managed = Object.values(forEach[2]).flatMap((policy) =>
+    (policy['Properties']['PolicyDocument']['Statement'] as Node[]).map((statement) => ({
+      owner: (policy['Properties']['Roles'] as Node[])[0]!['Ref'] as string,
+      statement,
+    })),
+  );
+  return [...inline, ...managed];
+}
 
 describe('template.yaml', () => {
   it('declares a route for every route key the app serves, and no other', () => {
@@ -37,9 +55,9 @@ describe('template.yaml', () => {
       const integration = resources[integrationName ?? ''];
       expect({ name, type: integration?.['Type'] }).toEqual({ name, type: 'AWS::ApiGatewayV2::Integration' });
       const uri = integration!['Properties']['IntegrationUri']['Fn::Sub'] as string;
-      const fn = resources[/functions\/\$\{(\w+)\.Arn\}/.exec(uri)?.[1] ?? ''];
-      expect(fn?.['Type']).toBe('AWS::Serverless::Function');
-      expect(fn!['Properties']['Handler']).toBe('index.handler');
+      const backing = resources[/functions\/\$\{(\w+)\.Arn\}/.exec(uri)?.[1] ?? ''];
+      expect(backing?.['Type']).toBe('AWS::Serverless::Function');
+      expect(backing!['Properties']['Handler']).toBe('index.handler');
     }
   });
 
@@ -49,7 +67,69 @@ describe('template.yaml', () => {
     const [[, authorizer]] = ofType('AWS::ApiGatewayV2::Authorizer') as [[string, Node]];
     expect(authorizer['Properties']).toMatchObject({ AuthorizerType: 'REQUEST', IdentitySource: ['route.request.querystring.token'] });
     const fnName = /functions\/\$\{(\w+)\.Arn\}/.exec(authorizer['Properties']['AuthorizerUri']['Fn::Sub'] as string)?.[1];
-    expect(resources[fnName ?? '']?.['Properties']['Handler']).toBe('index.authorizer');
+    expect(resources[fnName ?? '']?.['Properties']['Handler']).toBe('authorizer.authorizer');
+  });
+
+  it('points every function at an export of the entry file it is built from', () => {
+    for (const [name, f] of ofType('AWS::Serverless::Function')) {
+      const [file, exported] = (f['Properties']['Handler'] as string).split('.') as [string, string];
+      const entries = f['Metadata']['BuildProperties']['EntryPoints'] as string[];
+      const entry = entries.find((e) => e.endsWith(`/${file}.ts`));
+      expect({ name, entry }).toEqual({ name, entry: `src/${file}.ts` });
+      expect(readFileSync(entry!, 'utf8')).toMatch(new RegExp(`export const ${exported}\\b`));
+    }
+  });
+
+  it('wires the queue: the worker drains it with partial batch failures and bounded concurrency, a DLQ catches the rest', () => {
+    const queue = fn('JobQueue')['Properties'] as Node;
+    const worker = fn('WorkerFunction')['Properties'] as Node;
+    expect(getAtt(queue['RedrivePolicy']['deadLetterTargetArn'])).toBe('JobDeadLetterQueue.Arn');
+    expect(fn('JobDeadLetterQueue')['Type']).toBe('AWS::SQS::Queue');
+    // A job in flight stays hidden longer than a worker can run, so no second worker gets it.
+    expect(queue['VisibilityTimeout']).toBeGreaterThan(worker['Timeout']);
+    const [event] = Object.values(worker['Events'] as Record<string, Node>);
+    expect(event!['Type']).toBe('SQS');
+    expect(getAtt(event!['Properties']['Queue'])).toBe('JobQueue.Arn');
+    expect(event!['Properties']['FunctionResponseTypes']).toEqual(['ReportBatchItemFailures']);
+    expect(event!['Properties']['ScalingConfig']['MaximumConcurrency']).toEqual({ Ref: 'WorkerMaxConcurrency' });
+    expect(worker['Handler']).toBe('index.worker');
+    // The app reports a job that cannot start on the delivery the queue will dead-letter after.
+    const env = fn('ApiFunction')['Properties']['Environment']['Variables'] as Node;
+    expect(env['QUEUE_MAX_RECEIVE_COUNT']).toBe(String(queue['RedrivePolicy']['maxReceiveCount']));
+    expect(env['JOB_QUEUE_URL']).toEqual({ Ref: 'JobQueue' });
+    expect(worker['Environment']['Variables']).toEqual(env);
+    // The route function can queue a job, and only on this queue.
+    const sends = statements().filter(({ statement }) => ([] as string[]).concat(statement['Action']).includes('sqs:SendMessage'));
+    expect(sends.map(({ owner, statement }) => [owner, getAtt(statement['Resource'])])).toEqual([['ApiFunction', 'JobQueue.Arn']]);
+  });
+
+  it('raises an alarm when anything reaches the dead-letter queue', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a['Properties'] as Node);
+    const dlq = alarms.find((a) => getAtt(a['Dimensions'][0]['Value']) === 'JobDeadLetterQueue.QueueName');
+    expect(dlq).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it('logs every function to a log group of its own with a retention', () => {
+    for (const [name, f] of ofType('AWS::Serverless::Function')) {
+      const group = fn(f['Properties']['LoggingConfig']['LogGroup']['Ref'] as string);
+      expect({ name, type: group['Type'] }).toEqual({ name, type: 'AWS::Logs::LogGroup' });
+      expect(group['Properties']['RetentionInDays']).toEqual({ Ref: 'LogRetentionDays' });
+    }
+  });
+
+  it('lets only the worker call Bedrock, on the allowed models and their inference profiles', () => {
+    const bedrock = statements().filter(({ statement }) => ([] as string[]).concat(statement['Action']).some((a) => a.startsWith('bedrock:')));
+    expect(new Set(bedrock.map(({ owner }) => owner))).toEqual(new Set(['WorkerFunctionRole']));
+    const resourcesOf = bedrock.flatMap(({ statement }) => ([] as Node[]).concat(statement['Resource']).map((r) => r['Fn::Sub'] as string));
+    expect(resourcesOf).toEqual(
+      expect.arrayContaining([expect.stringMatching(/foundation-model\/\$\{ModelId\}$/), expect.stringMatching(/inference-profile\/\$\{ModelId\}$/)]),
+    );
+    // The wildcard on foundation models holds only through one of the allowed profiles.
+    for (const { statement } of bedrock) {
+      const wildcard = ([] as Node[]).concat(statement['Resource']).some((r) => String(r['Fn::Sub']).endsWith('foundation-model/*'));
+      if (wildcard) expect(statement['Condition']['StringEquals']['bedrock:InferenceProfileArn']['Fn::Sub']).toMatch(/inference-profile\/\$\{ModelId\}$/);
+    }
+    expect(resources['Fn::ForEach::BedrockAccess']?.[1]).toEqual({ Ref: 'AllowedModelIds' });
   });
 
   it('builds every function with esbuild for nodejs22.x on arm64', () => {
@@ -58,14 +138,16 @@ describe('template.yaml', () => {
     for (const [, fn] of ofType('AWS::Serverless::Function')) expect(fn['Metadata']['BuildMethod']).toBe('esbuild');
   });
 
-  it('grants no execute-api, DynamoDB or Bedrock action on Resource "*"', () => {
-    const statements = ofType('AWS::Serverless::Function').flatMap(([, fn]) =>
-      ((fn['Properties']['Policies'] ?? []) as Node[]).flatMap((policy) => (policy['Statement'] ?? []) as Node[]),
-    );
-    expect(statements.length).toBeGreaterThan(0);
-    for (const statement of statements) {
+  it('grants no execute-api, DynamoDB, SQS or Bedrock action on Resource "*", and uses no SAM policy template', () => {
+    const all = statements().map(({ statement }) => statement);
+    expect(all.length).toBeGreaterThan(5);
+    for (const [, f] of ofType('AWS::Serverless::Function')) {
+      // SAM policy templates (DynamoDBCrudPolicy …) grant more than the app uses; statements only.
+      for (const policy of (f['Properties']['Policies'] ?? []) as Node[]) expect(Object.keys(policy)).toEqual(['Statement']);
+    }
+    for (const statement of all) {
       const actions = ([] as string[]).concat(statement['Action']);
-      const scoped = actions.some((a) => /^(execute-api|dynamodb|bedrock):/.test(a));
+      const scoped = actions.some((a) => /^(execute-api|dynamodb|bedrock|sqs):/.test(a));
       if (scoped) expect(([] as unknown[]).concat(statement['Resource'])).not.toContain('*');
     }
   });
@@ -80,8 +162,17 @@ describe('template.yaml', () => {
     });
   });
 
-  it('outputs the wss URL, the management endpoint and the table name', () => {
-    expect(Object.keys(template['Outputs'] as Node).sort()).toEqual(['ConnectionsTableName', 'ManagementEndpoint', 'WebSocketUrl']);
+  it('outputs the wss URL, the management endpoint, the table and the queues', () => {
+    expect(Object.keys(template['Outputs'] as Node).sort()).toEqual(['ConnectionsTableName', 'JobDeadLetterQueueUrl', 'JobQueueUrl', 'ManagementEndpoint', 'WebSocketUrl']);
     expect(template['Outputs']['WebSocketUrl']['Value']['Fn::Sub']).toMatch(/^wss:\/\/.+\/\$\{StageName\}$/);
+  });
+
+  const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+  const lintIt = cfnLint.status === 0 ? it : it.skip;
+  if (cfnLint.status !== 0) console.warn('SKIPPED: cfn-lint is not installed (pip install cfn-lint), so the template was not linted.');
+  lintIt('passes cfn-lint (CloudFormation’s linter, with the SAM and LanguageExtensions transforms)', () => {
+    const result = spawnSync('cfn-lint', ['template.yaml'], { encoding: 'utf8' });
+    expect(`${result.stdout}${result.stderr}`).toBe('');
+    expect(result.status).toBe(0);
   });
 });
