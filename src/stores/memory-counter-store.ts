@@ -22,6 +22,11 @@ export class MemoryCounterStore implements CounterStore {
     return Promise.resolve();
   }
 
+  /** The sum of the live counters whose key starts with `prefix` (tests and leak checks). */
+  total(prefix: string): number {
+    return this.counters.keysWithPrefix(prefix).reduce((sum, key) => sum + (this.counters.get(key) ?? 0), 0);
+  }
+
   private expiryOf(key: string): number {
     return this.counters.expiresAt(key) ?? 0;
   }
