@@ -94,7 +94,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         });
         socket.on('message', (data: WebSocket.RawData) => {
           session.arrivals.push(performance.now());
-          const frame = JSON.parse(String(data)) as Frame;
+          const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
+          const frame = JSON.parse(text) as Frame;
           session.frames.push(frame);
           if (frame.type === 'done' || frame.type === 'error') session.done();
         });

@@ -124,7 +124,10 @@ export class LocalQueue {
     }
     this.stopped = true;
     clearTimeout(this.timer);
-    await Promise.race([Promise.allSettled([...this.running]), new Promise((tick) => setTimeout(tick, Math.max(0, deadline - Date.now())))]);
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise((tick) => (timer = setTimeout(tick, Math.max(0, deadline - Date.now()))));
+    await Promise.race([Promise.allSettled([...this.running]), giveUp]);
+    clearTimeout(timer);
   }
 
   /** Starts invocations for visible messages, up to the concurrency limit, and wakes for the next. */

@@ -1,2 +1,0 @@
-import { measureStreaming } from './streaming';
-measureStreaming().then((r) => console.log(JSON.stringify(r, null, 1)));

@@ -1,0 +1,206 @@
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { ManagementApiOptions, PostFault } from '../../src/local/management-api';
+import type { LocalGateway } from '../../src/local/emulator';
+import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
+import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
+import { MemoryRequestStore } from '../../src/stores/memory-request-store';
+import { BedrockEmulator, type Scenario } from '../helpers/bedrock-emulator';
+import { dynamoClient, startDynalite } from '../helpers/dynamo';
+import { connectTracked, startLocal } from '../helpers/local';
+import { sleep, until, type Frame, type TestClient } from '../helpers/ws-client';
+
+/**
+ * Fault injection: each fault, the outcome the client sees, and the same leak checks after every
+ * one — no request record left, no concurrency slot held, the queue empty, no unhandled
+ * rejection, and the gateway still serving the same connection (or, if it is gone, its record
+ * removed).
+ */
+
+const ask = (requestId: string, content = 'tell me something') => ({ action: 'llm/stream', requestId, data: { messages: [{ role: 'user', content }] } });
+const chunksOf = (frames: Frame[]): Frame[] => frames.filter((f) => f.type === 'chunk');
+const contiguous = (frames: Frame[]): boolean => chunksOf(frames).every((f, i) => f.seq === i);
+
+interface Rig {
+  local: LocalGateway;
+  client: TestClient;
+  connectionId: string;
+  requests: MemoryRequestStore;
+  counters: MemoryCounterStore;
+  connections: MemoryConnectionStore;
+}
+
+describe('fault injection, with leak checks', () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
+  let rig: Rig | undefined;
+
+  beforeAll(() => process.on('unhandledRejection', onUnhandled));
+  afterAll(() => process.off('unhandledRejection', onUnhandled));
+  afterEach(async () => {
+    await rig?.client.close();
+    await rig?.local.stop();
+    rig = undefined;
+  });
+
+  async function start(env: Record<string, string>, options: { beforePost?: ManagementApiOptions['beforePost']; bedrock?: BedrockRuntimeClient } = {}): Promise<Rig> {
+    const requests = new MemoryRequestStore();
+    const counters = new MemoryCounterStore();
+    const connections = new MemoryConnectionStore();
+    const local = await startLocal(
+      { MOCK_TOKEN_DELAY_MS: '5', MOCK_ANSWER_TOKENS: '60', ...env },
+      {
+        deps: { requests, counters, connections },
+        ...(options.beforePost ? { beforePost: options.beforePost } : {}),
+        ...(options.bedrock ? { clients: { bedrockClient: options.bedrock } } : {}),
+      },
+    );
+    const { client, connectionId } = await connectTracked(local);
+    rig = { local, client, connectionId, requests, counters, connections };
+    return rig;
+  }
+
+  /** Nothing left behind, and (unless the client is gone) the connection still answers. */
+  async function assertNoLeaks(r: Rig, clientGone = false): Promise<void> {
+    await until(() => r.requests.size === 0, 'no request record left', 5000);
+    await until(() => r.counters.total('conc:') === 0, 'no concurrency slot held', 5000);
+    await until(() => r.local.queue.depth.messages === 0 && r.local.queue.depth.invocations === 0, 'the queue empty', 5000);
+    expect(r.local.queue.deadLetters).toEqual([]);
+    expect(unhandled).toEqual([]);
+    if (clientGone) {
+      expect(await r.connections.get(r.connectionId)).toBeUndefined();
+    } else {
+      r.client.send({ action: 'ping', requestId: 'still-there' });
+      await r.client.waitFor((frames) => frames.some((f) => f.requestId === 'still-there' && f.type === 'pong'), 3000, 'a pong');
+    }
+  }
+
+  /** Fails posts of this connection from the `from`-th chunk on, `times` times (Infinity: for good). */
+  function faultFromChunk(status: number, errorType: string, from: number, times: number): ManagementApiOptions['beforePost'] {
+    let injected = 0;
+    return (_id, data): PostFault | undefined => {
+      const frame = JSON.parse(data.toString()) as Frame;
+      if (frame.type === 'chunk' && (frame.seq as number) >= from && injected < times) {
+        injected += 1;
+        return { status, errorType };
+      }
+      return undefined;
+    };
+  }
+
+  describe('the management API', () => {
+    it('410 Gone mid-stream: the generation stops, the connection record goes, nothing more is sent', async () => {
+      const r = await start({}, { beforePost: faultFromChunk(410, 'GoneException', 2, Infinity) });
+      r.client.send(ask('gone'));
+      await r.client.waitFor((frames) => chunksOf(frames).length >= 2, 5000, 'two chunks');
+      await assertNoLeaks(r, true);
+      const seen = r.client.frames.length;
+      await sleep(200);
+      expect(r.client.frames.length).toBe(seen);
+      expect(r.client.of('gone').some((f) => f.type === 'done')).toBe(false);
+    });
+
+    it('429 LimitExceeded mid-stream: retried by the SDK, the answer arrives whole', async () => {
+      const r = await start({}, { beforePost: faultFromChunk(429, 'LimitExceededException', 1, 2) });
+      r.client.send(ask('throttled'));
+      expect(await r.client.terminal('throttled', 10_000)).toMatchObject({ type: 'done' });
+      expect(contiguous(r.client.of('throttled'))).toBe(true);
+      await assertNoLeaks(r);
+    });
+
+    it('500 twice mid-stream: retried by the SDK, the answer arrives whole', async () => {
+      const r = await start({}, { beforePost: faultFromChunk(500, 'InternalServerErrorException', 1, 2) });
+      r.client.send(ask('flaky'));
+      expect(await r.client.terminal('flaky', 10_000)).toMatchObject({ type: 'done' });
+      expect(contiguous(r.client.of('flaky'))).toBe(true);
+      await assertNoLeaks(r);
+    });
+
+    it('500 for good mid-stream: the generation stops and gives everything back; the client keeps what it got', async () => {
+      const r = await start({ POST_MAX_ATTEMPTS: '2' }, { beforePost: faultFromChunk(500, 'InternalServerErrorException', 1, Infinity) });
+      r.client.send(ask('broken'));
+      await r.client.waitFor((frames) => chunksOf(frames).length >= 1, 5000, 'the first chunk');
+      await assertNoLeaks(r);
+      expect(r.client.of('broken').some((f) => f.type === 'done')).toBe(false);
+    });
+
+    it('slow posts (150 ms each): fewer, larger chunks, and the answer arrives whole', async () => {
+      const slow = await start({}, { beforePost: async () => { await sleep(150); return undefined; } });
+      slow.client.send(ask('slow', 'same question'));
+      expect(await slow.client.terminal('slow', 15_000)).toMatchObject({ type: 'done' });
+      const slowChunks = chunksOf(slow.client.of('slow'));
+      expect(contiguous(slow.client.of('slow'))).toBe(true);
+      await assertNoLeaks(slow);
+      await slow.client.close();
+      await slow.local.stop();
+      const fast = await start({});
+      fast.client.send(ask('fast', 'same question'));
+      await fast.client.terminal('fast', 10_000);
+      const fastChunks = chunksOf(fast.client.of('fast'));
+      expect(slowChunks.map((f) => String(f.content)).join('')).toBe(fastChunks.map((f) => String(f.content)).join(''));
+      expect(slowChunks.length).toBeLessThan(fastChunks.length);
+    });
+  });
+
+  describe('Bedrock (the ConverseStream emulator, real SDK client)', () => {
+    let bedrock: BedrockEmulator;
+    let client: BedrockRuntimeClient;
+    const MODEL = 'us.amazon.nova-lite-v1:0';
+    beforeAll(async () => {
+      bedrock = await new BedrockEmulator().start();
+      client = new BedrockRuntimeClient({ endpoint: bedrock.endpoint, region: 'us-east-1', maxAttempts: 2, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+    });
+    afterAll(async () => {
+      client.destroy();
+      await bedrock.stop();
+    });
+    const bedrockEnv = { LLM_PROVIDER: 'bedrock', ALLOWED_MODEL_IDS: MODEL, MODEL_IDLE_TIMEOUT_MS: '300', MODEL_FIRST_TOKEN_TIMEOUT_MS: '3000' };
+    const words = Array.from({ length: 20 }, (_, i) => `w${i} `);
+
+    it.each<[string, Scenario, Record<string, unknown>, boolean]>([
+      ['throttling (429, after the SDK’s retry)', { kind: 'http-error', status: 429, errorType: 'ThrottlingException', retryAfter: '1' }, { code: 'upstream_throttled', retryable: true }, false],
+      ['an exception event mid-stream', { kind: 'exception', tokens: words, after: 5, exception: 'modelStreamErrorException' }, { code: 'upstream_error' }, true],
+      ['a stall mid-stream', { kind: 'stall', tokens: words, after: 5 }, { code: 'upstream_timeout', retryable: true }, true],
+    ])('%s: one error frame after the text so far', async (_name, scenario, expected, partial) => {
+      bedrock.scenario = () => scenario;
+      const r = await start(bedrockEnv, { bedrock: client });
+      r.client.send(ask('b'));
+      const end = await r.client.terminal('b', 10_000);
+      expect(end).toMatchObject({ type: 'error', ...expected });
+      const frames = r.client.of('b');
+      expect(frames.filter((f) => f.type === 'error')).toHaveLength(1);
+      expect(contiguous(frames)).toBe(true);
+      expect(chunksOf(frames).length > 0).toBe(partial);
+      await assertNoLeaks(r);
+    });
+  });
+
+  describe('DynamoDB', () => {
+    it('endpoint down: a typed, retryable error frame, and the process and the socket survive', async () => {
+      const dynalite = await startDynalite();
+      const db = dynamoClient(dynalite.endpoint, 1);
+      const local = await startLocal({ DYNAMODB_ENDPOINT: dynalite.endpoint, DYNAMODB_MAX_ATTEMPTS: '1' }, { clients: { dynamoClient: db } });
+      try {
+        const { client } = await connectTracked(local);
+        try {
+          await dynalite.stop();
+          client.send(ask('no-db'));
+          expect(await client.terminal('no-db', 10_000)).toMatchObject({ type: 'error', code: 'internal_error', retryable: true });
+          client.send({ action: 'ping', requestId: 'alive' });
+          await client.waitFor((frames) => frames.some((f) => f.type === 'pong'), 3000, 'a pong');
+          expect(local.queue.depth).toEqual({ messages: 0, invocations: 0 });
+          expect(unhandled).toEqual([]);
+        } finally {
+          await client.close();
+        }
+      } finally {
+        await local.stop();
+        db.destroy();
+      }
+    });
+  });
+
+  // Worker crash and redelivery: tests/integration/queue.test.ts ("a worker dies mid-answer"),
+  // with the same checks: one error frame, no record left, the slot given back.
+});
