@@ -16,6 +16,7 @@ import type { WsEvent } from '../src/utils/lambda';
 import { createLogger } from '../src/utils/logger';
 import { NoMetrics } from '../src/utils/metrics';
 import { percentile } from './load-client';
+import { BUNDLE_OPTIONS, ENTRIES } from '../scripts/bundle';
 
 export interface BundleStart {
   readonly name: string;
@@ -53,17 +54,7 @@ function spawnTimed(args: string[], env: NodeJS.ProcessEnv): { wallMs: number; s
 export async function measureColdStart(): Promise<ColdStartResults> {
   const dir = mkdtempSync(join(tmpdir(), 'cold-'));
   try {
-    await build({
-      entryPoints: { index: 'src/index.ts', authorizer: 'src/authorizer.ts', bare: 'bench/bare-handler.ts' },
-      outdir: dir,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      minify: true,
-      legalComments: 'none',
-      logLevel: 'silent',
-    });
+    await build({ ...BUNDLE_OPTIONS, entryPoints: { ...ENTRIES, bare: 'bench/bare-handler.ts' }, outdir: dir, logLevel: 'silent' });
     const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
     const events = {
       index: { entry: 'handler', event: disconnectFixture },

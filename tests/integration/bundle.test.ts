@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import connectFixture from '../fixtures/events/connect.json';
 import { sqsRecord } from '../helpers/direct-queue';
+import { BUNDLE_OPTIONS, ENTRIES } from '../../scripts/bundle';
 
 type Bundle = {
   handler?: (e: unknown) => Promise<{ statusCode: number }>;
@@ -16,16 +17,7 @@ describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   beforeAll(async () => {
-    await build({
-      entryPoints: { index: 'src/index.ts', authorizer: 'src/authorizer.ts' },
-      outdir: dir,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      minify: true,
-      logLevel: 'silent',
-    });
+    await build({ ...BUNDLE_OPTIONS, entryPoints: ENTRIES, outdir: dir, logLevel: 'silent' });
     Object.assign(process.env, {
       MANAGEMENT_API_ENDPOINT: 'https://abc.execute-api.us-east-1.amazonaws.com/prod',
       JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
