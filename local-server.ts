@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     `  Chat page   ${local.pageUrl}`,
     `  @connections ${local.managementEndpoint}/@connections/{connectionId}`,
     `  Model       ${config.llmProvider} (${config.allowedModelIds.join(', ')})`,
+    `  Queue       in-process SQS at ${local.queue.url} (worker concurrency ${server.queue.maxConcurrency})`,
     `  Store       ${config.store.kind}${config.store.kind === 'dynamodb' ? ` (table ${config.store.tableName} at ${config.store.endpoint ?? 'AWS'})` : ''}`,
     '  Stop with Ctrl+C.',
     '',
