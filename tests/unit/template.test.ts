@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { parse, type Tags } from 'yaml';
 import { ACTION_ROUTES, ROUTE_KEYS } from '../../src/handlers';
@@ -101,6 +101,21 @@ describe('template.yaml', () => {
     // The route function can queue a job, and only on this queue.
     const sends = statements().filter(({ statement }) => ([] as string[]).concat(statement['Action']).includes('sqs:SendMessage'));
     expect(sends.map(({ owner, statement }) => [owner, getAtt(statement['Resource'])])).toEqual([['ApiFunction', 'JobQueue.Arn']]);
+  });
+
+  it('grants the functions exactly the DynamoDB actions the stores call (table creation is local only)', () => {
+    const item: Record<string, string> = { Get: 'GetItem', Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', Query: 'Query' };
+    const dir = 'src/stores/dynamodb';
+    const used = new Set(
+      readdirSync(dir).flatMap((file) => [...readFileSync(`${dir}/${file}`, 'utf8').matchAll(/new (Get|Put|Update|Delete|Query)Command\(/g)].map((m) => `dynamodb:${item[m[1]!]}`)),
+    );
+    for (const name of ['ApiFunction', 'WorkerFunction']) {
+      const granted = statements()
+        .filter(({ owner }) => owner === name)
+        .flatMap(({ statement }) => ([] as string[]).concat(statement['Action']))
+        .filter((action) => action.startsWith('dynamodb:'));
+      expect({ name, granted: [...granted].sort() }).toEqual({ name, granted: [...used].sort() });
+    }
   });
 
   it('raises an alarm when anything reaches the dead-letter queue', () => {
