@@ -79,6 +79,19 @@ async function measureAt(flushIntervalMs: number, withNaive: boolean): Promise<{
   const management = new ApiGatewayManagementApiClient({ endpoint: local.managementEndpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   const prompt = 'streaming efficiency benchmark';
   const expected = (await collect(new MockChatModel({ tokenDelayMs: 0, answerTokens }), prompt)).join('');
+  /** Waits for the run's terminal frame and measures it against the model's own timing. */
+  const finish = async (client: TestClient, connectionId: string, requestId: string, sentAt: number): Promise<SenderRun> => {
+    await client.terminal(requestId, 60_000);
+    const arrived = performance.now();
+    const text = client.of(requestId).filter((f) => f.type === 'chunk').map((f) => String(f.content)).join('');
+    return {
+      posts: posts.get(connectionId) ?? 0,
+      completionMs: arrived - sentAt,
+      lagMs: arrived - model.endedAt,
+      modelMs: model.endedAt - model.startedAt,
+      textMatches: text === expected,
+    };
+  };
   try {
     // Ours: through the route, the queue and the worker, as deployed.
     const before = new Set(local.connectionIds());
@@ -86,16 +99,7 @@ async function measureAt(flushIntervalMs: number, withNaive: boolean): Promise<{
     const ourId = local.connectionIds().find((id) => !before.has(id))!;
     const sent = performance.now();
     client.send({ action: 'llm/stream', requestId: 'ours', data: { messages: [{ role: 'user', content: prompt }] } });
-    await client.terminal('ours', 60_000);
-    const arrived = performance.now();
-    const text = client.of('ours').filter((f) => f.type === 'chunk').map((f) => String(f.content)).join('');
-    const ours: SenderRun = {
-      posts: posts.get(ourId) ?? 0,
-      completionMs: arrived - sent,
-      lagMs: arrived - model.endedAt,
-      modelMs: model.endedAt - model.startedAt,
-      textMatches: text === expected,
-    };
+    const ours = await finish(client, ourId, 'ours', sent);
     await client.close();
     if (!withNaive) return { ours, naive: undefined };
 
@@ -125,16 +129,7 @@ async function measureAt(flushIntervalMs: number, withNaive: boolean): Promise<{
     }
     await producer;
     await post({ type: 'done', requestId: 'naive', seq });
-    await naiveClient.terminal('naive', 60_000);
-    const naiveArrived = performance.now();
-    const naiveText = naiveClient.of('naive').filter((f) => f.type === 'chunk').map((f) => String(f.content)).join('');
-    const naive: SenderRun = {
-      posts: posts.get(naiveId) ?? 0,
-      completionMs: naiveArrived - naiveSent,
-      lagMs: naiveArrived - model.endedAt,
-      modelMs: model.endedAt - model.startedAt,
-      textMatches: naiveText === expected,
-    };
+    const naive = await finish(naiveClient, naiveId, 'naive', naiveSent);
     await naiveClient.close();
     return { ours, naive };
   } finally {

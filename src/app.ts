@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppConfig } from './config/config';
 import { ROUTES, type RouteHandler, type Services } from './handlers';
-import { JOB_HEADERS, JOB_PATH, runJob } from './handlers/job';
+import { deliveryOf, JOB_PATH, runJob } from './handlers/job';
 import type { ChatModel } from './llm/chat-model';
 import { toGatewayError } from './models/errors';
 import type { ServerFrame } from './models/frames';
@@ -67,18 +67,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     app.post(routePath(routeKey), (request, reply) => serve(handler, request, reply));
   }
   app.post(JOB_PATH, async (request, reply) => {
-    const header = (name: string): number => Number(request.headers[name]);
-    const receiveCount = header(JOB_HEADERS.receiveCount);
-    const deadlineAt = header(JOB_HEADERS.deadlineAt);
-    const result = await runJob(
-      request.body,
-      {
-        receiveCount: Number.isInteger(receiveCount) && receiveCount > 0 ? receiveCount : 1,
-        deadlineAt: Number.isFinite(deadlineAt) ? deadlineAt : Date.now() + deps.config.worker.defaultTimeoutMs - deps.config.worker.timeMarginMs,
-        log: request.log,
-      },
-      generations,
-    );
+    const result = await runJob(request.body, deliveryOf(request.headers, deps.config.worker, request.log), generations);
     return reply.code(result.statusCode).send();
   });
   // A route API Gateway knows but this build does not: answer like an unknown action.

@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from './config/config';
-import { JOB_HEADERS, JOB_PATH } from './handlers/job';
+import { JOB_HEADERS, JOB_PATH, workerDeadline } from './handlers/job';
 
 export type WorkerHandler = (event: SQSEvent, context?: Partial<Context>) => Promise<SQSBatchResponse>;
 
@@ -12,8 +12,7 @@ export type WorkerHandler = (event: SQSEvent, context?: Partial<Context>) => Pro
  */
 export function createWorkerHandler(app: FastifyInstance, config: AppConfig, flush: () => void): WorkerHandler {
   return async (event, context = {}) => {
-    const remainingMs = context.getRemainingTimeInMillis?.() ?? config.worker.defaultTimeoutMs;
-    const deadlineAt = Date.now() + remainingMs - config.worker.timeMarginMs;
+    const deadlineAt = workerDeadline(config.worker, context.getRemainingTimeInMillis?.());
     try {
       const failed = await Promise.all(
         event.Records.map(async (record) => {

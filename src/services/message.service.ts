@@ -13,7 +13,7 @@ import { METRICS, type GatewayMetrics } from '../utils/metrics';
 import type { FrameSender } from '../utils/websocket';
 import type { ActiveGenerations } from './active-generations';
 import { cancelledError } from './generation.service';
-import type { RateLimiter } from './rate-limit';
+import type { AdmissionTicket, RateLimiter } from './rate-limit';
 import { reportFailure } from './request-failure';
 
 /** Who is asking: the connection and the time API Gateway received the message. */
@@ -59,37 +59,36 @@ export class MessageService {
     const jobId = randomUUID();
     const log = caller.log.child({ requestId });
     const { connectionId } = caller;
-    let job: Job | undefined;
+    let ticket: AdmissionTicket | undefined;
     let began = false;
     try {
       const request = this.resolve(frame);
       const inputTokens = estimatePromptTokens(request);
-      const ticket = await limiter.admit(caller, inputTokens + (request.inferenceConfig.maxTokens ?? DEFAULT_OUTPUT_RESERVE));
-      const queued: Job = {
+      ticket = await limiter.admit(caller, inputTokens + (request.inferenceConfig.maxTokens ?? DEFAULT_OUTPUT_RESERVE));
+      began = await requests.begin(connectionId, requestId, jobId, config.requestTtlSeconds);
+      if (!began) throw new GatewayError('invalid_request', `requestId "${requestId}" is already running on this connection.`);
+      // `accepted` goes out before the job is queued, so no chunk can overtake it.
+      await sender.send(connectionId, { type: 'accepted', requestId, modelId: request.modelId });
+      const job: Job = {
         version: 1,
         jobId,
         mode,
         connectionId,
         requestId,
         receivedAt: caller.receivedAt,
-        queuedAt: 0,
+        queuedAt: Date.now(),
         ...(caller.userId !== undefined ? { userId: caller.userId } : {}),
         request: { ...request, messages: [...request.messages] },
         ...(frame.data.metadata ? { metadata: frame.data.metadata } : {}),
         inputTokens,
         ticket: { ...ticket, slots: [...ticket.slots] },
       };
-      job = queued;
-      began = await requests.begin(connectionId, requestId, jobId, config.requestTtlSeconds);
-      if (!began) throw new GatewayError('invalid_request', `requestId "${requestId}" is already running on this connection.`);
-      // `accepted` goes out before the job is queued, so no chunk can overtake it.
-      await sender.send(connectionId, { type: 'accepted', requestId, modelId: request.modelId });
-      await queue.enqueue({ ...queued, queuedAt: Date.now() }).catch((error: unknown) => {
+      await queue.enqueue(job).catch((error: unknown) => {
         throw new GatewayError('internal_error', 'The request could not be queued; please retry.', { retryable: true, cause: error });
       });
       this.deps.metrics.count(METRICS.messages);
     } catch (error) {
-      if (job) await limiter.settle(job.ticket, 0).catch((e: unknown) => log.warn({ err: e }, 'could not release limits; the counters expire'));
+      if (ticket) await limiter.settle(ticket, 0).catch((e: unknown) => log.warn({ err: e }, 'could not release limits; the counters expire'));
       if (began) await requests.end(connectionId, requestId, jobId).catch((e: unknown) => log.warn({ err: e }, 'could not remove the request record; its TTL will'));
       await reportFailure(this.deps, connectionId, requestId, error, log);
     }

@@ -104,3 +104,24 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     await sleep(10);
   }
 }
+
+/** The clients a test opens, closed together after it. */
+export class ClientPool {
+  private readonly open: TestClient[] = [];
+
+  constructor(private readonly url: () => string) {}
+
+  async connect(): Promise<TestClient> {
+    return this.track(await TestClient.connect(this.url()));
+  }
+
+  /** Adds a client opened elsewhere (e.g. by connectTracked). */
+  track(client: TestClient): TestClient {
+    this.open.push(client);
+    return client;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.open.splice(0).map((client) => client.close()));
+  }
+}

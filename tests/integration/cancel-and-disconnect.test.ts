@@ -2,7 +2,7 @@ import type { LocalGateway } from '../../src/local/emulator';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import { cancelFromAnotherInstance, connectTracked, startLocal } from '../helpers/local';
-import { TestClient, sleep, until } from '../helpers/ws-client';
+import { ClientPool, type TestClient, sleep, until } from '../helpers/ws-client';
 
 const SLOW = { MOCK_TOKEN_DELAY_MS: '20', MOCK_ANSWER_TOKENS: '500' };
 const ask = (requestId: string, content = 'tell me a long story') => ({
@@ -16,12 +16,8 @@ describe('cancel and disconnect', () => {
   let local: LocalGateway;
   let connections: MemoryConnectionStore;
   let requests: MemoryRequestStore;
-  const clients: TestClient[] = [];
-  const connect = async () => {
-    const client = await TestClient.connect(local.url);
-    clients.push(client);
-    return client;
-  };
+  const pool = new ClientPool(() => local.url);
+  const connect = (): Promise<TestClient> => pool.connect();
 
   beforeEach(async () => {
     connections = new MemoryConnectionStore();
@@ -29,7 +25,7 @@ describe('cancel and disconnect', () => {
     local = await startLocal(SLOW, { deps: { connections, requests } });
   });
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await pool.closeAll();
     await local.stop();
   });
 
@@ -51,7 +47,7 @@ describe('cancel and disconnect', () => {
 
   it('a cancel handled by another invocation (another app instance, shared store) stops the generation', async () => {
     const { client, connectionId } = await connectTracked(local);
-    clients.push(client);
+    pool.track(client);
     client.send(ask('remote'));
     await client.waitFor((frames) => frames.some((f) => f.type === 'chunk'));
     // Act: a second "Lambda instance" sharing only the stores, as DynamoDB would be shared.
@@ -73,7 +69,7 @@ describe('cancel and disconnect', () => {
 
   it('a client that disconnects mid-stream stops its generation, loses its record, and others are still served', async () => {
     const { client: leaver, connectionId: leaverId } = await connectTracked(local);
-    clients.push(leaver);
+    pool.track(leaver);
     const stayer = await connect();
     expect(await connections.get(leaverId)).toBeDefined();
     leaver.send(ask('gone'));
@@ -93,7 +89,7 @@ describe('cancel and disconnect', () => {
       beforePost: () => (gone ? { status: 410, errorType: 'GoneException' } : undefined),
     });
     const { client, connectionId: id } = await connectTracked(local);
-    clients.push(client);
+    pool.track(client);
     client.send(ask('stale'));
     await client.waitFor((frames) => frames.some((f) => f.type === 'chunk'));
     gone = true;

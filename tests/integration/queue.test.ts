@@ -6,7 +6,7 @@ import type { LocalGateway } from '../../src/local/emulator';
 import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import { startLocal, TEST_SERVER } from '../helpers/local';
-import { TestClient, sleep, until } from '../helpers/ws-client';
+import { ClientPool, type TestClient, sleep, until } from '../helpers/ws-client';
 
 const ask = (requestId: string, content = 'hello') => ({ action: 'llm/stream', requestId, data: { messages: [{ role: 'user', content }] } });
 
@@ -44,14 +44,10 @@ class DyingModel implements ChatModel {
 
 describe('the queue between the route handler and the worker (local SQS, real SQS client)', () => {
   let local: LocalGateway | undefined;
-  const clients: TestClient[] = [];
-  const connect = async (): Promise<TestClient> => {
-    const client = await TestClient.connect(local!.url);
-    clients.push(client);
-    return client;
-  };
+  const pool = new ClientPool(() => local!.url);
+  const connect = (): Promise<TestClient> => pool.connect();
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await pool.closeAll();
     await local?.stop();
     local = undefined;
   });

@@ -1,7 +1,7 @@
 import { mockAnswerTokens } from '../../src/llm/mock';
 import type { LocalGateway } from '../../src/local/emulator';
 import { startLocal } from '../helpers/local';
-import { TestClient, sleep, type Frame } from '../helpers/ws-client';
+import { ClientPool, TestClient, sleep, type Frame } from '../helpers/ws-client';
 
 const ask = (requestId: string, content: string, extra: Record<string, unknown> = {}) => ({
   action: 'llm/stream',
@@ -15,18 +15,14 @@ function textOf(frames: Frame[]): string {
 
 describe('streaming through the local API Gateway emulator', () => {
   let local: LocalGateway;
-  const clients: TestClient[] = [];
-  const connect = async () => {
-    const client = await TestClient.connect(local.url);
-    clients.push(client);
-    return client;
-  };
+  const pool = new ClientPool(() => local.url);
+  const connect = (): Promise<TestClient> => pool.connect();
 
   beforeAll(async () => {
     local = await startLocal();
   });
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await pool.closeAll();
   });
   afterAll(() => local.stop());
 
