@@ -1,21 +1,16 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppConfig } from './config/config';
-import { ROUTES, type RouteHandler, type Services } from './handlers';
-import { deliveryOf, JOB_PATH, runJob } from './handlers/job';
+import { ROUTES, type RouteHandler } from './handlers';
 import type { ChatModel } from './llm/chat-model';
 import { toGatewayError } from './models/errors';
 import type { ServerFrame } from './models/frames';
 import { CLIENT_ACTIONS } from './models/protocol';
-import { ActiveGenerations } from './services/active-generations';
-import { ConnectionService } from './services/connection.service';
 import { errorFrame } from './services/error-frame';
-import { GenerationService } from './services/generation.service';
-import { MessageService } from './services/message.service';
+import type { AppServices } from './services';
 import type { JobQueue } from './queue/job-queue';
 import type { ConnectionStore } from './stores/connection-store';
 import type { RequestStore } from './stores/request-store';
 import type { CounterStore } from './stores/counter-store';
-import { RateLimiter } from './services/rate-limit';
 import { wsEventOf } from './utils/fastify';
 import { routePath } from './utils/lambda';
 import type { Logger } from './utils/logger';
@@ -36,40 +31,21 @@ export interface AppDeps {
 }
 
 /**
- * Builds the one Fastify app behind every trigger: `POST /ws/<routeKey>` per entry of the static
- * route table (API Gateway events) and `POST /jobs/generate` (queue messages, from the worker
- * entry). Handlers return data; this file alone delivers replies and turns errors into `error`
- * frames (MESSAGE events) or HTTP statuses (CONNECT, DISCONNECT, jobs).
+ * Builds the Fastify app behind the API Gateway integration: `POST /ws/<routeKey>` per entry of
+ * the static route table. Handlers return data; this file alone delivers replies and turns
+ * errors into `error` frames (MESSAGE events) or HTTP statuses (CONNECT, DISCONNECT).
  * The caller wraps the app (plugins, the Lambda proxy) and then awaits `app.ready()`.
  */
-export function buildApp(deps: AppDeps): FastifyInstance {
+export function buildApp(deps: AppDeps, services: AppServices): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger,
     // Per-request access lines would double every frame's cost in CloudWatch; handlers log what matters.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
   });
-  const active = new ActiveGenerations();
-  const limiter = new RateLimiter(deps.counters, deps.config.limits, deps.config.requestTtlSeconds);
-  const generations = new GenerationService({ ...deps, active, limiter });
-  const services: Services = {
-    connections: new ConnectionService({
-      connections: deps.connections,
-      requests: deps.requests,
-      active,
-      connectionTtlSeconds: deps.config.connectionTtlSeconds,
-      connectionsPerUser: deps.config.limits.connectionsPerUser,
-    }),
-    messages: new MessageService({ ...deps, active, limiter }),
-  };
-
   for (const [routeKey, handler] of Object.entries(ROUTES)) {
     app.post(routePath(routeKey), (request, reply) => serve(handler, request, reply));
   }
-  app.post(JOB_PATH, async (request, reply) => {
-    const result = await runJob(request.body, deliveryOf(request.headers, deps.config.worker, request.log), generations);
-    return reply.code(result.statusCode).send();
-  });
   // A route API Gateway knows but this build does not: answer like an unknown action.
   app.setNotFoundHandler((request, reply) => serve(ROUTES['$default'] as RouteHandler, request, reply));
 
@@ -82,7 +58,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       connectionId,
       receivedAt: requestTimeEpoch || Date.now(),
       userId: typeof userId === 'string' ? userId : undefined,
-      sourceIp: event.requestContext.identity.sourceIp,
+      // Optional in the event (the @types/aws-lambda shape has no identity on some routes).
+      sourceIp: event.requestContext.identity?.sourceIp ?? 'unknown',
       log,
     };
     try {
@@ -100,7 +77,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       if (eventType !== 'MESSAGE') return reply.code(failure.code === 'rate_limited' ? 429 : 500).send();
       deps.metrics.count(METRICS.errors, 1, { name: 'code', value: failure.code });
       const extra = failure.code === 'unknown_action' ? { validActions: CLIENT_ACTIONS } : {};
-      await deliver(connectionId, errorFrame(failure, undefined, extra), log);
+      await deliver(connectionId, errorFrame(failure, extra), log);
       return reply.code(200).send();
     }
   }

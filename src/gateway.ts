@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from './app';
 import { createAuthorizer, type AuthorizerEvent, type AuthorizerResult } from './auth/authorizer';
 import { createTokenVerifier } from './auth/verify';
+import { createServices } from './services';
 import { isWsEvent, toProxyEvent, type WsEvent } from './utils/lambda';
 import { createWorkerHandler, type WorkerHandler } from './worker';
 
@@ -31,7 +32,8 @@ export interface Gateway {
  * goes through this one function, so they all run the same code path.
  */
 export async function createGateway(deps: AppDeps): Promise<Gateway> {
-  const app = buildApp(deps);
+  const services = createServices(deps);
+  const app = buildApp(deps, services);
   // The proxy decorates the request, so it must wrap the app before the app is ready.
   const proxy = awsLambdaFastify(app, { decorateRequest: true });
   // Boot now (the cold start), not in the first invocation.
@@ -44,7 +46,7 @@ export async function createGateway(deps: AppDeps): Promise<Gateway> {
       deps.metrics.flush();
     }
   };
-  const worker = createWorkerHandler(app, deps.config, () => deps.metrics.flush());
+  const worker = createWorkerHandler(services.generations, deps.config, deps.logger.child({ component: 'worker' }), () => deps.metrics.flush());
   const verify = createTokenVerifier(deps.config.auth);
   const authorizer = verify ? createAuthorizer(verify, deps.logger.child({ component: 'authorizer' })) : undefined;
   return { app, deps, handler, worker, authorizer };

@@ -17,7 +17,7 @@ export function createDefaultRoute(dispatch: (action: string) => RouteHandler | 
     if (handler) return handler(context, services);
     const what = typeof action === 'string' ? `Unknown action "${action.slice(0, 64)}".` : 'The message has no "action" field.';
     throw new GatewayError('unknown_action', `${what} Valid actions: ${CLIENT_ACTIONS.join(', ')}.`, {
-      requestId: echoableRequestId(frame),
+      refusedRequestId: echoableRequestId(frame),
     });
   };
 }

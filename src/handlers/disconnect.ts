@@ -8,7 +8,7 @@ import type { RouteHandler } from './types';
 export const disconnect: RouteHandler = async ({ event, caller }, services) => {
   const { disconnectStatusCode, disconnectReason } = event.requestContext;
   try {
-    await services.connections.close(caller.connectionId);
+    await services.connections.close(caller.connectionId, caller.userId);
     caller.log.info({ disconnectStatusCode, disconnectReason }, 'disconnected');
   } catch (error) {
     caller.log.error({ err: error }, 'disconnect cleanup failed; TTL will remove the record');

@@ -15,12 +15,16 @@ export function readFrame(event: WsEvent): Record<string, unknown> {
   return parseJsonObject(body);
 }
 
-/** Runs `validate` and tags a failure with the frame's requestId, so the client can correlate it. */
+/**
+ * Runs `validate` on a frame that starts no request (cancel, ping) and tags a failure with the
+ * frame's id as `refusedRequestId`: the client can correlate it, and it never reads as the end
+ * of the request that id may name.
+ */
 export function validated<T>(frame: Record<string, unknown>, validate: (value: unknown) => T): T {
   try {
     return validate(frame);
   } catch (error) {
-    if (error instanceof GatewayError) throw error.forRequest(echoableRequestId(frame));
+    if (error instanceof GatewayError) throw error.refusing(echoableRequestId(frame));
     throw error;
   }
 }

@@ -1,12 +1,11 @@
-import { validateChatFrame } from '../models/validate';
 import type { AnswerMode } from '../services/message.service';
-import { readFrame, validated } from './frame';
+import { readFrame } from './frame';
 import type { RouteHandler } from './types';
 
 function chatRoute(mode: AnswerMode): RouteHandler {
   return async ({ event, caller }, services) => {
-    const frame = validated(readFrame(event), validateChatFrame);
-    await services.messages.accept(caller, frame, mode);
+    // The service validates: whether a refusal ends the frame's request depends on the store.
+    await services.messages.accept(caller, readFrame(event), mode);
     return {};
   };
 }

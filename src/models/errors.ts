@@ -24,32 +24,53 @@ export class GatewayError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
-  /** The client's requestId, when the failing frame carried a usable one. */
+  /** The request this error ends (the frame's `requestId`): the client may close that turn. */
   readonly requestId: string | undefined;
+  /**
+   * The id a refused frame named, when that id is not ended by this error: a duplicate of a
+   * running request, a cancel, a ping. Sent as `refusedRequestId`, never as `requestId`, so a
+   * refusal never reads as the end of another request.
+   */
+  readonly refusedRequestId: string | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { retryable?: boolean; retryAfterMs?: number; requestId?: string | undefined; cause?: unknown } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = 'GatewayError';
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.retryAfterMs = options.retryAfterMs;
     this.requestId = options.requestId;
+    this.refusedRequestId = options.refusedRequestId;
   }
 
-  /** The same error, tagged with the requestId it answers. */
+  /** The same error, tagged as the end of request `requestId`. */
   forRequest(requestId: string | undefined): GatewayError {
-    if (requestId === undefined || this.requestId !== undefined) return this;
+    return this.tagged({ requestId });
+  }
+
+  /** The same error, tagged as the refusal of a frame naming `requestId` (which it does not end). */
+  refusing(requestId: string | undefined): GatewayError {
+    return this.tagged({ refusedRequestId: requestId });
+  }
+
+  private tagged(tag: Pick<GatewayErrorOptions, 'requestId' | 'refusedRequestId'>): GatewayError {
+    const id = tag.requestId ?? tag.refusedRequestId;
+    if (id === undefined || this.requestId !== undefined || this.refusedRequestId !== undefined) return this;
     return new GatewayError(this.code, this.message, {
       retryable: this.retryable,
       ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
-      requestId,
+      ...tag,
       cause: this.cause,
     });
   }
+}
+
+export interface GatewayErrorOptions {
+  readonly retryable?: boolean;
+  readonly retryAfterMs?: number;
+  readonly requestId?: string | undefined;
+  readonly refusedRequestId?: string | undefined;
+  readonly cause?: unknown;
 }
 
 /** Any failure that is not a GatewayError becomes `internal_error` with no detail for the client. */

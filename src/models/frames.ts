@@ -51,7 +51,10 @@ export interface ResponseFrame {
 
 export interface ErrorFrame {
   type: 'error';
+  /** The request this error ends; absent when the error ends no request. */
   requestId?: string;
+  /** The id a refused frame named, when the refusal ends no request (duplicate id, cancel, ping). */
+  refusedRequestId?: string;
   code: ErrorCode;
   message: string;
   retryable: boolean;

@@ -34,6 +34,7 @@ export const JobSchema = Type.Object({
     tokenKey: Type.Optional(Type.String()),
     reservedTokens: Type.Integer({ minimum: 0 }),
     windowExpiry: Type.Number(),
+    slotId: Type.String({ minLength: 1 }),
     slots: Type.Array(Type.String()),
   }),
 });
@@ -47,6 +48,26 @@ export function jobProblem(value: unknown): string | undefined {
   if (check.Check(value)) return undefined;
   const first = check.Errors(value).First();
   return first ? `${first.path || '/'}: ${first.message}` : 'not a job';
+}
+
+/**
+ * The parts of a message that say which request it was queued for and what that request holds:
+ * enough to end the request and release its limits when the rest is not a job this worker can run.
+ */
+export const JobIdentitySchema = Type.Object({
+  jobId: JobSchema.properties.jobId,
+  connectionId: JobSchema.properties.connectionId,
+  requestId: JobSchema.properties.requestId,
+  ticket: JobSchema.properties.ticket,
+});
+
+export type JobIdentity = Static<typeof JobIdentitySchema>;
+
+const identity = TypeCompiler.Compile(JobIdentitySchema);
+
+/** The request a queue message was written for, when it names one. */
+export function jobIdentityOf(value: unknown): JobIdentity | undefined {
+  return identity.Check(value) ? value : undefined;
 }
 
 export function isJob(value: unknown): value is Job {

@@ -1,5 +1,6 @@
 import type { ConnectionRecord } from '../models/connection';
 import type { ConnectionStore } from '../stores/connection-store';
+import type { CounterStore } from '../stores/counter-store';
 import type { RequestStore } from '../stores/request-store';
 import type { WsRequestContext } from '../utils/lambda';
 import type { ActiveGenerations } from './active-generations';
@@ -9,11 +10,17 @@ import { GatewayError } from '../models/errors';
 export interface ConnectionServiceDeps {
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
+  readonly counters: CounterStore;
   readonly active: ActiveGenerations;
   readonly connectionTtlSeconds: number;
   /** Cap on open connections of one authenticated user; 0 = none. */
   readonly connectionsPerUser: number;
   readonly now?: () => number;
+}
+
+/** The slots key of a user's open connections (one slot per connection id). */
+function connectionSlots(userId: string): string {
+  return `conns:user:${userId}`;
 }
 
 /** The connection lifecycle: remember a connection on $connect, forget it on $disconnect. */
@@ -22,26 +29,36 @@ export class ConnectionService {
 
   /**
    * Records a new connection. A user at the connection cap is refused with a GatewayError
-   * (`rate_limited`); a store failure propagates. Either way the handshake fails.
+   * (`rate_limited`); a store failure propagates. Either way the handshake fails. The cap is a
+   * slot per connection, taken atomically, so parallel handshakes cannot pass it together; a
+   * slot whose `$disconnect` never came frees itself when the connection's TTL passes.
    */
   async open(context: WsRequestContext): Promise<ConnectionRecord> {
     const now = this.deps.now?.() ?? Date.now();
-    const userId = context.authorizer?.['userId'];
+    const userId = typeof context.authorizer?.['userId'] === 'string' ? context.authorizer['userId'] : undefined;
+    const ttl = Math.floor(now / 1000) + this.deps.connectionTtlSeconds;
     const cap = this.deps.connectionsPerUser;
-    if (typeof userId === 'string' && cap > 0 && (await this.deps.connections.countForUser(userId)) >= cap) {
+    const capped = userId !== undefined && cap > 0;
+    if (capped && !(await this.deps.counters.acquireSlot(connectionSlots(userId), context.connectionId, cap, ttl))) {
       throw new GatewayError('rate_limited', `At most ${cap} connections per user.`, { retryable: true });
     }
+    const { sourceIp, userAgent } = context.identity ?? {};
     const record: ConnectionRecord = {
       connectionId: context.connectionId,
       connectedAt: context.connectedAt,
-      ...(typeof userId === 'string' ? { userId } : {}),
-      sourceIp: context.identity.sourceIp,
-      ...(context.identity.userAgent !== undefined ? { userAgent: context.identity.userAgent } : {}),
+      ...(userId !== undefined ? { userId } : {}),
+      sourceIp: sourceIp ?? 'unknown',
+      ...(userAgent !== undefined ? { userAgent } : {}),
       domainName: context.domainName,
       stage: context.stage,
-      ttl: Math.floor(now / 1000) + this.deps.connectionTtlSeconds,
+      ttl,
     };
-    await this.deps.connections.put(record);
+    try {
+      await this.deps.connections.put(record);
+    } catch (error) {
+      if (capped) await this.deps.counters.releaseSlot(connectionSlots(userId), context.connectionId).catch(() => undefined);
+      throw error;
+    }
     return record;
   }
 
@@ -49,11 +66,12 @@ export class ConnectionService {
    * Forgets a connection and stops its generations: those in this process at once, those in
    * other invocations through the shared cancel flag.
    */
-  async close(connectionId: string): Promise<void> {
+  async close(connectionId: string, userId: string | undefined): Promise<void> {
     this.deps.active.abortConnection(connectionId, new ConnectionGoneError(connectionId));
     const results = await Promise.allSettled([
       this.deps.connections.delete(connectionId),
       this.deps.requests.cancelAll(connectionId),
+      userId !== undefined ? this.deps.counters.releaseSlot(connectionSlots(userId), connectionId) : Promise.resolve(),
     ]);
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;

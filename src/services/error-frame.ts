@@ -2,10 +2,11 @@ import type { ErrorFrame } from '../models/frames';
 import type { GatewayError } from '../models/errors';
 
 /** The one translation of a GatewayError into what the client sees. */
-export function errorFrame(error: GatewayError, requestId?: string, extra: Partial<ErrorFrame> = {}): ErrorFrame {
+export function errorFrame(error: GatewayError, extra: Partial<ErrorFrame> = {}): ErrorFrame {
   return {
     type: 'error',
-    ...((requestId ?? error.requestId) !== undefined ? { requestId: requestId ?? error.requestId } : {}),
+    ...(error.requestId !== undefined ? { requestId: error.requestId } : {}),
+    ...(error.refusedRequestId !== undefined ? { refusedRequestId: error.refusedRequestId } : {}),
     code: error.code,
     message: error.message,
     retryable: error.retryable,

@@ -5,6 +5,7 @@ import { estimatePromptTokens } from '../llm/tokens';
 import { GatewayError } from '../models/errors';
 import type { Job } from '../models/job';
 import type { ChatRequestFrame } from '../models/protocol';
+import { echoableRequestId, validateChatFrame } from '../models/validate';
 import type { JobQueue } from '../queue/job-queue';
 import type { ConnectionStore } from '../stores/connection-store';
 import type { RequestStore } from '../stores/request-store';
@@ -50,23 +51,31 @@ export class MessageService {
   constructor(private readonly deps: MessageServiceDeps) {}
 
   /**
-   * Accepts one chat request. Never throws: a refusal becomes an `error` frame, and everything
-   * taken for the request (limit slots, its record) is given back.
+   * Accepts one chat request frame. Never throws: a refusal becomes an `error` frame, and
+   * everything taken for the request (its record, limit slots) is given back first. The order
+   * is validate, claim the requestId, admit under the limits: a duplicate id or an invalid
+   * frame takes no limit, and a refused request counts toward none.
    */
-  async accept(caller: Caller, frame: ChatRequestFrame, mode: AnswerMode): Promise<void> {
+  async accept(caller: Caller, raw: Record<string, unknown>, mode: AnswerMode): Promise<void> {
     const { requests, limiter, config, sender, queue } = this.deps;
-    const requestId = frame.requestId ?? randomUUID();
+    const frameId = echoableRequestId(raw);
+    const requestId = frameId ?? randomUUID();
     const jobId = randomUUID();
     const log = caller.log.child({ requestId });
     const { connectionId } = caller;
     let ticket: AdmissionTicket | undefined;
     let began = false;
     try {
+      const frame = validateChatFrame(raw);
       const request = this.resolve(frame);
-      const inputTokens = estimatePromptTokens(request);
-      ticket = await limiter.admit(caller, inputTokens + (request.inferenceConfig.maxTokens ?? DEFAULT_OUTPUT_RESERVE));
       began = await requests.begin(connectionId, requestId, jobId, config.requestTtlSeconds);
-      if (!began) throw new GatewayError('invalid_request', `requestId "${requestId}" is already running on this connection.`);
+      if (!began) {
+        throw new GatewayError('invalid_request', `requestId "${requestId}" is already running on this connection; this frame was ignored.`, {
+          refusedRequestId: requestId,
+        });
+      }
+      const inputTokens = estimatePromptTokens(request);
+      ticket = await limiter.admit(caller, inputTokens + (request.inferenceConfig.maxTokens ?? DEFAULT_OUTPUT_RESERVE), jobId);
       // `accepted` goes out before the job is queued, so no chunk can overtake it.
       await sender.send(connectionId, { type: 'accepted', requestId, modelId: request.modelId });
       const job: Job = {
@@ -88,23 +97,35 @@ export class MessageService {
       });
       this.deps.metrics.count(METRICS.messages);
     } catch (error) {
-      if (ticket) await limiter.settle(ticket, 0).catch((e: unknown) => log.warn({ err: e }, 'could not release limits; the counters expire'));
+      if (ticket) await limiter.settle(ticket, 0).catch((e: unknown) => log.warn({ err: e }, 'could not release limits; the slots expire'));
       if (began) await requests.end(connectionId, requestId, jobId).catch((e: unknown) => log.warn({ err: e }, 'could not remove the request record; its TTL will'));
-      await reportFailure(this.deps, connectionId, requestId, error, log);
+      await reportFailure(this.deps, connectionId, await this.endedBy(caller, frameId, began), error, log);
     }
+  }
+
+  /**
+   * Which request a refusal ends: the one this frame began, or the frame's id when no request
+   * of this connection holds it; none when a live request does (the error then names it as
+   * `refusedRequestId` only, so it never reads as the end of that request).
+   */
+  private async endedBy(caller: Caller, frameId: string | undefined, began: boolean): Promise<string | undefined> {
+    if (began || frameId === undefined) return began ? frameId : undefined;
+    // If the store cannot tell, the id is taken as free: a client left waiting is worse than a stray end.
+    const live = await this.deps.requests.isLive(caller.connectionId, frameId).catch(() => false);
+    return live ? undefined : frameId;
   }
 
   /**
    * Sets the cancel flag of one of this connection's requests and stops it at once if it runs
    * in this process. A worker elsewhere sees the flag within CANCEL_CHECK_INTERVAL_MS; a job
-   * still queued is cancelled when a worker claims it, before any model call.
+   * still queued is cancelled when a worker claims it, before any model call. Cancel is
+   * idempotent: a request that has already ended (or never existed) is left alone, silently —
+   * its terminal frame has been or will be sent, and a second one would break the protocol.
    */
   async cancel(caller: Caller, requestId: string): Promise<void> {
     const found = await this.deps.requests.requestCancel(caller.connectionId, requestId);
-    if (!found) {
-      throw new GatewayError('invalid_request', `No running request "${requestId}" on this connection.`, { requestId });
-    }
-    this.deps.active.abort(caller.connectionId, requestId, cancelledError());
+    if (found) this.deps.active.abort(caller.connectionId, requestId, cancelledError());
+    else caller.log.debug({ requestId }, 'cancel of a request that is not running: nothing to do');
   }
 
   private resolve(frame: ChatRequestFrame): ChatModelRequest {

@@ -21,18 +21,27 @@ export interface AdmissionTicket {
   readonly reservedTokens: number;
   /** Expiry (epoch seconds) of the token counter's window. */
   readonly windowExpiry: number;
-  /** The concurrency counters holding one slot each. */
+  /** The name of the slot held under each of `slots` (the request's jobId). */
+  readonly slotId: string;
+  /** The concurrency keys under which this request holds one slot each. */
   readonly slots: readonly string[];
 }
 
 /** How long to suggest waiting when a concurrency slot is taken (a generation takes seconds). */
 const CONCURRENCY_RETRY_MS = 1000;
 
+/** The key the limits of one caller are counted under: the user, else the source IP. */
+export function subjectKey(subject: Pick<Subject, 'userId' | 'sourceIp'>): string {
+  return subject.userId !== undefined ? `user:${subject.userId}` : `ip:${subject.sourceIp}`;
+}
+
 /**
  * Per-user limits on chat requests, checked before any model call: requests and tokens per
- * minute (fixed one-minute windows), and generations in flight per connection and per user. The counters live
- * in the shared CounterStore, so every Lambda instance sees the same totals. Anonymous callers
- * are limited by source IP.
+ * minute (fixed one-minute windows; the refusal says when the next window opens), then answers
+ * in flight per connection and per user. The
+ * counters live in the shared CounterStore, so every Lambda instance sees the same totals.
+ * Anonymous callers are limited by source IP. A refused request takes nothing: whatever it had
+ * taken before the refusal is given back, so it counts toward no limit.
  */
 export class RateLimiter {
   constructor(
@@ -42,55 +51,69 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Admits a request that may use up to `reservedTokens` (prompt estimate plus maxTokens). */
-  async admit(subject: Subject, reservedTokens: number): Promise<AdmissionTicket> {
-    const who = subject.userId !== undefined ? `user:${subject.userId}` : `ip:${subject.sourceIp}`;
+  /**
+   * Admits a request that may use up to `reservedTokens` (prompt estimate plus maxTokens),
+   * holding its concurrency slots under the name `slotId`.
+   */
+  async admit(subject: Subject, reservedTokens: number, slotId: string): Promise<AdmissionTicket> {
+    const who = subjectKey(subject);
     const nowMs = this.now();
     const { requestsPerMinute, tokensPerMinute, concurrentPerConnection, concurrentPerUser } = this.limits;
+    if (tokensPerMinute > 0 && reservedTokens > tokensPerMinute) {
+      // No wait would ever let it through: say so instead of inviting a retry.
+      throw new GatewayError(
+        'invalid_request',
+        `Invalid request: it may use up to ${reservedTokens} tokens (prompt estimate plus maxTokens), more than the ` +
+          `${tokensPerMinute} tokens per minute allowed. Shorten the conversation or lower data.inferenceConfig.maxTokens.`,
+      );
+    }
     const window = Math.floor(nowMs / 60_000);
     const windowEnd = (window + 1) * 60_000;
     const windowExpiry = windowEnd / 1000 + 60;
-    const overLimit = (what: string): GatewayError =>
-      new GatewayError('rate_limited', `Rate limit reached: ${what} per minute.`, { retryable: true, retryAfterMs: windowEnd - nowMs });
-
-    if (requestsPerMinute > 0) {
-      const { ok } = await this.counters.tryAdd(`rpm:${who}:${window}`, 1, requestsPerMinute, windowExpiry);
-      if (!ok) throw overLimit(`${requestsPerMinute} requests`);
-    }
-    // Tokens: reserve the worst case now, settle to the real usage when the answer ends, so
-    // concurrent streams cannot together overshoot the budget.
     const tokenKey = `tpm:${who}:${window}`;
     const reserved = tokensPerMinute > 0 ? reservedTokens : 0;
-    if (reserved > 0) {
-      const { ok } = await this.counters.tryAdd(tokenKey, reserved, tokensPerMinute, windowExpiry);
-      if (!ok) throw overLimit(`${tokensPerMinute} tokens`);
-    }
-    const ticket = (slots: readonly string[]): AdmissionTicket => ({
-      ...(reserved > 0 ? { tokenKey } : {}),
-      reservedTokens: reserved,
-      windowExpiry,
-      slots,
-    });
-
+    const rpmKey = `rpm:${who}:${window}`;
     const slotExpiry = Math.floor(nowMs / 1000) + this.slotTtlSeconds;
     const taken: string[] = [];
-    const slots: Array<[string, number, string]> = [
-      [`conc:conn:${subject.connectionId}`, concurrentPerConnection, 'on this connection'],
-      [`conc:${who}`, concurrentPerUser, 'for this user'],
-    ];
-    for (const [key, limit, scope] of slots) {
-      if (limit === 0) continue;
-      const { ok } = await this.counters.tryAdd(key, 1, limit, slotExpiry);
-      if (!ok) {
-        await this.settle(ticket(taken), 0);
-        throw new GatewayError('rate_limited', `At most ${limit} answers may run at once ${scope}.`, {
-          retryable: true,
-          retryAfterMs: CONCURRENCY_RETRY_MS,
-        });
+    const ticket = (): AdmissionTicket => ({ ...(reserved > 0 ? { tokenKey } : {}), reservedTokens: reserved, windowExpiry, slotId, slots: [...taken] });
+    const overLimit = (what: string): GatewayError =>
+      new GatewayError('rate_limited', `Rate limit reached: ${what} per minute.`, { retryable: true, retryAfterMs: windowEnd - nowMs });
+    let countedRequest = false;
+    let reservedSoFar = false;
+    try {
+      if (requestsPerMinute > 0) {
+        if (!(await this.counters.tryAdd(rpmKey, 1, requestsPerMinute, windowExpiry)).ok) throw overLimit(`${requestsPerMinute} requests`);
+        countedRequest = true;
       }
-      taken.push(key);
+      // Tokens: reserve the worst case now, settle to the real usage when the answer ends, so
+      // concurrent streams cannot together overshoot the budget.
+      if (reserved > 0) {
+        if (!(await this.counters.tryAdd(tokenKey, reserved, tokensPerMinute, windowExpiry)).ok) throw overLimit(`${tokensPerMinute} tokens`);
+        reservedSoFar = true;
+      }
+      const slots: Array<[string, number, string]> = [
+        [`conc:conn:${subject.connectionId}`, concurrentPerConnection, 'on this connection'],
+        [`conc:${who}`, concurrentPerUser, 'for this user'],
+      ];
+      for (const [key, limit, scope] of slots) {
+        if (limit === 0) continue;
+        if (!(await this.counters.acquireSlot(key, slotId, limit, slotExpiry))) {
+          throw new GatewayError('rate_limited', `At most ${limit} answers may run at once ${scope}.`, {
+            retryable: true,
+            retryAfterMs: CONCURRENCY_RETRY_MS,
+          });
+        }
+        taken.push(key);
+      }
+      return ticket();
+    } catch (error) {
+      const undo = [
+        this.settle({ ...ticket(), reservedTokens: reservedSoFar ? reserved : 0 }, 0),
+        countedRequest ? this.counters.release(rpmKey, 1) : Promise.resolve(),
+      ];
+      await Promise.all(undo).catch(() => undefined);
+      throw error;
     }
-    return ticket(taken);
   }
 
   /** Gives back the ticket's slots and settles its token reservation to `usedTokens`. */
@@ -101,6 +124,6 @@ export class RateLimiter {
       if (usedTokens < reservedTokens) await this.counters.release(tokenKey, reservedTokens - usedTokens);
       else if (usedTokens > reservedTokens) await this.counters.tryAdd(tokenKey, usedTokens - reservedTokens, Number.MAX_SAFE_INTEGER, windowExpiry);
     };
-    await Promise.all([tokens(), ...ticket.slots.map((key) => this.counters.release(key, 1))]);
+    await Promise.all([tokens(), ...ticket.slots.map((key) => this.counters.releaseSlot(key, ticket.slotId))]);
   }
 }

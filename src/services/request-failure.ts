@@ -7,12 +7,13 @@ import { errorFrame } from './error-frame';
 
 /**
  * Ends a request that failed: one `error` frame for a client still there, or, for a client
- * that has gone, removal of its connection record. Never throws.
+ * that has gone, removal of its connection record. Never throws. The frame carries `requestId`
+ * unless the error is a refusal that ends no request (it then names `refusedRequestId`).
  */
 export async function reportFailure(
   deps: { readonly sender: FrameSender; readonly connections: ConnectionStore; readonly metrics: GatewayMetrics },
   connectionId: string,
-  requestId: string,
+  requestId: string | undefined,
   reason: unknown,
   log: Logger,
 ): Promise<void> {
@@ -24,11 +25,11 @@ export async function reportFailure(
     });
     return;
   }
-  const error = toGatewayError(reason);
+  const error = toGatewayError(reason).forRequest(requestId);
   deps.metrics.count(METRICS.errors, 1, { name: 'code', value: error.code });
   if (error.code === 'internal_error') log.error({ err: reason }, 'request failed');
   else log.info({ code: error.code, err: error.cause ?? error }, 'request ended with an error frame');
-  await deps.sender.send(connectionId, errorFrame(error, requestId)).catch((sendError: unknown) => {
+  await deps.sender.send(connectionId, errorFrame(error)).catch((sendError: unknown) => {
     log.warn({ err: sendError }, 'could not deliver the error frame');
   });
 }

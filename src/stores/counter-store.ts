@@ -1,11 +1,26 @@
 /**
- * Shared counters for limits (requests per window, generations in flight). Each counter has an
- * expiry (epoch seconds); a counter past it counts as 0, whether or not it was deleted yet — so
- * a generation that crashed without releasing frees its slot when its counter expires.
+ * Shared state for limits, in two shapes:
+ *
+ * - **Counters** (requests and tokens per window): a number with an expiry (epoch seconds) set
+ *   by the window; a counter past it counts as 0, whether or not it was deleted yet.
+ * - **Slots** (answers in flight, connections per user): a set of named holders under one key,
+ *   each with an expiry of its own. A slot that is never released (a crashed worker, a lost
+ *   `$disconnect`) frees itself when *its* expiry passes, however busy the key stays: taking a
+ *   new slot never extends an old one.
  */
 export interface CounterStore {
-  /** Adds `amount` unless the result would exceed `limit`; refreshes the expiry on success. */
+  /**
+   * Adds `amount` unless the result would exceed `limit` (so an amount above the limit never
+   * fits, not even on a fresh counter). The window's expiry is set on success.
+   */
   tryAdd(key: string, amount: number, limit: number, expiresAt: number): Promise<{ ok: boolean; value: number }>;
   /** Takes `amount` back (never below 0). */
   release(key: string, amount: number): Promise<void>;
+  /**
+   * Takes slot `slotId` under `key` unless `limit` unexpired slots are held there already.
+   * Taking a slot one already holds succeeds (with the new expiry).
+   */
+  acquireSlot(key: string, slotId: string, limit: number, expiresAt: number): Promise<boolean>;
+  /** Gives slot `slotId` back; releasing a slot that is not held does nothing. */
+  releaseSlot(key: string, slotId: string): Promise<void>;
 }

@@ -4,8 +4,10 @@ import { TtlMap } from './memory-ttl-map';
 /** The in-memory CounterStore: atomic because Node runs one callback at a time. */
 export class MemoryCounterStore implements CounterStore {
   private readonly counters: TtlMap<number>;
+  /** key → slotId → expiry (epoch ms). */
+  private readonly slots = new Map<string, Map<string, number>>();
 
-  constructor(now: () => number = Date.now) {
+  constructor(private readonly now: () => number = Date.now) {
     this.counters = new TtlMap(now);
   }
 
@@ -18,16 +20,41 @@ export class MemoryCounterStore implements CounterStore {
 
   release(key: string, amount: number): Promise<void> {
     const value = this.counters.get(key);
-    if (value !== undefined) this.counters.set(key, Math.max(0, value - amount), this.expiryOf(key));
+    if (value !== undefined) this.counters.set(key, Math.max(0, value - amount), this.counters.expiresAt(key) ?? 0);
     return Promise.resolve();
   }
 
-  /** The sum of the live counters whose key starts with `prefix` (tests and leak checks). */
-  total(prefix: string): number {
-    return this.counters.keysWithPrefix(prefix).reduce((sum, key) => sum + (this.counters.get(key) ?? 0), 0);
+  acquireSlot(key: string, slotId: string, limit: number, expiresAt: number): Promise<boolean> {
+    const held = this.liveSlots(key);
+    if (!held.has(slotId) && held.size >= limit) return Promise.resolve(false);
+    held.set(slotId, expiresAt * 1000);
+    this.slots.set(key, held);
+    return Promise.resolve(true);
   }
 
-  private expiryOf(key: string): number {
-    return this.counters.expiresAt(key) ?? 0;
+  releaseSlot(key: string, slotId: string): Promise<void> {
+    const held = this.slots.get(key);
+    held?.delete(slotId);
+    if (held?.size === 0) this.slots.delete(key);
+    return Promise.resolve();
+  }
+
+  /**
+   * What is held under keys starting with `prefix`: the sum of live counters plus the number of
+   * live slots (tests and leak checks).
+   */
+  total(prefix: string): number {
+    const counted = this.counters.keysWithPrefix(prefix).reduce((sum, key) => sum + (this.counters.get(key) ?? 0), 0);
+    const slotted = [...this.slots.keys()].filter((key) => key.startsWith(prefix)).reduce((sum, key) => sum + this.liveSlots(key).size, 0);
+    return counted + slotted;
+  }
+
+  /** The live slots of a key, with expired ones dropped (as DynamoDB readers ignore them). */
+  private liveSlots(key: string): Map<string, number> {
+    const held = this.slots.get(key) ?? new Map<string, number>();
+    const now = this.now();
+    for (const [slotId, expiresAtMs] of held) if (expiresAtMs <= now) held.delete(slotId);
+    if (held.size === 0) this.slots.delete(key);
+    return held;
   }
 }

@@ -56,6 +56,10 @@ export class MemoryRequestStore implements RequestStore {
     return Promise.resolve(this.requests.get(requestKey(connectionId, requestId))?.cancelled ?? false);
   }
 
+  isLive(connectionId: string, requestId: string): Promise<boolean> {
+    return Promise.resolve(this.requests.get(requestKey(connectionId, requestId)) !== undefined);
+  }
+
   end(connectionId: string, requestId: string, jobId: string): Promise<void> {
     const key = requestKey(connectionId, requestId);
     if (this.requests.get(key)?.jobId === jobId) this.requests.delete(key);

@@ -25,6 +25,8 @@ export interface RequestStore {
   /** Sets the cancel flag on every live request of a connection (used on $disconnect). */
   cancelAll(connectionId: string): Promise<void>;
   isCancelled(connectionId: string, requestId: string): Promise<boolean>;
+  /** Whether this connection has a live (queued or running) request with that requestId. */
+  isLive(connectionId: string, requestId: string): Promise<boolean>;
   /** Removes the record of job `jobId` once its generation has ended, however it ended. */
   end(connectionId: string, requestId: string, jobId: string): Promise<void>;
 }

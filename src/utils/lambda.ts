@@ -20,7 +20,8 @@ export interface WsRequestContext {
   readonly messageDirection: 'IN';
   /** Only on MESSAGE events. */
   readonly messageId?: string;
-  readonly identity: { readonly sourceIp: string; readonly userAgent?: string };
+  /** Always sent by API Gateway, but optional in @types/aws-lambda's shape: never relied on. */
+  readonly identity?: { readonly sourceIp?: string; readonly userAgent?: string };
   /** The $connect authorizer's context, repeated by API Gateway on every later event. */
   readonly authorizer?: Readonly<Record<string, unknown>>;
   /** Only on DISCONNECT events. */

@@ -95,8 +95,9 @@ describe('streaming through the local API Gateway emulator', () => {
     await sleep(50);
     const errors = client.frames.filter((f) => f.type === 'error');
     expect(errors).toEqual([
-      expect.objectContaining({ requestId: 'dup', code: 'invalid_request', message: expect.stringMatching(/already running/) }),
+      expect.objectContaining({ refusedRequestId: 'dup', code: 'invalid_request', message: expect.stringMatching(/already running/) }),
     ]);
+    expect(errors[0]).not.toHaveProperty('requestId');
     expect(client.frames.filter((f) => f.type === 'done')).toHaveLength(1);
   });
 

@@ -82,7 +82,7 @@ describe('the Lambda handler fed AWS-shaped events', () => {
     ['{"action":"llm/teleport"}', '$default', 'unknown_action'],
     ['{"action":"llm/stream","requestId":"r-9","data":{"messages":[]}}', 'llm/stream', 'invalid_request'],
     ['{"action":"llm/stream","data":{"messages":[{"role":"user","content":"x"}],"modelId":"gpt-9"}}', 'llm/stream', 'model_not_allowed'],
-    ['{"action":"llm/cancel","requestId":"nope"}', 'llm/cancel', 'invalid_request'],
+    ['{"action":"llm/cancel"}', 'llm/cancel', 'invalid_request'],
   ])('answers %s on %s with exactly one %s error frame', async (body, routeKey, code) => {
     const result = await gateway.handler(message(body, routeKey));
     expect(result.statusCode).toBe(200);
@@ -90,13 +90,20 @@ describe('the Lambda handler fed AWS-shaped events', () => {
     expect(sender.sent[0]).toMatchObject({ connectionId: CONNECTION, frame: { type: 'error', code, retryable: false } });
   });
 
-  it('lists the valid actions in unknown_action and echoes a well-formed requestId', async () => {
+  it('lists the valid actions in unknown_action and names a well-formed requestId as refused, not ended', async () => {
     await gateway.handler(message('{"action":"nope","requestId":"r-2"}', '$default'));
     expect(sender.sent[0]?.frame).toMatchObject({
       code: 'unknown_action',
-      requestId: 'r-2',
+      refusedRequestId: 'r-2',
       validActions: ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'ping'],
     });
+    expect(sender.sent[0]?.frame).not.toHaveProperty('requestId');
+  });
+
+  it('does nothing for a cancel of a request that is not running: no frame at all', async () => {
+    const result = await gateway.handler(message('{"action":"llm/cancel","requestId":"nope"}', 'llm/cancel'));
+    expect(result.statusCode).toBe(200);
+    expect(sender.sent).toEqual([]);
   });
 
   it('serves a known action that reached $default (a deployment missing that route)', async () => {

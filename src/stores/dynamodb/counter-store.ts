@@ -2,7 +2,14 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import type { CounterStore } from '../counter-store';
 import { isConditionFailure, KEYS, nowSeconds } from './table';
 
-/** CounterStore on DynamoDB: one item per counter, updated with conditional atomic ADDs. */
+/** Optimistic rounds of one slot acquisition before it gives up (only expired-slot pruning races). */
+const SLOT_ROUNDS = 6;
+
+/**
+ * CounterStore on DynamoDB. A counter is one item updated with conditional atomic ADDs. The
+ * slots of a key are one item holding a map `s` of slotId → expiry (epoch seconds) and a
+ * version `ver`; see {@link acquireSlot} for how the limit holds under parallel writers.
+ */
 export class DynamoCounterStore implements CounterStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -11,6 +18,9 @@ export class DynamoCounterStore implements CounterStore {
   ) {}
 
   async tryAdd(key: string, amount: number, limit: number, expiresAt: number): Promise<{ ok: boolean; value: number }> {
+    // Never fits, not even on a counter that does not exist yet (the condition below would let
+    // the item-creating update through whatever its size).
+    if (amount > limit) return { ok: false, value: 0 };
     const now = nowSeconds(this.now);
     try {
       const { Attributes } = await this.db.send(
@@ -34,7 +44,6 @@ export class DynamoCounterStore implements CounterStore {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: KEYS.counter(key), ConsistentRead: true }));
     const expired = Item !== undefined && Number(Item['ttl']) <= now;
     if (!expired) return { ok: false, value: Number(Item?.['v'] ?? 0) };
-    if (amount > limit) return { ok: false, value: 0 };
     try {
       await this.db.send(
         new PutCommand({
@@ -67,6 +76,75 @@ export class DynamoCounterStore implements CounterStore {
       );
     } catch (error) {
       // Already expired or released: nothing to take back.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * One write while the map has room: `SET s.#id` on condition `size(s) < limit` is atomic, so
+   * parallel writers can never together exceed the limit. When the map is full (expired slots
+   * count there until pruned), one consistent read tells live from expired slots: at the limit
+   * the answer is no; otherwise the item is rewritten without the expired slots, on condition
+   * that its version is still the one read, and a writer that lost that race starts over.
+   */
+  async acquireSlot(key: string, slotId: string, limit: number, expiresAt: number): Promise<boolean> {
+    if (limit <= 0) return false;
+    const Key = KEYS.slots(key);
+    for (let round = 0; round < SLOT_ROUNDS; round += 1) {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key,
+            UpdateExpression: 'SET #s.#id = :exp, #ttl = :exp ADD #ver :one',
+            ConditionExpression: 'attribute_exists(#s) AND size(#s) < :limit',
+            ExpressionAttributeNames: { '#s': 's', '#id': slotId, '#ttl': 'ttl', '#ver': 'ver' },
+            ExpressionAttributeValues: { ':exp': expiresAt, ':limit': limit, ':one': 1 },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
+      const now = nowSeconds(this.now);
+      const held = Object.entries((Item?.['s'] ?? {}) as Record<string, number>).filter(([, expiry]) => expiry > now);
+      if (held.some(([id]) => id === slotId)) return true;
+      if (held.length >= limit) return false;
+      const slots = Object.fromEntries([...held, [slotId, expiresAt]]);
+      const version = Number(Item?.['ver'] ?? 0);
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...Key, s: slots, ver: version + 1, ttl: Math.max(expiresAt, ...held.map(([, expiry]) => expiry)) },
+            // Race: another writer changed the slots since the read; start over from its state.
+            ConditionExpression: Item === undefined ? 'attribute_not_exists(pk)' : '#ver = :ver',
+            ...(Item === undefined ? {} : { ExpressionAttributeNames: { '#ver': 'ver' }, ExpressionAttributeValues: { ':ver': version } }),
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    throw new Error(`slot key ${key}: too many concurrent writers, gave up after ${SLOT_ROUNDS} rounds`);
+  }
+
+  async releaseSlot(key: string, slotId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: KEYS.slots(key),
+          UpdateExpression: 'REMOVE #s.#id ADD #ver :one',
+          // Without it, a release after the item expired would create an empty item.
+          ConditionExpression: 'attribute_exists(#s)',
+          ExpressionAttributeNames: { '#s': 's', '#id': slotId, '#ver': 'ver' },
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+      );
+    } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
   }

@@ -98,6 +98,15 @@ export class DynamoRequestStore implements RequestStore {
   }
 
   async isCancelled(connectionId: string, requestId: string): Promise<boolean> {
+    const item = await this.liveItem(connectionId, requestId);
+    return item?.['cancelled'] === true;
+  }
+
+  async isLive(connectionId: string, requestId: string): Promise<boolean> {
+    return (await this.liveItem(connectionId, requestId)) !== undefined;
+  }
+
+  private async liveItem(connectionId: string, requestId: string): Promise<Record<string, unknown> | undefined> {
     // Strongly consistent: a cancel written a moment ago by another invocation must be seen.
     const { Item } = await this.db.send(
       new GetCommand({
@@ -108,7 +117,7 @@ export class DynamoRequestStore implements RequestStore {
         ExpressionAttributeNames: { '#ttl': 'ttl' },
       }),
     );
-    return Item !== undefined && (Item['ttl'] as number) > nowSeconds(this.now) && Item['cancelled'] === true;
+    return Item !== undefined && (Item['ttl'] as number) > nowSeconds(this.now) ? Item : undefined;
   }
 
   async end(connectionId: string, requestId: string, jobId: string): Promise<void> {

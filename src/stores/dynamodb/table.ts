@@ -16,6 +16,7 @@ import {
  * | connection  | `CONN#{id}`        | `CONN`          | `USER#{userId}`       |
  * | request     | `CONN#{id}`        | `REQ#{reqId}`   | —                     |
  * | counter     | `RATE#{key}`       | `RATE`          | —                     |
+ * | slots       | `SLOT#{key}`       | `SLOT`          | —                     |
  *
  * A connection's requests share its partition, so `$disconnect` finds them with one Query.
  * Every item has `ttl` (epoch seconds); readers ignore expired items because DynamoDB deletes
@@ -26,6 +27,7 @@ export const KEYS = {
   request: (connectionId: string, requestId: string) => ({ pk: `CONN#${connectionId}`, sk: `REQ#${requestId}` }),
   requestPrefix: 'REQ#',
   counter: (key: string) => ({ pk: `RATE#${key}`, sk: 'RATE' }),
+  slots: (key: string) => ({ pk: `SLOT#${key}`, sk: 'SLOT' }),
   user: (userId: string) => `USER#${userId}`,
 } as const;
 

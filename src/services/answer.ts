@@ -1,0 +1,143 @@
+import type { AppConfig } from '../config/config';
+import type { ChatModel, ChatModelEvent } from '../llm/chat-model';
+import { GatewayError } from '../models/errors';
+import type { DoneFrame, ResponseFrame } from '../models/frames';
+import type { Job } from '../models/job';
+import { LIMITS } from '../models/limits';
+import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
+import { ChunkStream } from './chunk-stream';
+import { splitToFit } from './frame-split';
+
+export type EndEvent = Extract<ChatModelEvent, { type: 'end' }>;
+
+/** What a generation has used so far, for settling the token budget however it ends. */
+export interface Progress {
+  producedChars: number;
+  usedTokens: number | undefined;
+}
+
+/** One generation in progress: the job, and the signal that stops it. */
+export interface Generation {
+  readonly job: Job;
+  readonly signal: AbortSignal;
+  readonly abort: (reason: unknown) => void;
+  readonly progress: Progress;
+}
+
+/** A complete answer whose frames have been posted, all but the terminal one. */
+export interface Answer {
+  /** `done` or the last `response` part: posted by the caller once the request is released. */
+  readonly terminal: DoneFrame | ResponseFrame;
+  readonly end: EndEvent;
+  readonly firstTokenAt: number | undefined;
+  readonly totalMs: number;
+}
+
+export interface AnswerDeps {
+  readonly model: ChatModel;
+  readonly sender: FrameSender;
+  readonly stream: AppConfig['stream'];
+}
+
+/** Where the model's text goes: chunk frames as it arrives (stream) or one piece at the end (chat). */
+interface Sink {
+  write(text: string): void;
+  /** Delivers what is pending and returns the terminal frame (not posted). */
+  finish(end: EndEvent, firstTokenAt: number | undefined, totalMs: number): Promise<DoneFrame | ResponseFrame>;
+  /** The answer failed with `reason`: deliver what the client should still see, then clean up. */
+  fail(reason: unknown): Promise<void>;
+}
+
+/**
+ * Runs the model for a job and delivers its answer in the job's mode — one loop, two sinks —
+ * up to the terminal frame, which it returns. Throws the reason the answer stopped (a
+ * GatewayError, the abort reason, or ConnectionGoneError).
+ */
+export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<Answer> {
+  const sink = g.job.mode === 'stream' ? streamSink(deps, g) : chatSink(deps, g);
+  let firstTokenAt: number | undefined;
+  try {
+    let end: EndEvent | undefined;
+    for await (const event of deps.model.stream(g.job.request, g.signal)) {
+      if (event.type === 'delta') {
+        firstTokenAt ??= Date.now();
+        g.progress.producedChars += event.text.length;
+        sink.write(event.text);
+      } else {
+        end = event;
+        g.progress.usedTokens = event.usage.totalTokens;
+      }
+    }
+    // An SDK stream ends silently when aborted: never report that as a complete answer.
+    g.signal.throwIfAborted();
+    if (end === undefined) throw new GatewayError('upstream_error', 'The model ended its answer without a stop reason.');
+    const totalMs = Date.now() - g.job.receivedAt;
+    return { terminal: await sink.finish(end, firstTokenAt, totalMs), end, firstTokenAt, totalMs };
+  } catch (error) {
+    const reason: unknown = g.signal.aborted ? g.signal.reason : error;
+    await sink.fail(reason);
+    throw reason;
+  }
+}
+
+function streamSink(deps: AnswerDeps, g: Generation): Sink {
+  const { connectionId, requestId, receivedAt, metadata } = g.job;
+  const chunks = new ChunkStream({
+    requestId,
+    post: (frame) => deps.sender.send(connectionId, frame),
+    onFailure: g.abort,
+    flushIntervalMs: deps.stream.flushIntervalMs,
+    flushBytes: deps.stream.flushBytes,
+  });
+  return {
+    write: (text) => chunks.write(text),
+    finish: async (end, firstTokenAt, totalMs) => {
+      await chunks.end();
+      return {
+        type: 'done',
+        requestId,
+        seq: chunks.sent,
+        modelId: end.modelId,
+        stopReason: end.stopReason,
+        usage: end.usage,
+        metrics: { timeToFirstTokenMs: firstTokenAt === undefined ? null : firstTokenAt - receivedAt, totalMs },
+        ...(metadata ? { metadata } : {}),
+      };
+    },
+    fail: async (reason) => {
+      // Text the model already produced reaches the client before the error frame does.
+      if (!(reason instanceof ConnectionGoneError)) await chunks.end().catch(() => undefined);
+      chunks.close();
+    },
+  };
+}
+
+function chatSink(deps: AnswerDeps, g: Generation): Sink {
+  const { connectionId, requestId, metadata } = g.job;
+  let content = '';
+  return {
+    write: (text) => {
+      content += text;
+    },
+    finish: async (end) => {
+      const last = (piece: string, part: number, parts: number): ResponseFrame => ({
+        type: 'response',
+        requestId,
+        part,
+        parts,
+        content: piece,
+        modelId: end.modelId,
+        stopReason: end.stopReason,
+        usage: end.usage,
+        ...(metadata ? { metadata } : {}),
+      });
+      // Sized as the last part (the largest shape), so every part fits the message limit.
+      const pieces = splitToFit(content, LIMITS.maxMessageBytes - 1024, (piece) => last(piece, 999_999, 999_999));
+      for (const [part, piece] of pieces.slice(0, -1).entries()) {
+        await deps.sender.send(connectionId, { type: 'response', requestId, part, parts: pieces.length, content: piece });
+      }
+      return last(pieces[pieces.length - 1] ?? '', pieces.length - 1, pieces.length);
+    },
+    fail: () => Promise.resolve(),
+  };
+}

@@ -1,0 +1,31 @@
+import type { AppDeps } from '../app';
+import { ActiveGenerations } from './active-generations';
+import { ConnectionService } from './connection.service';
+import { GenerationService } from './generation.service';
+import { MessageService } from './message.service';
+import { RateLimiter } from './rate-limit';
+
+/** The services of one app instance, made once from its dependencies. */
+export interface AppServices {
+  readonly connections: ConnectionService;
+  readonly messages: MessageService;
+  readonly generations: GenerationService;
+}
+
+export function createServices(deps: AppDeps): AppServices {
+  // Generations running in this instance, so a cancel or $disconnect handled here stops them at once.
+  const active = new ActiveGenerations();
+  const limiter = new RateLimiter(deps.counters, deps.config.limits, deps.config.requestTtlSeconds);
+  return {
+    connections: new ConnectionService({
+      connections: deps.connections,
+      requests: deps.requests,
+      counters: deps.counters,
+      active,
+      connectionTtlSeconds: deps.config.connectionTtlSeconds,
+      connectionsPerUser: deps.config.limits.connectionsPerUser,
+    }),
+    messages: new MessageService({ ...deps, active, limiter }),
+    generations: new GenerationService({ ...deps, active, limiter }),
+  };
+}
