@@ -27,6 +27,9 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  // The model's own start-up check (e.g. Bedrock without credentials): say it now, not on the first answer.
+  const modelProblem = await local.gateway.deps.model.preflight?.();
+  if (modelProblem !== undefined) process.stdout.write(`  !!! MODEL WILL FAIL: ${modelProblem}\n\n`);
   if (config.auth.mode === 'none') {
     process.stdout.write(
       '  !!! AUTH IS OFF: anyone who can reach this port can connect and use the model.\n' +

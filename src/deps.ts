@@ -11,8 +11,8 @@ import { createManagementClient, ManagementApiSender, type ManagementClientOptio
 
 export interface DepsOptions {
   /**
-   * Static credentials for the clients of the local emulator's endpoints (@connections and the
-   * queue), which check no signature; in AWS the function role's are used.
+   * Static credentials for the clients of the local emulator's endpoints (@connections, the
+   * queue, and a local DynamoDB), which check no signature; in AWS the function role's are used.
    */
   readonly localCredentials?: ManagementClientOptions['credentials'];
   /** A Bedrock client made elsewhere (tests point one at the Bedrock emulator). */
@@ -34,7 +34,7 @@ export function createDeps(config: AppConfig, options: DepsOptions = {}): AppDep
     ...credentials,
   });
   const sqsClient = createSqsClient({ queueUrl: config.queue.url, region: config.region, maxAttempts: config.queue.maxAttempts, ...credentials });
-  const stores = createStores(config, options.dynamoClient);
+  const stores = createStores(config, options.dynamoClient, options.localCredentials);
   return {
     prepare: stores.prepare,
     config,

@@ -216,8 +216,9 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppCon
       requestsPerMinute: read.int('RATE_LIMIT_REQUESTS_PER_MINUTE', 30, 0, 100_000),
       tokensPerMinute: read.int('RATE_LIMIT_TOKENS_PER_MINUTE', 40_000, 0, 100_000_000),
       concurrentPerConnection: read.int('MAX_CONCURRENT_PER_CONNECTION', 3, 0, 1000),
-      concurrentPerUser: read.int('MAX_CONCURRENT_PER_USER', 6, 0, 10_000),
-      connectionsPerUser: read.int('MAX_CONNECTIONS_PER_USER', 10, 0, 100_000),
+      concurrentPerUser: read.int('MAX_CONCURRENT_PER_USER', 6, 0, 1000),
+      // Slots of one key share one DynamoDB item (at most 400 KB): 1,000 slots stay far below it.
+      connectionsPerUser: read.int('MAX_CONNECTIONS_PER_USER', 10, 0, 1000),
     },
     model: {
       firstTokenTimeoutMs: read.int('MODEL_FIRST_TOKEN_TIMEOUT_MS', 20_000, 1, 900_000),
@@ -236,6 +237,16 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppCon
     },
     ...overrides,
   };
+  if (config.worker.timeMarginMs >= config.worker.defaultTimeoutMs) {
+    read.problems.push(
+      `WORKER_TIME_MARGIN_MS (${config.worker.timeMarginMs}) must be below WORKER_TIMEOUT_MS (${config.worker.defaultTimeoutMs}), or every answer ends at once with upstream_timeout`,
+    );
+  }
+  if (config.requestTtlSeconds * 1000 <= config.worker.defaultTimeoutMs) {
+    read.problems.push(
+      `REQUEST_TTL_SECONDS (${config.requestTtlSeconds}) must exceed WORKER_TIMEOUT_MS (${config.worker.defaultTimeoutMs} ms), or a long answer outlives its request record and limit slots`,
+    );
+  }
   read.assertValid();
   return config;
 }

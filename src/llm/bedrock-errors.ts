@@ -7,6 +7,18 @@ interface SdkError {
   $response?: { headers?: Record<string, string | undefined> };
 }
 
+/**
+ * Errors of the credentials themselves (none found, unknown key, bad signature, expired
+ * session): no retry fixes them, an operator must.
+ */
+const CREDENTIAL_ERRORS = new Set([
+  'credentialsprovidererror',
+  'unrecognizedclientexception',
+  'invalidsignatureexception',
+  'expiredtokenexception',
+  'incompletesignature',
+]);
+
 /** ARNs and account ids never reach a client. */
 function sanitise(message: string): string {
   return message
@@ -53,6 +65,14 @@ export function mapBedrockError(raw: unknown, modelId: string): GatewayError {
       return new GatewayError('invalid_request', `The conversation is too long for the model "${modelId}": shorten it or start a new one.`, options);
     }
     return new GatewayError('invalid_request', `Amazon Bedrock rejected the request: ${detail}`, options);
+  }
+  if (CREDENTIAL_ERRORS.has(name)) {
+    return new GatewayError(
+      'upstream_error',
+      'The gateway cannot sign its calls to Amazon Bedrock: it has no valid AWS credentials. Operator: give the function a role ' +
+        '(in AWS) or set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (locally), then restart.',
+      options,
+    );
   }
   if (name === 'accessdeniedexception' || status === 403) {
     return new GatewayError(

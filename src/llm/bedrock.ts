@@ -49,6 +49,16 @@ function usageOf(reported: { inputTokens?: number; outputTokens?: number; totalT
 export class BedrockChatModel implements ChatModel {
   constructor(private readonly client: BedrockRuntimeClient) {}
 
+  /** Resolves the client's credentials once, as its first call would. */
+  async preflight(): Promise<string | undefined> {
+    try {
+      await this.client.config.credentials();
+      return undefined;
+    } catch (error) {
+      return mapBedrockError(error, 'any').message;
+    }
+  }
+
   async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
     let stopReason: string | undefined;
     let reported: { inputTokens?: number; outputTokens?: number; totalTokens?: number } | undefined;

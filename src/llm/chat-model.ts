@@ -29,4 +29,9 @@ export type ChatModelEvent =
  */
 export interface ChatModel {
   stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent>;
+  /**
+   * A start-up check, for banners and health output: why this model cannot answer at all
+   * (e.g. no credentials), or undefined when nothing is known to be wrong.
+   */
+  preflight?(): Promise<string | undefined>;
 }

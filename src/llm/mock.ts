@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
+import { firstCharacters } from '../models/text';
 import { estimatePromptTokens } from './tokens';
 
 export interface MockModelOptions {
@@ -32,7 +33,8 @@ function seededRandom(seed: string): () => number {
 /** The full token list of the answer to a prompt: the same prompt always gives the same answer. */
 export function mockAnswerTokens(prompt: string, count: number): string[] {
   const random = seededRandom(prompt);
-  const echo = prompt.replace(/\s+/g, ' ').trim().slice(0, 200);
+  // By characters: a UTF-16 slice could cut an emoji in half and emit a lone surrogate.
+  const echo = firstCharacters(prompt.replace(/\s+/g, ' ').trim(), 200);
   const tokens = `You said: "${echo}". `.split(/(?<= )/);
   while (tokens.length < count) {
     const word = VOCABULARY[Math.floor(random() * VOCABULARY.length)] ?? 'gateway';

@@ -2,6 +2,11 @@ import { GatewayError } from '../models/errors';
 import { linkedController } from '../utils/abort';
 import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
 
+/** A wrapper keeps the start-up check of the model it wraps. */
+function preflightOf(model: ChatModel): Pick<ChatModel, 'preflight'> {
+  return model.preflight ? { preflight: () => model.preflight?.() ?? Promise.resolve(undefined) } : {};
+}
+
 export interface TimeoutOptions {
   readonly firstTokenTimeoutMs: number;
   readonly idleTimeoutMs: number;
@@ -14,6 +19,7 @@ export interface TimeoutOptions {
  */
 export function withTimeouts(model: ChatModel, options: TimeoutOptions): ChatModel {
   return {
+    ...preflightOf(model),
     async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
       const { controller, release } = linkedController(signal);
       let timer: NodeJS.Timeout | undefined;
@@ -57,6 +63,7 @@ function shouldFallBack(error: unknown): boolean {
  */
 export function withFallback(model: ChatModel, fallbacks: Readonly<Record<string, string>>): ChatModel {
   return {
+    ...preflightOf(model),
     async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
       const fallback = fallbacks[request.modelId];
       let produced = false;

@@ -42,7 +42,13 @@ export interface LocalGateway {
   readonly managementEndpoint: string;
   /** The in-process SQS queue in front of the worker (its URL is the app's JOB_QUEUE_URL). */
   readonly queue: LocalQueue;
+  /** The app instance behind the routes (the template's route function). */
   readonly gateway: Gateway;
+  /**
+   * The app instance behind the queue (the template's worker function): a separate instance
+   * sharing only the stores, as in AWS, so a cancel takes the same path it takes there.
+   */
+  readonly worker: Gateway;
   connectionIds(): string[];
   /** Closes every connection (each gets its $disconnect), waits for handlers, then stops. */
   stop(): Promise<void>;
@@ -68,6 +74,24 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   let stopping = false;
 
   const server = createServer();
+  // Everything that arrives before the app is ready waits for it (table creation takes a
+  // second or two): a client connecting early is served late, never left hanging.
+  let markReady: (ready: boolean) => void = () => undefined;
+  const ready = new Promise<boolean>((resolve) => (markReady = resolve));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    void ready.then((ok) => (ok ? onUpgrade(req, socket, head) : refuse(socket, 503))).catch((error: unknown) => {
+      log.error({ err: error }, 'upgrade failed');
+      refuse(socket, 500);
+    });
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    void ready.then((ok) => (ok ? onRequest(req, res) : void res.writeHead(503).end())).catch((error: unknown) => {
+      log.error({ err: error }, 'request failed');
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
   await new Promise<void>((done, failed) => {
     server.once('error', failed);
     server.listen(options.server.port, options.server.host, () => done());
@@ -79,6 +103,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
 
   let deps: AppDeps;
   let gateway: Gateway;
+  let worker: Gateway;
   let queue: LocalQueue;
   try {
     const queueOptions = options.server.queue;
@@ -90,11 +115,14 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     // Against a local DynamoDB endpoint, create the table first (in AWS the template owns it).
     if (options.deps?.connections === undefined) await base.prepare();
     deps = { ...base, ...options.deps };
-    gateway = await createGateway(deps);
+    // Two instances, as the template deploys two functions: they share the stores and nothing else.
+    [gateway, worker] = await Promise.all([createGateway(deps), createGateway(deps)]);
     queue = new LocalQueue(`http://${authority}`, 'ws-llm-gateway-jobs', queueOptions, deps.logger.child({ component: 'local-sqs' }));
-    queue.attach(gateway.worker);
+    queue.attach(worker.worker);
   } catch (error) {
     // A failed start must not leave the port open.
+    markReady(false);
+    server.closeAllConnections();
     await new Promise<void>((done) => server.close(() => done()));
     throw error;
   }
@@ -201,7 +229,6 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   }
 
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '');
     if (path !== '' && path !== `/${stage}`) return refuse(socket, 404);
@@ -221,12 +248,20 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     const source: EventSource = { ...anonymous, authorizer: authorized };
     const status = await invoke(connectEvent(source, req.rawHeaders, url.searchParams, port));
     if (status < 200 || status > 299) return refuse(socket, status);
-    if (socket.destroyed) {
-      // The client gave up while $connect ran: tell the app the connection is gone.
-      track(invoke(disconnectEvent(source, 1006, disconnectReason(1006, '', false))));
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => open(ws, source));
+    // $connect succeeded, so this connection gets its $disconnect, as API Gateway guarantees,
+    // even when the client gave up (closed, or half-closed) while $connect ran and ws drops the
+    // socket without opening it.
+    let opened = false;
+    const abandoned = (): void => {
+      if (!opened) track(invoke(disconnectEvent(source, 1006, disconnectReason(1006, '', false))));
+    };
+    if (socket.destroyed) return abandoned();
+    socket.once('close', abandoned);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      opened = true;
+      socket.off('close', abandoned);
+      open(ws, source);
+    });
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -245,19 +280,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not Found' }));
   }
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    onUpgrade(req, socket, head).catch((error: unknown) => {
-      log.error({ err: error }, 'upgrade failed');
-      refuse(socket, 500);
-    });
-  });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    onRequest(req, res).catch((error: unknown) => {
-      log.error({ err: error }, 'request failed');
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
+  markReady(true);
 
   /** Polls on a timer (never a microtask loop, which would starve the sockets it waits for). */
   async function settle(done: () => boolean, ms: number): Promise<void> {
@@ -276,7 +299,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     wss.close();
     server.closeAllConnections();
     await new Promise<void>((done) => server.close(() => done()));
-    await gateway.app.close();
+    await Promise.all([gateway.app.close(), worker.app.close()]);
   }
 
   return {
@@ -286,6 +309,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     managementEndpoint,
     queue,
     gateway,
+    worker,
     connectionIds: () => [...connections.keys()],
     stop,
   };

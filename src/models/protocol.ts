@@ -5,6 +5,9 @@ import { LIMITS } from './limits';
  * Wire protocol v1, client → server. These TypeBox schemas are the single source of truth:
  * the TypeScript types below are derived from them and the validator is compiled from them.
  * `errorMessage` replaces TypeBox's generic text where a client deserves a precise one.
+ * Lengths are limits in characters (code points); a schema's `maxLength` counts UTF-16 code
+ * units, so it holds twice the limit as a cheap upper bound and validate.ts applies the exact
+ * rule (see `TEXT_FIELDS` there).
  */
 
 export const STREAM_ACTIONS = ['llm/stream', 'message'] as const;
@@ -23,7 +26,7 @@ export const ChatMessageSchema = Type.Object(
     }),
     content: Type.String({
       minLength: 1,
-      maxLength: LIMITS.maxMessageChars,
+      maxLength: 2 * LIMITS.maxMessageChars,
       errorMessage: `must be a non-empty string of at most ${LIMITS.maxMessageChars} characters`,
     }),
   },
@@ -39,7 +42,7 @@ export const InferenceConfigSchema = Type.Object(
       Type.Array(
         Type.String({
           minLength: 1,
-          maxLength: LIMITS.maxStopSequenceChars,
+          maxLength: 2 * LIMITS.maxStopSequenceChars,
           errorMessage: `must be a non-empty string of at most ${LIMITS.maxStopSequenceChars} characters`,
         }),
         { maxItems: LIMITS.maxStopSequences, errorMessage: `must be an array of at most ${LIMITS.maxStopSequences} strings` },
@@ -59,13 +62,13 @@ export const ChatDataSchema = Type.Object(
     modelId: Type.Optional(
       Type.String({
         minLength: 1,
-        maxLength: LIMITS.maxModelIdChars,
+        maxLength: 2 * LIMITS.maxModelIdChars,
         errorMessage: `must be a non-empty string of at most ${LIMITS.maxModelIdChars} characters`,
       }),
     ),
     systemPrompt: Type.Optional(
       Type.String({
-        maxLength: LIMITS.maxSystemPromptChars,
+        maxLength: 2 * LIMITS.maxSystemPromptChars,
         errorMessage: `must be a string of at most ${LIMITS.maxSystemPromptChars} characters`,
       }),
     ),

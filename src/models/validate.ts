@@ -3,6 +3,7 @@ import { DefaultErrorFunction, SetErrorFunction } from '@sinclair/typebox/errors
 import type { TSchema } from '@sinclair/typebox';
 import { GatewayError } from './errors';
 import { LIMITS } from './limits';
+import { characterCount, isWellFormed } from './text';
 import {
   CancelFrameSchema,
   ChatRequestFrameSchema,
@@ -62,6 +63,34 @@ export function echoableRequestId(frame: Record<string, unknown> | undefined): s
   return typeof id === 'string' && requestIdPattern.test(id) ? id : undefined;
 }
 
+/** A text field of a chat frame, its limit in characters and the rule the client is told. */
+type TextField = readonly [name: string, value: string, max: number, rule: string];
+
+function textFields(frame: ChatRequestFrame): TextField[] {
+  const { messages, systemPrompt, modelId, inferenceConfig } = frame.data;
+  const nonEmpty = (max: number): string => `must be a non-empty string of at most ${max} characters`;
+  return [
+    ...messages.map((m, i): TextField => [`data.messages[${i}].content`, m.content, LIMITS.maxMessageChars, nonEmpty(LIMITS.maxMessageChars)]),
+    ...(systemPrompt !== undefined
+      ? [['data.systemPrompt', systemPrompt, LIMITS.maxSystemPromptChars, `must be a string of at most ${LIMITS.maxSystemPromptChars} characters`] as const]
+      : []),
+    ...(modelId !== undefined ? [['data.modelId', modelId, LIMITS.maxModelIdChars, nonEmpty(LIMITS.maxModelIdChars)] as const] : []),
+    ...(inferenceConfig?.stopSequences ?? []).map(
+      (stop, i): TextField => [`data.inferenceConfig.stopSequences[${i}]`, stop, LIMITS.maxStopSequenceChars, nonEmpty(LIMITS.maxStopSequenceChars)],
+    ),
+  ];
+}
+
+/** Lengths in characters (code points), and text that is valid Unicode (no lone surrogate). */
+function checkTexts(frame: ChatRequestFrame): void {
+  for (const [name, value, max, rule] of textFields(frame)) {
+    if (characterCount(value) > max) throw new GatewayError('invalid_request', `Invalid request: ${name} ${rule}.`);
+    if (!isWellFormed(value)) {
+      throw new GatewayError('invalid_request', `Invalid request: ${name} must be valid Unicode text (it holds a lone UTF-16 surrogate).`);
+    }
+  }
+}
+
 function metadataBytes(metadata: unknown): number {
   try {
     return Buffer.byteLength(JSON.stringify(metadata));
@@ -77,6 +106,7 @@ function metadataBytes(metadata: unknown): number {
  */
 export function validateChatFrame(frame: unknown): ChatRequestFrame {
   check(checks.chat, frame);
+  checkTexts(frame);
   const { messages, metadata } = frame.data;
   for (const [index, message] of messages.entries()) {
     const expected = index % 2 === 0 ? 'user' : 'assistant';
@@ -90,7 +120,7 @@ export function validateChatFrame(frame: unknown): ChatRequestFrame {
   if (messages[messages.length - 1]?.role !== 'user') {
     throw new GatewayError('invalid_request', 'Invalid request: data.messages must end with a "user" message.');
   }
-  const promptChars = messages.reduce((sum, m) => sum + m.content.length, frame.data.systemPrompt?.length ?? 0);
+  const promptChars = messages.reduce((sum, m) => sum + characterCount(m.content), characterCount(frame.data.systemPrompt ?? ''));
   if (promptChars > LIMITS.maxPromptChars) {
     throw new GatewayError(
       'invalid_request',

@@ -27,7 +27,8 @@ export async function reportFailure(
   }
   const error = toGatewayError(reason).forRequest(requestId);
   deps.metrics.count(METRICS.errors, 1, { name: 'code', value: error.code });
-  if (error.code === 'internal_error') log.error({ err: reason }, 'request failed');
+  // What an operator must fix (ours, or an upstream error no retry mends) is an error; the rest is traffic.
+  if (error.code === 'internal_error' || (error.code.startsWith('upstream_') && !error.retryable)) log.error({ err: reason }, 'request failed');
   else log.info({ code: error.code, err: error.cause ?? error }, 'request ended with an error frame');
   await deps.sender.send(connectionId, errorFrame(error)).catch((sendError: unknown) => {
     log.warn({ err: sendError }, 'could not deliver the error frame');

@@ -20,17 +20,27 @@ export interface Stores {
   readonly prepare: () => Promise<void>;
 }
 
-/** The one DynamoDB client of a cold start (the SDK retries throttling with backoff). */
-export function createDynamoClient(config: AppConfig): DynamoDBClient {
+/** Static credentials for a local endpoint that checks no signature (the emulator's). */
+export interface LocalCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/**
+ * The one DynamoDB client of a cold start (the SDK retries throttling with backoff). Against a
+ * local endpoint the caller passes static credentials, so a machine with no AWS account works.
+ */
+export function createDynamoClient(config: AppConfig, localCredentials?: LocalCredentials): DynamoDBClient {
   return new DynamoDBClient({
     region: config.region,
     maxAttempts: config.store.maxAttempts,
     ...(config.store.endpoint ? { endpoint: config.store.endpoint } : {}),
+    ...(config.store.endpoint && localCredentials ? { credentials: localCredentials } : {}),
   });
 }
 
 /** The stores config asks for; both kinds pass the same contract suite (tests/contract). */
-export function createStores(config: AppConfig, dynamoClient?: DynamoDBClient): Stores {
+export function createStores(config: AppConfig, dynamoClient?: DynamoDBClient, localCredentials?: LocalCredentials): Stores {
   if (config.store.kind === 'memory') {
     return {
       connections: new MemoryConnectionStore(),
@@ -39,7 +49,7 @@ export function createStores(config: AppConfig, dynamoClient?: DynamoDBClient): 
       prepare: () => Promise.resolve(),
     };
   }
-  const client = dynamoClient ?? createDynamoClient(config);
+  const client = dynamoClient ?? createDynamoClient(config, localCredentials);
   const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const { tableName, endpoint } = config.store;
   return {
