@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/config';
 import type { ChatModelRequest } from '../llm/chat-model';
 import { estimatePromptTokens } from '../llm/tokens';
-import { GatewayError } from '../models/errors';
+import { GatewayError, toGatewayError } from '../models/errors';
 import type { Job } from '../models/job';
 import type { ChatRequestFrame } from '../models/protocol';
 import { echoableRequestId, validateChatFrame } from '../models/validate';
@@ -99,7 +99,8 @@ export class MessageService {
     } catch (error) {
       if (ticket) await limiter.settle(ticket, 0).catch((e: unknown) => log.warn({ err: e }, 'could not release limits; the slots expire'));
       if (began) await requests.end(connectionId, requestId, jobId).catch((e: unknown) => log.warn({ err: e }, 'could not remove the request record; its TTL will'));
-      await reportFailure(this.deps, connectionId, await this.endedBy(caller, frameId, began), error, log);
+      const ended = await this.endedBy(caller, frameId, began);
+      await reportFailure(this.deps, connectionId, ended, ended === undefined ? toGatewayError(error).refusing(frameId) : error, log);
     }
   }
 

@@ -36,9 +36,10 @@ export function subjectKey(subject: Pick<Subject, 'userId' | 'sourceIp'>): strin
 }
 
 /**
- * Per-user limits on chat requests, checked before any model call: requests and tokens per
- * minute (fixed one-minute windows; the refusal says when the next window opens), then answers
- * in flight per connection and per user. The
+ * Per-user limits on chat requests, checked before any model call: answers in flight per
+ * connection and per user first (a request refused there touches no per-minute budget), then
+ * requests and tokens per minute (fixed one-minute windows; the refusal says when the next
+ * window opens). The
  * counters live in the shared CounterStore, so every Lambda instance sees the same totals.
  * Anonymous callers are limited by source IP. A refused request takes nothing: whatever it had
  * taken before the refusal is given back, so it counts toward no limit.
@@ -81,16 +82,6 @@ export class RateLimiter {
     let countedRequest = false;
     let reservedSoFar = false;
     try {
-      if (requestsPerMinute > 0) {
-        if (!(await this.counters.tryAdd(rpmKey, 1, requestsPerMinute, windowExpiry)).ok) throw overLimit(`${requestsPerMinute} requests`);
-        countedRequest = true;
-      }
-      // Tokens: reserve the worst case now, settle to the real usage when the answer ends, so
-      // concurrent streams cannot together overshoot the budget.
-      if (reserved > 0) {
-        if (!(await this.counters.tryAdd(tokenKey, reserved, tokensPerMinute, windowExpiry)).ok) throw overLimit(`${tokensPerMinute} tokens`);
-        reservedSoFar = true;
-      }
       const slots: Array<[string, number, string]> = [
         [`conc:conn:${subject.connectionId}`, concurrentPerConnection, 'on this connection'],
         [`conc:${who}`, concurrentPerUser, 'for this user'],
@@ -104,6 +95,16 @@ export class RateLimiter {
           });
         }
         taken.push(key);
+      }
+      if (requestsPerMinute > 0) {
+        if (!(await this.counters.tryAdd(rpmKey, 1, requestsPerMinute, windowExpiry)).ok) throw overLimit(`${requestsPerMinute} requests`);
+        countedRequest = true;
+      }
+      // Tokens: reserve the worst case now, settle to the real usage when the answer ends, so
+      // concurrent streams cannot together overshoot the budget.
+      if (reserved > 0) {
+        if (!(await this.counters.tryAdd(tokenKey, reserved, tokensPerMinute, windowExpiry)).ok) throw overLimit(`${tokensPerMinute} tokens`);
+        reservedSoFar = true;
       }
       return ticket();
     } catch (error) {

@@ -203,6 +203,61 @@ function storeContract(name: string, make: Factory): void {
       expect(await s.counters.tryAdd('z', 1, 1, T0 / 1000 + 60)).toEqual({ ok: true, value: 1 });
     });
 
+    it('refuses an amount above the limit even on a counter that does not exist yet', async () => {
+      expect((await s.counters.tryAdd('fresh', 5000, 1000, T0 / 1000 + 60)).ok).toBe(false);
+      expect(await s.counters.tryAdd('fresh', 1000, 1000, T0 / 1000 + 60)).toEqual({ ok: true, value: 1000 });
+    });
+
+    it('holds at most `limit` slots under a key, and gives one back on release', async () => {
+      const exp = T0 / 1000 + 60;
+      expect(await s.counters.acquireSlot('slots', 'a', 2, exp)).toBe(true);
+      expect(await s.counters.acquireSlot('slots', 'b', 2, exp)).toBe(true);
+      expect(await s.counters.acquireSlot('slots', 'c', 2, exp)).toBe(false);
+      expect(await s.counters.acquireSlot('slots', 'a', 2, exp)).toBe(true);
+      await s.counters.releaseSlot('slots', 'a');
+      await s.counters.releaseSlot('slots', 'a');
+      await s.counters.releaseSlot('never', 'x');
+      expect(await s.counters.acquireSlot('slots', 'c', 2, exp)).toBe(true);
+      expect(await s.counters.acquireSlot('slots', 'd', 2, exp)).toBe(false);
+    });
+
+    it('expires each slot on its own, however busy its key stays', async () => {
+      const t0 = T0 / 1000;
+      expect(await s.counters.acquireSlot('busy', 'leaked', 2, t0 + 60)).toBe(true);
+      // The key stays in use: slots come and go every 10 s, but none extends the leaked one.
+      for (let i = 0; i < 5; i += 1) {
+        s.advance(10_000);
+        expect(await s.counters.acquireSlot('busy', `s${i}`, 2, t0 + 10 * (i + 1) + 60)).toBe(true);
+        expect(await s.counters.acquireSlot('busy', `extra${i}`, 2, t0 + 10 * (i + 1) + 60)).toBe(false);
+        await s.counters.releaseSlot('busy', `s${i}`);
+      }
+      s.advance(11_000);
+      expect(await s.counters.acquireSlot('busy', 'x', 2, t0 + 200)).toBe(true);
+      expect(await s.counters.acquireSlot('busy', 'y', 2, t0 + 200)).toBe(true);
+      expect(await s.counters.acquireSlot('busy', 'z', 2, t0 + 200)).toBe(false);
+    });
+
+    it('grants exactly `limit` of many simultaneous slot requests', async () => {
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => s.counters.acquireSlot('race', `h${i}`, 3, T0 / 1000 + 60)));
+      expect(results.filter(Boolean)).toHaveLength(3);
+    });
+
+    it('grants exactly the free slots to simultaneous requests while expired slots are pruned', async () => {
+      const t0 = T0 / 1000;
+      for (const id of ['old1', 'old2', 'old3']) await s.counters.acquireSlot('prune', id, 3, t0 + 10);
+      s.advance(11_000);
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => s.counters.acquireSlot('prune', `n${i}`, 3, t0 + 100)));
+      expect(results.filter(Boolean)).toHaveLength(3);
+    });
+
+    it('tells a live request record from an ended or unknown one', async () => {
+      await s.requests.begin('c1', 'r1', 'job-r1', 60);
+      expect(await s.requests.isLive('c1', 'r1')).toBe(true);
+      expect(await s.requests.isLive('c2', 'r1')).toBe(false);
+      await s.requests.end('c1', 'r1', 'job-r1');
+      expect(await s.requests.isLive('c1', 'r1')).toBe(false);
+    });
+
     it('treats an expired request record as absent', async () => {
       await s.requests.begin('c1', 'r1', 'job-r1', 60);
       s.advance(61_000);
