@@ -22,14 +22,29 @@ export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
  * A loopback proxy in front of a DynamoDB endpoint that answers the first `failures` requests
  * the way DynamoDB throttles (HTTP 400, ProvisionedThroughputExceededException), then forwards.
  */
-export async function throttlingProxy(target: string, failures: number): Promise<{ endpoint: string; seen: () => number; stop(): Promise<void> }> {
+export function throttlingProxy(target: string, failures: number): Promise<DynamoProxy> {
+  return dynamoProxy(target, { failures });
+}
+
+/** A loopback proxy in front of a DynamoDB endpoint that answers every request `delayMs` late. */
+export function slowProxy(target: string, delayMs: number): Promise<DynamoProxy> {
+  return dynamoProxy(target, { delayMs });
+}
+
+export interface DynamoProxy {
+  readonly endpoint: string;
+  seen(): number;
+  stop(): Promise<void>;
+}
+
+async function dynamoProxy(target: string, { failures = 0, delayMs = 0 }: { failures?: number; delayMs?: number }): Promise<DynamoProxy> {
   let seen = 0;
   const upstream = new URL(target);
   const server = http.createServer((req, res) => {
     seen += 1;
     const body: Buffer[] = [];
     req.on('data', (part: Buffer) => body.push(part));
-    req.on('end', () => {
+    req.on('end', () => void setTimeout(() => {
       if (seen <= failures) {
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
         res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'Rate exceeded' }));
@@ -43,7 +58,7 @@ export async function throttlingProxy(target: string, failures: number): Promise
         },
       );
       forward.end(Buffer.concat(body));
-    });
+    }, delayMs));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

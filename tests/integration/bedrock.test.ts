@@ -199,3 +199,22 @@ describe('Amazon Bedrock through the real SDK client, against a ConverseStream e
     expect(bedrock.requests.map((r) => r.modelId)).toEqual([NOVA]);
   });
 });
+
+describe('Amazon Bedrock without usable credentials', () => {
+  it('says so at start, and answers with a non-retryable error that tells the operator what to do', async () => {
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    // No endpoint is ever reached: signing fails first, as on a machine with no AWS credentials.
+    const client = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', maxAttempts: 1, credentials: () => Promise.reject(noCredentials) });
+    const local = await startLocal({ LLM_PROVIDER: 'bedrock', ALLOWED_MODEL_IDS: CLAUDE }, { clients: { bedrockClient: client } });
+    const ws = await TestClient.connect(local.url);
+    try {
+      expect(await local.gateway.deps.model.preflight?.()).toMatch(/no valid AWS credentials.*AWS_PROFILE/);
+      ws.send({ action: 'llm/stream', requestId: 'nc', data: { messages: [{ role: 'user', content: 'Hi' }] } });
+      expect(await ws.terminal('nc')).toMatchObject({ type: 'error', code: 'upstream_error', retryable: false, message: expect.stringContaining('no valid AWS credentials') });
+    } finally {
+      await ws.close();
+      await local.stop();
+      client.destroy();
+    }
+  });
+});

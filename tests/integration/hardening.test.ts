@@ -1,8 +1,8 @@
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LocalGateway } from '../../src/local/emulator';
 import { isWellFormed } from '../../src/models/text';
-import type { MemoryCounterStore } from '../../src/stores/memory-counter-store';
-import type { MemoryRequestStore } from '../../src/stores/memory-request-store';
+import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
+import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import { dynamoClient, startDynalite } from '../helpers/dynamo';
 import { startLocal } from '../helpers/local';
 import { TestClient, until, type Frame } from '../helpers/ws-client';
@@ -193,5 +193,48 @@ describe.each<[string, () => Mode]>([
     ws.send({ action: 'llm/cancel', requestId: 'far' });
     expect((await ws.terminal('far')).type).toBe('done');
     await expectNothingLeft();
+  });
+});
+
+/** Stores whose releases take a while, as they may on DynamoDB under load. */
+class SlowReleaseCounters extends MemoryCounterStore {
+  override async release(key: string, amount: number): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await super.release(key, amount);
+  }
+
+  override async releaseSlot(key: string, slotId: string): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await super.releaseSlot(key, slotId);
+  }
+}
+
+class SlowEndRequests extends MemoryRequestStore {
+  override async end(connectionId: string, requestId: string, jobId: string): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await super.end(connectionId, requestId, jobId);
+  }
+}
+
+describe('the order of release and the terminal frame', () => {
+  it('has released everything by the time `done` arrives, however slow the releases are', async () => {
+    const local = await startLocal(
+      { MAX_CONCURRENT_PER_CONNECTION: '1', RATE_LIMIT_TOKENS_PER_MINUTE: '1000', MOCK_ANSWER_TOKENS: '8' },
+      { deps: { counters: new SlowReleaseCounters(), requests: new SlowEndRequests() } },
+    );
+    const ws = await TestClient.connect(local.url);
+    try {
+      const ends: Frame[] = [];
+      for (let round = 0; round < 4; round += 1) {
+        const before = ws.frames.length;
+        ws.send(ask('again', { inferenceConfig: { maxTokens: 600 } }));
+        await ws.waitFor((frames) => frames.slice(before).some(isTerminal), 5000, `round ${round}`);
+        ends.push(ws.frames.slice(before).find(isTerminal)!);
+      }
+      expect(ends.map((f) => f.type)).toEqual(['done', 'done', 'done', 'done']);
+    } finally {
+      await ws.close();
+      await local.stop();
+    }
   });
 });

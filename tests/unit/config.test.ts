@@ -81,4 +81,12 @@ describe('loadLocalServerConfig', () => {
   it('rejects a stage that could not be a path segment', () => {
     expect(() => loadLocalServerConfig({ STAGE: 'a/b' })).toThrow(/STAGE must match/);
   });
+
+  it('refuses timings that cannot work together, naming both settings', () => {
+    expect(() => loadConfig({ ...BASE, WORKER_TIMEOUT_MS: '30000', WORKER_TIME_MARGIN_MS: '30000' })).toThrow(
+      /WORKER_TIME_MARGIN_MS \(30000\) must be below WORKER_TIMEOUT_MS \(30000\)/,
+    );
+    expect(() => loadConfig({ ...BASE, REQUEST_TTL_SECONDS: '600', WORKER_TIMEOUT_MS: '900000' })).toThrow(/REQUEST_TTL_SECONDS \(600\) must exceed WORKER_TIMEOUT_MS/);
+    expect(() => loadConfig({ ...BASE, WORKER_TIMEOUT_MS: '30000', WORKER_TIME_MARGIN_MS: '5000' })).not.toThrow();
+  });
 });

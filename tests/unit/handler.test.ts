@@ -123,4 +123,18 @@ describe('the Lambda handler fed AWS-shaped events', () => {
   it('rejects an event that is not an API Gateway WebSocket event', async () => {
     await expect(gateway.handler({ httpMethod: 'GET', path: '/' } as unknown as WsEvent)).rejects.toThrow(TypeError);
   });
+
+  it('serves events without requestContext.identity (the @types/aws-lambda shape): $connect, a message and $disconnect', async () => {
+    const strip = (event: unknown): WsEvent => {
+      const copy = JSON.parse(JSON.stringify(event)) as { requestContext: Record<string, unknown> };
+      delete copy.requestContext['identity'];
+      return copy as unknown as WsEvent;
+    };
+    expect((await gateway.handler(strip(connectFixture))).statusCode).toBe(200);
+    expect(await connections.get(CONNECTION)).toMatchObject({ sourceIp: 'unknown' });
+    expect((await gateway.handler(strip(message('{"action":"llm/stream","requestId":"n","data":{"messages":[{"role":"user","content":"hi"}]}}', 'llm/stream')))).statusCode).toBe(200);
+    expect(sender.sent.at(-1)?.frame).toMatchObject({ type: 'done', requestId: 'n' });
+    expect((await gateway.handler(strip(disconnectFixture))).statusCode).toBe(200);
+    expect(await connections.get(CONNECTION)).toBeUndefined();
+  });
 });

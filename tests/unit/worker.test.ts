@@ -142,6 +142,30 @@ describe('the worker entry fed SQS events', () => {
     expect(job.ticket.slots.length).toBeGreaterThan(0);
     expect(job.queuedAt).toBeGreaterThanOrEqual(job.receivedAt);
   });
+  it('ends the request of a queue message that is not a runnable job: one error frame, everything released, the message kept for a human', async () => {
+    unit = await createUnitGateway();
+    unit.queue.attach(() => Promise.resolve({ batchItemFailures: [] })); // hold the job back
+    await unit.gateway.handler(streamEvent('r-bad'));
+    const job = unit.queue.jobs[0]!;
+    const damaged = { ...job, request: { ...job.request, messages: 'not messages' } };
+    const results = [
+      await unit.gateway.worker({ Records: [sqsRecord(JSON.stringify(damaged), 1, 'm-bad')] }),
+      await unit.gateway.worker({ Records: [sqsRecord(JSON.stringify(damaged), 2, 'm-bad')] }),
+    ];
+    expect(results.map((r) => r.batchItemFailures)).toEqual([[{ itemIdentifier: 'm-bad' }], [{ itemIdentifier: 'm-bad' }]]);
+    const frames = unit.sender.framesFor(CONNECTION);
+    expect(frames.map((f) => f.type)).toEqual(['accepted', 'error']);
+    expect(frames[1]).toMatchObject({ requestId: 'r-bad', code: 'internal_error', retryable: false });
+    expect(unit.requests.size).toBe(0);
+    expect(unit.counters.total('conc:')).toBe(0);
+  });
+
+  it('sends a message that names no request to the dead-letter queue, touching nothing', async () => {
+    unit = await createUnitGateway();
+    const result = await unit.gateway.worker({ Records: [sqsRecord('{"hello":"world"}', 1, 'm-junk'), sqsRecord('not json', 1, 'm-text')] });
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-junk' }, { itemIdentifier: 'm-text' }]);
+    expect(unit.sender.sent).toEqual([]);
+  });
 });
 
 describe('EMF metrics through Powertools', () => {
