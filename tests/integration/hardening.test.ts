@@ -21,6 +21,21 @@ const ask = (requestId: string, data: Record<string, unknown> = {}, action = 'll
 const isTerminal = (f: Frame): boolean => f.type === 'done' || f.type === 'error' || (f.type === 'response' && f.part === f.parts - 1);
 const terminalsOf = (client: TestClient, requestId: string): Frame[] => client.of(requestId).filter(isTerminal);
 
+/**
+ * Sends the same request `rounds` times, each the moment the previous one's terminal frame
+ * arrives, reserving about 601 tokens each time; returns the terminal frame types in order.
+ */
+async function backToBack(ws: TestClient, requestId: string, rounds: number): Promise<string[]> {
+  const ends: string[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    const before = ws.frames.length;
+    ws.send(ask(requestId, { inferenceConfig: { maxTokens: 600 } }));
+    await ws.waitFor((frames) => frames.slice(before).some(isTerminal), 5000, `round ${round}`);
+    ends.push(String(ws.frames.slice(before).find(isTerminal)?.type));
+  }
+  return ends;
+}
+
 interface Mode {
   start(env?: Record<string, string>): Promise<LocalGateway>;
   /** Request records and held slots or counters left in the shared store. */
@@ -114,14 +129,7 @@ describe.each<[string, () => Mode]>([
     // reservations never fit together, so any slot, reservation or record still held when
     // `done` is posted would refuse the next request.
     const ws = await open({ MAX_CONCURRENT_PER_CONNECTION: '1', MAX_CONCURRENT_PER_USER: '1', RATE_LIMIT_TOKENS_PER_MINUTE: '1000', MOCK_ANSWER_TOKENS: '8' });
-    const ends: Frame[] = [];
-    for (let round = 0; round < 12; round += 1) {
-      const before = ws.frames.length;
-      ws.send(ask('same', { inferenceConfig: { maxTokens: 600 } }));
-      await ws.waitFor((frames) => frames.slice(before).some(isTerminal), 5000, `round ${round}`);
-      ends.push(ws.frames.slice(before).find(isTerminal)!);
-    }
-    expect(ends.map((f) => f.type)).toEqual(Array(12).fill('done'));
+    expect(await backToBack(ws, 'same', 12)).toEqual(Array(12).fill('done'));
     await expectNothingLeft();
   });
 
@@ -224,14 +232,7 @@ describe('the order of release and the terminal frame', () => {
     );
     const ws = await TestClient.connect(local.url);
     try {
-      const ends: Frame[] = [];
-      for (let round = 0; round < 4; round += 1) {
-        const before = ws.frames.length;
-        ws.send(ask('again', { inferenceConfig: { maxTokens: 600 } }));
-        await ws.waitFor((frames) => frames.slice(before).some(isTerminal), 5000, `round ${round}`);
-        ends.push(ws.frames.slice(before).find(isTerminal)!);
-      }
-      expect(ends.map((f) => f.type)).toEqual(['done', 'done', 'done', 'done']);
+      expect(await backToBack(ws, 'again', 4)).toEqual(['done', 'done', 'done', 'done']);
     } finally {
       await ws.close();
       await local.stop();
