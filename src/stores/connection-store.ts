@@ -8,6 +8,4 @@ export interface ConnectionStore {
   put(record: ConnectionRecord): Promise<void>;
   get(connectionId: string): Promise<ConnectionRecord | undefined>;
   delete(connectionId: string): Promise<void>;
-  /** Live connections of one user (expired records excluded). May lag a moment in DynamoDB. */
-  countForUser(userId: string): Promise<number>;
 }

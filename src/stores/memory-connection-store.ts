@@ -19,10 +19,6 @@ export class MemoryConnectionStore implements ConnectionStore {
     return Promise.resolve(this.records.get(connectionId));
   }
 
-  countForUser(userId: string): Promise<number> {
-    return Promise.resolve(this.records.values().filter((record) => record.userId === userId).length);
-  }
-
   delete(connectionId: string): Promise<void> {
     this.records.delete(connectionId);
     return Promise.resolve();

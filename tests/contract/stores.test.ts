@@ -72,19 +72,6 @@ function storeContract(name: string, make: Factory): void {
       expect(await s.connections.get('c1')).toBeUndefined();
     });
 
-    it('counts the live connections of a user, not others’ and not expired ones', async () => {
-      await s.connections.put(record('u1-a', T0, { userId: 'u1' }));
-      await s.connections.put(record('u1-b', T0, { userId: 'u1', ttl: Math.floor(T0 / 1000) + 30 }));
-      await s.connections.put(record('u2-a', T0, { userId: 'u2' }));
-      await s.connections.put(record('anon', T0));
-      expect(await s.connections.countForUser('u1')).toBe(2);
-      s.advance(31_000);
-      expect(await s.connections.countForUser('u1')).toBe(1);
-      await s.connections.delete('u1-a');
-      expect(await s.connections.countForUser('u1')).toBe(0);
-      expect(await s.connections.countForUser('nobody')).toBe(0);
-    });
-
     it('lets one requestId run once per connection, independently per connection', async () => {
       expect(await s.requests.begin('c1', 'r1', 'job-r1', 60)).toBe(true);
       expect(await s.requests.begin('c1', 'r1', 'job-r1', 60)).toBe(false);

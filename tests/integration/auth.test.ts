@@ -1,5 +1,6 @@
 import type { LocalGateway } from '../../src/local/emulator';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
+import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import type { WsEvent } from '../../src/utils/lambda';
 import { AUDIENCE, claims, hs256, ISSUER, SECRET, unsigned } from '../helpers/jwt';
 import { connectTracked, startLocal } from '../helpers/local';
@@ -53,8 +54,8 @@ describe('the emulator runs the $connect authorizer like API Gateway', () => {
   });
 
   it('refuses a user’s connection past MAX_CONNECTIONS_PER_USER with 429, and admits again after one closes', async () => {
-    const store = new MemoryConnectionStore();
-    const capped = await startLocal({ AUTH_JWT_SECRET: SECRET, MAX_CONNECTIONS_PER_USER: '2' }, { deps: { connections: store } });
+    const counters = new MemoryCounterStore();
+    const capped = await startLocal({ AUTH_JWT_SECRET: SECRET, MAX_CONNECTIONS_PER_USER: '2' }, { deps: { counters } });
     try {
       const token = await hs256(claims({ sub: 'busy-user' }));
       const url = `${capped.url}?token=${token}`;
@@ -63,7 +64,7 @@ describe('the emulator runs the $connect authorizer like API Gateway', () => {
       expect(await TestClient.refusal(url)).toBe(429);
       const other = await TestClient.connect(`${capped.url}?token=${await hs256(claims({ sub: 'someone-else' }))}`);
       await first.close();
-      await until(async () => (await store.countForUser('busy-user')) === 1, 'the $disconnect');
+      await until(() => counters.total('conns:user:busy-user') === 1, 'the $disconnect');
       const again = await TestClient.connect(url);
       await Promise.all([second.close(), other.close(), again.close()]);
     } finally {

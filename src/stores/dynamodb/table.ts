@@ -11,12 +11,12 @@ import {
  * One table holds all shared state (see docs/DESIGN.md, "One table"). Items are addressed by
  * a partition key `pk` and a sort key `sk`:
  *
- * | item        | pk                 | sk              | gsi1pk (userId index) |
- * |-------------|--------------------|-----------------|-----------------------|
- * | connection  | `CONN#{id}`        | `CONN`          | `USER#{userId}`       |
- * | request     | `CONN#{id}`        | `REQ#{reqId}`   | —                     |
- * | counter     | `RATE#{key}`       | `RATE`          | —                     |
- * | slots       | `SLOT#{key}`       | `SLOT`          | —                     |
+ * | item        | pk                 | sk              |
+ * |-------------|--------------------|-----------------|
+ * | connection  | `CONN#{id}`        | `CONN`          |
+ * | request     | `CONN#{id}`        | `REQ#{reqId}`   |
+ * | counter     | `RATE#{key}`       | `RATE`          |
+ * | slots       | `SLOT#{key}`       | `SLOT`          |
  *
  * A connection's requests share its partition, so `$disconnect` finds them with one Query.
  * Every item has `ttl` (epoch seconds); readers ignore expired items because DynamoDB deletes
@@ -28,10 +28,7 @@ export const KEYS = {
   requestPrefix: 'REQ#',
   counter: (key: string) => ({ pk: `RATE#${key}`, sk: 'RATE' }),
   slots: (key: string) => ({ pk: `SLOT#${key}`, sk: 'SLOT' }),
-  user: (userId: string) => `USER#${userId}`,
 } as const;
-
-export const USER_INDEX = 'byUser';
 
 /** The table as the template declares it, minus TTL (DynamoDB Local and dynalite lack UpdateTimeToLive). */
 export function tableDefinition(tableName: string): CreateTableCommandInput {
@@ -41,21 +38,10 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     AttributeDefinitions: [
       { AttributeName: 'pk', AttributeType: 'S' },
       { AttributeName: 'sk', AttributeType: 'S' },
-      { AttributeName: 'gsi1pk', AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: USER_INDEX,
-        KeySchema: [
-          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-          { AttributeName: 'pk', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['ttl'] },
-      },
     ],
   };
 }
