@@ -40,6 +40,7 @@ const SECRET = 'a benchmark secret of at least thirty-two bytes!';
 const RUNS = 15;
 
 function spawnTimed(args: string[], env: NodeJS.ProcessEnv): { wallMs: number; stdout: string } {
+  // args may start with node flags (e.g. --enable-source-maps)
   const started = performance.now();
   const result = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`child failed: ${result.stderr}`);
@@ -55,9 +56,13 @@ export async function measureColdStart(): Promise<ColdStartResults> {
   const dir = mkdtempSync(join(tmpdir(), 'cold-'));
   try {
     await build({ ...BUNDLE_OPTIONS, entryPoints: { ...ENTRIES, bare: 'bench/bare-handler.ts' }, outdir: dir, logLevel: 'silent' });
+    // The same app bundle with its source map, started with --enable-source-maps, as the
+    // template's EnableSourceMaps=true runs it.
+    await build({ ...BUNDLE_OPTIONS, entryPoints: { 'index-maps': ENTRIES.index }, outdir: dir, sourcemap: true, logLevel: 'silent' });
     const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
-    const events = {
+    const events: Record<string, { entry: string; event: unknown; flags?: string[] }> = {
       index: { entry: 'handler', event: disconnectFixture },
+      'index-maps': { entry: 'handler', event: disconnectFixture, flags: ['--enable-source-maps'] },
       authorizer: { entry: 'authorizer', event: { type: 'REQUEST', methodArn: 'arn:aws:execute-api:us-east-1:1:a/prod/$connect', queryStringParameters: { token } } },
       bare: { entry: 'handler', event: {} },
     };
@@ -71,14 +76,14 @@ export async function measureColdStart(): Promise<ColdStartResults> {
     };
     const nodeBare = Array.from({ length: RUNS }, () => spawnTimed(['-e', '0'], env).wallMs);
     const bundles: BundleStart[] = [];
-    for (const [name, { entry, event }] of Object.entries(events)) {
+    for (const [name, { entry, event, flags = [] }] of Object.entries(events)) {
       const file = join(dir, `${name}.js`);
       const eventFile = join(dir, `${name}.event.json`);
       writeFileSync(eventFile, JSON.stringify(event));
       const script = `const t0=performance.now();const m=require(${JSON.stringify(file)});const t1=performance.now();` +
         `m.${entry}(require(${JSON.stringify(eventFile)})).then(()=>{process.stdout.write(JSON.stringify({load:t1-t0,first:performance.now()-t0}))},(e)=>{process.stderr.write(String(e));process.exit(1)});`;
       const samples = Array.from({ length: RUNS }, () => {
-        const { wallMs, stdout } = spawnTimed(['-e', script], env);
+        const { wallMs, stdout } = spawnTimed([...flags, '-e', script], env);
         const { load, first } = JSON.parse(stdout) as { load: number; first: number };
         return { wallMs, load, first };
       });
