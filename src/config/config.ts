@@ -149,8 +149,7 @@ function readAuth(read: EnvReader): AppConfig['auth'] {
  * Reads what the $connect authorizer needs, and nothing else: its bundle carries no app, so it
  * must not require the app's settings either.
  */
-export function loadAuthConfig(env: Env): { readonly auth: AppConfig['auth']; readonly logLevel: LogLevel } {
-  const read = new EnvReader(env);
+export function loadAuthConfig(env: Env, read = new EnvReader(env)): { readonly auth: AppConfig['auth']; readonly logLevel: LogLevel } {
   const config = {
     auth: readAuth(read),
     logLevel: read.oneOf<LogLevel>('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
@@ -163,8 +162,7 @@ export function loadAuthConfig(env: Env): { readonly auth: AppConfig['auth']; re
  * Reads the app configuration from the environment. Fails fast with every problem listed,
  * so a bad deployment breaks at init rather than on a user's first message.
  */
-export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}): AppConfig {
-  const read = new EnvReader(env);
+export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}, read = new EnvReader(env)): AppConfig {
   const llmProvider = read.oneOf<LlmProvider>('LLM_PROVIDER', ['mock', 'bedrock'], 'mock');
   const allowedModelIds = read.list('ALLOWED_MODEL_IDS', llmProvider === 'mock' ? MOCK_MODELS : BEDROCK_MODELS);
   if (allowedModelIds.length === 0) read.problems.push('ALLOWED_MODEL_IDS must name at least one model');

@@ -14,21 +14,29 @@ export class ConfigError extends Error {
 
 export class EnvReader {
   readonly problems: string[] = [];
+  /**
+   * Every variable read, with its default as text ('' when it has none): what
+   * docs/CONFIGURATION.md must list (a test compares the two).
+   */
+  readonly defaults = new Map<string, string>();
 
   constructor(private readonly env: Env) {}
 
   /** The raw value, with blank strings treated as unset. */
   raw(name: string): string | undefined {
+    if (!this.defaults.has(name)) this.defaults.set(name, '');
     const value = this.env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   }
 
   string(name: string, fallback: string): string {
+    this.defaults.set(name, fallback);
     return this.raw(name) ?? fallback;
   }
 
 
   int(name: string, fallback: number, min: number, max: number): number {
+    this.defaults.set(name, String(fallback));
     const value = this.raw(name);
     if (value === undefined) return fallback;
     const parsed = Number(value);
@@ -40,6 +48,7 @@ export class EnvReader {
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    this.defaults.set(name, fallback);
     const value = this.raw(name);
     if (value === undefined) return fallback;
     if (!(allowed as readonly string[]).includes(value)) {
@@ -50,6 +59,7 @@ export class EnvReader {
   }
 
   list(name: string, fallback: readonly string[]): string[] {
+    this.defaults.set(name, fallback.join(','));
     const value = this.raw(name);
     if (value === undefined) return [...fallback];
     return value

@@ -18,8 +18,7 @@ export interface LocalServerConfig {
   };
 }
 
-export function loadLocalServerConfig(env: Env): LocalServerConfig {
-  const read = new EnvReader(env);
+export function loadLocalServerConfig(env: Env, read = new EnvReader(env)): LocalServerConfig {
   const stage = read.string('STAGE', 'local');
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(stage)) read.problems.push(`STAGE must match [A-Za-z0-9_-]{1,128}, got "${stage}"`);
   const config: LocalServerConfig = {

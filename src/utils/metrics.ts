@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
-/** The gateway's CloudWatch metrics (namespace `WsLlmGateway`); see README "Observability". */
+/** The gateway's CloudWatch metrics (namespace `WsLlmGateway`); see docs/DEPLOYING.md, "Observability". */
 export const METRICS = {
   /** Count: WebSocket connections opened ($connect accepted). */
   connections: 'Connections',

@@ -1,5 +1,6 @@
-import { loadConfig } from '../../src/config/config';
-import { ConfigError } from '../../src/config/env';
+import { readFileSync } from 'node:fs';
+import { loadAuthConfig, loadConfig } from '../../src/config/config';
+import { ConfigError, EnvReader } from '../../src/config/env';
 import { loadLocalServerConfig } from '../../src/config/local';
 import { UNIT_ENV as BASE } from '../helpers/unit-gateway';
 
@@ -88,5 +89,35 @@ describe('loadLocalServerConfig', () => {
     );
     expect(() => loadConfig({ ...BASE, REQUEST_TTL_SECONDS: '600', WORKER_TIMEOUT_MS: '900000' })).toThrow(/REQUEST_TTL_SECONDS \(600\) must exceed WORKER_TIMEOUT_MS/);
     expect(() => loadConfig({ ...BASE, WORKER_TIMEOUT_MS: '30000', WORKER_TIME_MARGIN_MS: '5000' })).not.toThrow();
+  });
+});
+
+describe('docs/CONFIGURATION.md', () => {
+  /** Every variable the three loaders read, with the default each falls back to. */
+  function readByCode(): Map<string, string> {
+    const env = { MANAGEMENT_API_ENDPOINT: 'https://a.example/prod', JOB_QUEUE_URL: 'https://q.example/1/jobs' };
+    const reader = new EnvReader(env);
+    loadConfig(env, {}, reader);
+    loadLocalServerConfig(env, reader);
+    loadAuthConfig(env, reader);
+    return reader.defaults;
+  }
+  const documented = new Map(
+    [...readFileSync('docs/CONFIGURATION.md', 'utf8').matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]*) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]),
+  );
+  /** Defaults the code derives from another setting, and how the page words them. */
+  const DERIVED: Record<string, string> = { DEFAULT_MODEL_ID: 'first allowed id' };
+
+  it('lists exactly the variables the code reads', () => {
+    expect([...documented.keys()].sort()).toEqual([...readByCode().keys()].sort());
+  });
+
+  it('shows the code’s default for each of them', () => {
+    for (const [name, fallback] of readByCode()) {
+      const cell = documented.get(name) ?? '';
+      if (name in DERIVED) expect({ name, cell }).toEqual({ name, cell: DERIVED[name] });
+      else if (fallback === '') expect({ name, quoted: /`[^`]+`/.test(cell) }).toEqual({ name, quoted: false });
+      else expect({ name, cell }).toEqual({ name, cell: expect.stringContaining(`\`${fallback}\``) });
+    }
   });
 });

@@ -101,7 +101,7 @@ describe('template.yaml through the real SAM translator', () => {
     });
   });
 
-  translatedIt('grants no action on "*" but the one named in the README: foundation models only through an allowed profile', () => {
+  translatedIt('grants no action on "*" but those named in docs/DEPLOYING.md: foundation models only through an allowed profile', () => {
     const { resolver, resources } = translated();
     const statements = statementsOf(resolver, resources);
     expect(statements.length).toBeGreaterThan(8);
