@@ -1,10 +1,9 @@
-import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { AppConfig } from '../config/config';
 
 /** Who a valid token says the caller is. */
 export interface Identity {
   readonly userId: string;
-  readonly claims: JWTPayload;
 }
 
 export type TokenVerifier = (token: string) => Promise<Identity>;
@@ -41,7 +40,7 @@ export function createTokenVerifier(auth: AppConfig['auth']): TokenVerifier | un
     try {
       const { payload } = await verify(token);
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new TokenRejected('the token has no subject');
-      return { userId: payload.sub, claims: payload };
+      return { userId: payload.sub };
     } catch (error) {
       if (error instanceof TokenRejected) throw error;
       const code = (error as { code?: unknown }).code;

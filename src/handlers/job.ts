@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config/config';
-import { jobIdentityOf, jobProblem, type Job } from '../models/job';
-import type { Delivery, GenerationService } from '../services/generation.service';
+import { isJob, jobIdentityOf, jobProblem } from '../models/job';
+import type { Delivery } from '../models/delivery';
+import type { GenerationService } from '../services/generation.service';
 
 /**
  * When a generation must end: the invocation's remaining time (or the configured worker timeout
@@ -27,15 +28,15 @@ function parseBody(body: string): unknown {
  */
 export async function runJob(body: string, delivery: Delivery, generations: GenerationService): Promise<boolean> {
   const value = parseBody(body);
-  const problem = jobProblem(value);
-  if (problem !== undefined) {
+  if (!isJob(value)) {
+    const problem = jobProblem(value);
     const identity = jobIdentityOf(value);
     if (identity) await generations.abandon(identity, problem, delivery);
     else delivery.log.error({ problem }, 'queue message is not a job this worker can run; it goes to the dead-letter queue');
     return false;
   }
   try {
-    await generations.run(value as Job, delivery);
+    await generations.run(value, delivery);
     return true;
   } catch (error) {
     delivery.log.warn({ err: error, receiveCount: delivery.receiveCount }, 'could not claim the job; the queue delivers it again');

@@ -1,6 +1,7 @@
 import type { ServerFrame } from '../models/frames';
 import type { ConnectionService } from '../services/connection.service';
-import type { Caller, MessageService } from '../services/message.service';
+import type { Caller } from '../models/caller';
+import type { MessageService } from '../services/message.service';
 import type { WsEvent } from '../utils/lambda';
 
 /** The services a route handler may call. */

@@ -43,9 +43,8 @@ export type Job = Static<typeof JobSchema>;
 
 const check = TypeCompiler.Compile(JobSchema);
 
-/** Why a queue message is not a job this worker can run, or undefined when it is one. */
-export function jobProblem(value: unknown): string | undefined {
-  if (check.Check(value)) return undefined;
+/** Why a queue message is not a job this worker can run (call it once `isJob` said no). */
+export function jobProblem(value: unknown): string {
   const first = check.Errors(value).First();
   return first ? `${first.path || '/'}: ${first.message}` : 'not a job';
 }

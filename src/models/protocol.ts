@@ -10,7 +10,6 @@ import { LIMITS } from './limits';
  * rule (see `TEXT_FIELDS` there).
  */
 
-export const STREAM_ACTIONS = ['llm/stream', 'message'] as const;
 export const CLIENT_ACTIONS = ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'ping'] as const;
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 

@@ -26,8 +26,4 @@ export class ActiveGenerations {
     const prefix = requestKey(connectionId, '');
     for (const [key, controller] of this.running) if (key.startsWith(prefix)) controller.abort(reason);
   }
-
-  get size(): number {
-    return this.running.size;
-  }
 }

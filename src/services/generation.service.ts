@@ -2,6 +2,7 @@ import type { AppConfig } from '../config/config';
 import type { ChatModel } from '../llm/chat-model';
 import { GatewayError } from '../models/errors';
 import type { ServerFrame } from '../models/frames';
+import type { Delivery } from '../models/delivery';
 import type { Job, JobIdentity } from '../models/job';
 import type { ConnectionStore } from '../stores/connection-store';
 import type { RequestStore } from '../stores/request-store';
@@ -23,15 +24,6 @@ export interface GenerationServiceDeps {
   readonly active: ActiveGenerations;
   readonly limiter: RateLimiter;
   readonly metrics: GatewayMetrics;
-}
-
-/** One delivery of a job to a worker. */
-export interface Delivery {
-  /** Epoch ms by which the generation must end: the invocation's timeout minus a margin. */
-  readonly deadlineAt: number;
-  /** How often the queue has delivered this job (1 the first time). */
-  readonly receiveCount: number;
-  readonly log: Logger;
 }
 
 /** How a request ended: its terminal frame, or the reason it failed. */

@@ -9,23 +9,13 @@ import { echoableRequestId, validateChatFrame } from '../models/validate';
 import type { JobQueue } from '../queue/job-queue';
 import type { ConnectionStore } from '../stores/connection-store';
 import type { RequestStore } from '../stores/request-store';
-import type { Logger } from '../utils/logger';
 import { METRICS, type GatewayMetrics } from '../utils/metrics';
 import type { FrameSender } from '../utils/websocket';
+import type { Caller } from '../models/caller';
 import type { ActiveGenerations } from './active-generations';
 import { cancelledError } from './generation.service';
 import type { AdmissionTicket, RateLimiter } from './rate-limit';
 import { reportFailure } from './request-failure';
-
-/** Who is asking: the connection and the time API Gateway received the message. */
-export interface Caller {
-  readonly connectionId: string;
-  readonly receivedAt: number;
-  /** From the $connect authorizer's context; undefined for an open gateway. */
-  readonly userId: string | undefined;
-  readonly sourceIp: string;
-  readonly log: Logger;
-}
 
 export interface MessageServiceDeps {
   readonly config: AppConfig;
