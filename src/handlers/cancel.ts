@@ -1,5 +1,5 @@
 import { validateCancelFrame } from '../models/validate';
-import { readFrame, validated } from './frame';
+import { frameOf, validated } from './client-frame';
 import type { RouteHandler } from './types';
 
 /**
@@ -7,8 +7,8 @@ import type { RouteHandler } from './types';
  * a cancelled request ends with an `error` frame of code `cancelled`, and a cancel of a request
  * that has already ended does nothing.
  */
-export const cancel: RouteHandler = async ({ event, caller }, services) => {
-  const frame = validated(readFrame(event), validateCancelFrame);
+export const cancel: RouteHandler = async ({ body, caller }, services) => {
+  const frame = validated(frameOf(body), validateCancelFrame);
   await services.messages.cancel(caller, frame.requestId);
   return {};
 };

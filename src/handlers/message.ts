@@ -1,11 +1,11 @@
 import type { AnswerMode } from '../services/message.service';
-import { readFrame } from './frame';
+import { frameOf } from './client-frame';
 import type { RouteHandler } from './types';
 
 function chatRoute(mode: AnswerMode): RouteHandler {
-  return async ({ event, caller }, services) => {
+  return async ({ body, caller }, services) => {
     // The service validates: whether a refusal ends the frame's request depends on the store.
-    await services.messages.accept(caller, readFrame(event), mode);
+    await services.messages.accept(caller, frameOf(body), mode);
     return {};
   };
 }

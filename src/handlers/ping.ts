@@ -1,10 +1,10 @@
 import { validatePingFrame } from '../models/validate';
-import { readFrame, validated } from './frame';
+import { frameOf, validated } from './client-frame';
 import type { RouteHandler } from './types';
 
 /** `ping`: an application-level keepalive that also measures the round trip. */
-export const ping: RouteHandler = ({ event }) => {
-  const frame = validated(readFrame(event), validatePingFrame);
+export const ping: RouteHandler = ({ body }) => {
+  const frame = validated(frameOf(body), validatePingFrame);
   return Promise.resolve({
     reply: {
       type: 'pong',

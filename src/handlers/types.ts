@@ -1,4 +1,4 @@
-import type { ServerFrame } from '../models/frames';
+import type { ServerFrame } from '../models/server-frames';
 import type { ConnectionService } from '../services/connection.service';
 import type { Caller } from '../models/caller';
 import type { MessageService } from '../services/message.service';
@@ -13,6 +13,8 @@ export interface Services {
 export interface RouteContext {
   readonly event: WsEvent;
   readonly caller: Caller;
+  /** The message, parsed once by Fastify's JSON parser (MESSAGE events; undefined otherwise). */
+  readonly body: unknown;
 }
 
 /** What a handler returns: an HTTP status for API Gateway and, optionally, one frame to send back. */
@@ -22,7 +24,7 @@ export interface RouteResult {
 }
 
 /**
- * A thin handler: parse, call a service, return data. Throwing a GatewayError is how a handler
- * reports bad input; the app turns it into an `error` frame (see app.ts).
+ * A thin handler: validate, call a service, return data. Throwing is how a handler reports a
+ * failure; the routes' one error handler turns it into an `error` frame or a status.
  */
 export type RouteHandler = (context: RouteContext, services: Services) => Promise<RouteResult>;

@@ -4,7 +4,7 @@ import {
   type ConverseStreamCommandInput,
 } from '@aws-sdk/client-bedrock-runtime';
 import { GatewayError } from '../models/errors';
-import type { Usage } from '../models/frames';
+import type { Usage } from '../models/server-frames';
 import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
 import { mapBedrockError } from './bedrock-errors';
 import { estimatePromptTokens, estimateTokens } from './tokens';

@@ -1,5 +1,5 @@
 import type { ChatMessage, InferenceConfig } from '../models/protocol';
-import type { Usage } from '../models/frames';
+import type { Usage } from '../models/server-frames';
 
 /** What the gateway asks of a model: provider-neutral, already validated. */
 export interface ChatModelRequest {

@@ -43,20 +43,6 @@ function check<T extends TSchema>(compiled: TypeCheck<T>, value: unknown): asser
   throw new GatewayError('invalid_request', `Invalid request: ${detail}.`);
 }
 
-/** Parses one text message; anything but a JSON object is `invalid_json`. */
-export function parseJsonObject(body: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new GatewayError('invalid_json', 'The message is not valid JSON. Send one JSON object per text frame.');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new GatewayError('invalid_json', 'The message must be a JSON object with an "action" field.');
-  }
-  return value as Record<string, unknown>;
-}
-
 /** The client's requestId when it is well-formed, so even an error frame can be correlated. */
 export function echoableRequestId(frame: Record<string, unknown> | undefined): string | undefined {
   const id = frame?.['requestId'];

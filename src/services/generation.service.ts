@@ -1,25 +1,24 @@
 import type { AppConfig } from '../config/config';
 import type { ChatModel } from '../llm/chat-model';
 import { GatewayError } from '../models/errors';
-import type { ServerFrame } from '../models/frames';
+import type { ServerFrame } from '../models/server-frames';
 import type { Delivery } from '../models/delivery';
 import type { Job, JobIdentity } from '../models/job';
-import type { ConnectionStore } from '../stores/connection-store';
 import type { RequestStore } from '../stores/request-store';
 import type { Logger } from '../utils/logger';
 import { METRICS, type GatewayMetrics } from '../utils/metrics';
-import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
+import type { FrameSender } from '../utils/websocket';
+import type { Replies } from '../delivery/replies';
 import type { ActiveGenerations } from './active-generations';
-import { produceAnswer, type Answer, type Progress } from './answer';
-import { watchCancel } from './cancel-watch';
+import { produceAnswer, type Answer, type Progress } from '../generation/answer';
+import { watchCancel } from '../generation/cancel-watch';
 import type { RateLimiter } from './rate-limit';
-import { reportFailure } from './request-failure';
 
 export interface GenerationServiceDeps {
   readonly config: AppConfig;
   readonly model: ChatModel;
   readonly sender: FrameSender;
-  readonly connections: ConnectionStore;
+  readonly replies: Replies;
   readonly requests: RequestStore;
   readonly active: ActiveGenerations;
   readonly limiter: RateLimiter;
@@ -130,14 +129,8 @@ export class GenerationService {
       limiter.settle(job.ticket, usedTokens).catch((error: unknown) => log.warn({ err: error }, 'could not settle limits; the slots expire')),
       requests.end(job.connectionId, job.requestId, job.jobId).catch((error: unknown) => log.warn({ err: error }, 'could not remove the request record; its TTL will')),
     ]);
-    if ('failure' in outcome) {
-      await reportFailure(this.deps, job.connectionId, job.requestId, outcome.failure, log);
-      return;
-    }
-    await this.deps.sender.send(job.connectionId, outcome.terminal).catch(async (error: unknown) => {
-      if (error instanceof ConnectionGoneError) await reportFailure(this.deps, job.connectionId, job.requestId, error, log);
-      else log.warn({ err: error }, 'could not deliver the terminal frame');
-    });
+    if ('failure' in outcome) await this.deps.replies.fail(job.connectionId, job.requestId, outcome.failure, log);
+    else await this.deps.replies.send(job.connectionId, outcome.terminal, log);
   }
 
   private completed(answer: Answer, receivedAt: number): void {

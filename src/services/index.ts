@@ -1,4 +1,5 @@
 import type { AppDeps } from '../app';
+import { Replies } from '../delivery/replies';
 import { ActiveGenerations } from './active-generations';
 import { ConnectionService } from './connection.service';
 import { GenerationService } from './generation.service';
@@ -10,9 +11,12 @@ export interface AppServices {
   readonly connections: ConnectionService;
   readonly messages: MessageService;
   readonly generations: GenerationService;
+  /** The one way out to clients, and the one translation of failures into frames. */
+  readonly replies: Replies;
 }
 
 export function createServices(deps: AppDeps): AppServices {
+  const replies = new Replies(deps);
   // Generations running in this instance, so a cancel or $disconnect handled here stops them at once.
   const active = new ActiveGenerations();
   const limiter = new RateLimiter(deps.counters, deps.config.limits, deps.config.requestTtlSeconds);
@@ -26,6 +30,7 @@ export function createServices(deps: AppDeps): AppServices {
       connectionsPerUser: deps.config.limits.connectionsPerUser,
     }),
     messages: new MessageService({ ...deps, active, limiter }),
-    generations: new GenerationService({ ...deps, active, limiter }),
+    generations: new GenerationService({ ...deps, active, limiter, replies }),
+    replies,
   };
 }

@@ -10,12 +10,11 @@ import type { JobQueue } from '../queue/job-queue';
 import type { ConnectionStore } from '../stores/connection-store';
 import type { RequestStore } from '../stores/request-store';
 import { METRICS, type GatewayMetrics } from '../utils/metrics';
-import type { FrameSender } from '../utils/websocket';
+import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
 import type { Caller } from '../models/caller';
 import type { ActiveGenerations } from './active-generations';
 import { cancelledError } from './generation.service';
 import type { AdmissionTicket, RateLimiter } from './rate-limit';
-import { reportFailure } from './request-failure';
 
 export interface MessageServiceDeps {
   readonly config: AppConfig;
@@ -41,8 +40,9 @@ export class MessageService {
   constructor(private readonly deps: MessageServiceDeps) {}
 
   /**
-   * Accepts one chat request frame. Never throws: a refusal becomes an `error` frame, and
-   * everything taken for the request (its record, limit slots) is given back first. The order
+   * Accepts one chat request frame. A refusal is thrown as a GatewayError tagged with the
+   * request it ends (`requestId`) or, when it ends none, the id it refused (`refusedRequestId`),
+   * after everything taken for the request (its record, limit slots) was given back. The order
    * is validate, claim the requestId, admit under the limits: a duplicate id or an invalid
    * frame takes no limit, and a refused request counts toward none.
    */
@@ -89,8 +89,11 @@ export class MessageService {
     } catch (error) {
       if (ticket) await limiter.settle(ticket, 0).catch((e: unknown) => log.warn({ err: e }, 'could not release limits; the slots expire'));
       if (began) await requests.end(connectionId, requestId, jobId).catch((e: unknown) => log.warn({ err: e }, 'could not remove the request record; its TTL will'));
+      // A client gone before `accepted` reached it is the reply layer's to record, as it is.
+      if (error instanceof ConnectionGoneError) throw error;
       const ended = await this.endedBy(caller, frameId, began);
-      await reportFailure(this.deps, connectionId, ended, ended === undefined ? toGatewayError(error).refusing(frameId) : error, log);
+      const failure = toGatewayError(error);
+      throw ended === undefined ? failure.refusing(frameId) : failure.forRequest(ended);
     }
   }
 

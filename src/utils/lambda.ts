@@ -39,13 +39,16 @@ export interface WsEvent {
   readonly multiValueQueryStringParameters?: Readonly<Record<string, readonly string[]>>;
 }
 
+/** The header that carries API Gateway's requestId to Fastify, which makes it the request id. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
 /** What the proxy receives: an HTTP-shaped event that still carries the original. */
 export interface ProxyEvent {
   readonly httpMethod: 'POST';
   readonly path: string;
   readonly headers: Record<string, string>;
-  readonly body: null;
-  readonly isBase64Encoded: false;
+  readonly body: string | null;
+  readonly isBase64Encoded: boolean;
   readonly wsEvent: WsEvent;
 }
 
@@ -68,17 +71,21 @@ export function isWsEvent(value: unknown): value is WsEvent {
 
 /**
  * @fastify/aws-lambda knows REST and HTTP API events only (it needs a method and a path), so a
- * WebSocket event becomes `POST /ws/<routeKey>`. The frame is not handed to Fastify's body
- * parser: handlers read it from the original event, so invalid JSON reaches our own error
- * handling instead of a generic 400.
+ * WebSocket event becomes `POST /ws/<routeKey>`. A message's text is the request body, as JSON
+ * for Fastify's parser (a binary one as octet-stream, which nothing parses); CONNECT and
+ * DISCONNECT have no body. The original event rides along for the handlers.
  */
 export function toProxyEvent(event: WsEvent): ProxyEvent {
+  const message = event.requestContext.eventType === 'MESSAGE';
   return {
     httpMethod: 'POST',
     path: routePath(event.requestContext.routeKey),
-    headers: { 'x-ws-connection-id': event.requestContext.connectionId },
-    body: null,
-    isBase64Encoded: false,
+    headers: {
+      [REQUEST_ID_HEADER]: event.requestContext.requestId,
+      ...(message ? { 'content-type': event.isBase64Encoded ? 'application/octet-stream' : 'application/json' } : {}),
+    },
+    body: message ? (event.body ?? '') : null,
+    isBase64Encoded: message && event.isBase64Encoded,
     wsEvent: event,
   };
 }

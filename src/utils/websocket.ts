@@ -3,7 +3,7 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import type { ServerFrame } from '../models/frames';
+import type { ServerFrame } from '../models/server-frames';
 
 export interface ManagementClientOptions {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, or the local emulator's URL. */

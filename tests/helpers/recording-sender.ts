@@ -1,4 +1,4 @@
-import type { ServerFrame } from '../../src/models/frames';
+import type { ServerFrame } from '../../src/models/server-frames';
 import { ConnectionGoneError, type FrameSender } from '../../src/utils/websocket';
 
 /**

@@ -1,6 +1,6 @@
-import type { ChunkFrame } from '../../src/models/frames';
-import { ChunkStream } from '../../src/services/chunk-stream';
-import { splitToFit } from '../../src/services/frame-split';
+import type { ChunkFrame } from '../../src/models/server-frames';
+import { ChunkStream } from '../../src/delivery/chunk-stream';
+import { splitToFit } from '../../src/delivery/frame-split';
 import { sleep } from '../helpers/ws-client';
 
 function recorder(latencyMs = 0) {

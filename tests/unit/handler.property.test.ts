@@ -4,7 +4,7 @@ import type { Gateway } from '../../src/gateway';
 import { ROUTE_KEYS } from '../../src/handlers';
 import { selectRoute } from '../../src/local/events';
 import { MockChatModel } from '../../src/llm/mock';
-import type { ServerFrame } from '../../src/models/frames';
+import type { ServerFrame } from '../../src/models/server-frames';
 import type { WsEvent } from '../../src/utils/lambda';
 import type { RecordingSender } from '../helpers/recording-sender';
 import { createUnitGateway } from '../helpers/unit-gateway';

@@ -137,4 +137,18 @@ describe('the Lambda handler fed AWS-shaped events', () => {
     expect((await gateway.handler(strip(disconnectFixture))).statusCode).toBe(200);
     expect(await connections.get(CONNECTION)).toBeUndefined();
   });
+
+  it.each(['not json', '{"action":', '[1,2]', '"text"', 'null', '42', ''])('answers the message %p with one invalid_json frame (parsed once, by Fastify)', async (body) => {
+    expect((await gateway.handler(message(body, '$default'))).statusCode).toBe(200);
+    expect(sender.sent.map((s) => s.frame)).toEqual([expect.objectContaining({ type: 'error', code: 'invalid_json' })]);
+  });
+
+  it('answers a binary message with invalid_request and one above 128 KB with payload_too_large', async () => {
+    await gateway.handler({ ...message(Buffer.from('{"action":"ping"}').toString('base64')), isBase64Encoded: true });
+    await gateway.handler(message(`{"action":"ping","pad":"${'x'.repeat(128 * 1024)}"}`));
+    expect(sender.sent.map((s) => s.frame)).toEqual([
+      expect.objectContaining({ code: 'invalid_request', message: expect.stringMatching(/Binary frames/) }),
+      expect.objectContaining({ code: 'payload_too_large' }),
+    ]);
+  });
 });

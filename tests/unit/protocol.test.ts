@@ -1,6 +1,6 @@
 import { GatewayError } from '../../src/models/errors';
 import { LIMITS } from '../../src/models/limits';
-import { parseJsonObject, validateCancelFrame, validateChatFrame } from '../../src/models/validate';
+import { validateCancelFrame, validateChatFrame } from '../../src/models/validate';
 
 const user = (content: string) => ({ role: 'user', content });
 const frame = (data: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
@@ -71,12 +71,6 @@ describe('validateChatFrame', () => {
     for (let i = 0; i < 20_000; i += 1) deep = { d: deep };
     const error = failure(() => validateChatFrame(frame({ messages: [user('a')], metadata: deep })));
     expect(error.code).toBe('invalid_request');
-  });
-});
-
-describe('parseJsonObject', () => {
-  it.each(['not json', '{"action":', '[1,2]', '"text"', 'null', '42'])('rejects %p as invalid_json', (body) => {
-    expect(failure(() => parseJsonObject(body)).code).toBe('invalid_json');
   });
 });
 

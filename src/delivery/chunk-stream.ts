@@ -1,4 +1,4 @@
-import type { ChunkFrame } from '../models/frames';
+import type { ChunkFrame } from '../models/server-frames';
 import { LIMITS } from '../models/limits';
 import { splitToFit } from './frame-split';
 

@@ -1,4 +1,4 @@
-import type { ErrorFrame } from '../models/frames';
+import type { ErrorFrame } from '../models/server-frames';
 import type { GatewayError } from '../models/errors';
 
 /** The one translation of a GatewayError into what the client sees. */

@@ -1,12 +1,12 @@
 import type { AppConfig } from '../config/config';
 import type { ChatModel, ChatModelEvent } from '../llm/chat-model';
 import { GatewayError } from '../models/errors';
-import type { DoneFrame, ResponseFrame } from '../models/frames';
+import type { DoneFrame, ResponseFrame } from '../models/server-frames';
 import type { Job } from '../models/job';
 import { LIMITS } from '../models/limits';
 import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
-import { ChunkStream } from './chunk-stream';
-import { splitToFit } from './frame-split';
+import { ChunkStream } from '../delivery/chunk-stream';
+import { splitToFit } from '../delivery/frame-split';
 
 export type EndEvent = Extract<ChatModelEvent, { type: 'end' }>;
 

@@ -1,0 +1,79 @@
+import { toGatewayError, type GatewayError } from '../models/errors';
+import { CLIENT_ACTIONS } from '../models/protocol';
+import type { ServerFrame } from '../models/server-frames';
+import type { ConnectionStore } from '../stores/connection-store';
+import type { Logger } from '../utils/logger';
+import { METRICS, type GatewayMetrics } from '../utils/metrics';
+import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
+import { errorFrame } from './error-frame';
+
+export interface RepliesDeps {
+  readonly sender: FrameSender;
+  readonly connections: ConnectionStore;
+  readonly metrics: GatewayMetrics;
+}
+
+/**
+ * The one way out to clients, for both entries (route and worker): every reply and terminal
+ * frame is posted here, and every failure becomes its `error` frame (or, with no client to
+ * talk to yet, its status) here — counted once (`Errors` by code, `StaleConnections`), logged by
+ * one policy. Nothing here throws: a client that has gone is a fact to record, not an error.
+ */
+export class Replies {
+  constructor(private readonly deps: RepliesDeps) {}
+
+  /** Posts one frame. Returns false when it was not delivered (the client has gone, or the post failed). */
+  async send(connectionId: string, frame: ServerFrame, log: Logger): Promise<boolean> {
+    try {
+      await this.deps.sender.send(connectionId, frame);
+      return true;
+    } catch (error) {
+      if (error instanceof ConnectionGoneError) await this.gone(connectionId, log);
+      else log.warn({ err: error, frame: frame.type }, 'could not deliver a frame');
+      return false;
+    }
+  }
+
+  /**
+   * Answers a failure with its error frame. The frame names `requestId` (the request this
+   * failure ends) unless the error is a refusal that ends none (it then names `refusedRequestId`).
+   */
+  async fail(connectionId: string, requestId: string | undefined, reason: unknown, log: Logger): Promise<void> {
+    if (reason instanceof ConnectionGoneError) {
+      await this.gone(connectionId, log);
+      return;
+    }
+    const error = this.record(reason, log).forRequest(requestId);
+    const extra = error.code === 'unknown_action' ? { validActions: CLIENT_ACTIONS } : {};
+    await this.send(connectionId, errorFrame(error, extra), log);
+  }
+
+  /**
+   * The HTTP status for a failed `$connect` or `$disconnect`, where no client listens for frames:
+   * 429 at a limit (the handshake passes it on), 500 otherwise.
+   */
+  status(reason: unknown, log: Logger): number {
+    return this.record(reason, log, false).code === 'rate_limited' ? 429 : 500;
+  }
+
+  /** The one log and metric policy for failures (`Errors` counts error frames). */
+  private record(reason: unknown, log: Logger, frame = true): GatewayError {
+    const error = toGatewayError(reason);
+    if (frame) this.deps.metrics.count(METRICS.errors, 1, { name: 'code', value: error.code });
+    // What an operator must fix (ours, or an upstream error no retry mends) is an error; the rest is traffic.
+    if (error.code === 'internal_error' || (error.code.startsWith('upstream_') && !error.retryable)) {
+      log.error({ err: reason, code: error.code }, 'request failed');
+    } else {
+      log.info({ code: error.code, err: error.cause ?? error }, 'request ended with an error');
+    }
+    return error;
+  }
+
+  private async gone(connectionId: string, log: Logger): Promise<void> {
+    this.deps.metrics.count(METRICS.staleConnections);
+    log.info('connection gone: its record is removed');
+    await this.deps.connections.delete(connectionId).catch((error: unknown) => {
+      log.warn({ err: error }, 'could not remove the stale connection record; its TTL will');
+    });
+  }
+}
