@@ -102,7 +102,7 @@ function readFallbacks(read: EnvReader): Record<string, string> {
     const from = pair.slice(0, at).trim();
     const to = pair.slice(at + 1).trim();
     if (at <= 0 || to === '' || from === to) {
-      read.problems.push(`MODEL_FALLBACKS entries must look like primary=fallback, got "${pair}"`);
+      read.problem('MODEL_FALLBACKS', `MODEL_FALLBACKS entries must look like primary=fallback, got "${pair}"`);
     } else {
       fallbacks[from] = to;
     }
@@ -130,10 +130,10 @@ function readAuth(read: EnvReader): AppConfig['auth'] {
   const jwtSecret = read.raw('AUTH_JWT_SECRET');
   const jwksUrl = read.url('AUTH_JWKS_URL');
   if (jwtSecret !== undefined && jwksUrl !== undefined) {
-    read.problems.push('set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both');
+    read.problem('AUTH_JWKS_URL', 'set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both');
   }
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
-    read.problems.push('AUTH_JWT_SECRET must be at least 32 bytes (HS256 keys shorter than the hash are weak)');
+    read.problem('AUTH_JWT_SECRET', 'AUTH_JWT_SECRET must be at least 32 bytes (HS256 keys shorter than the hash are weak)');
   }
   return {
     mode: jwksUrl !== undefined ? 'jwks' : jwtSecret !== undefined ? 'hs256' : 'none',
@@ -162,25 +162,25 @@ export function loadAuthConfig(env: Env, read = new EnvReader(env)): { readonly 
  * Reads the app configuration from the environment. Fails fast with every problem listed,
  * so a bad deployment breaks at init rather than on a user's first message.
  */
-export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}, read = new EnvReader(env)): AppConfig {
+/** What a caller that owns some endpoints (the local emulator, tests) sets instead of the environment. */
+export interface ConfigOverrides {
+  readonly managementEndpoint?: string;
+  /** Merged into the queue settings read from the environment, field by field. */
+  readonly queue?: Partial<AppConfig['queue']>;
+}
+
+export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new EnvReader(env)): AppConfig {
   const llmProvider = read.oneOf<LlmProvider>('LLM_PROVIDER', ['mock', 'bedrock'], 'mock');
   const allowedModelIds = read.list('ALLOWED_MODEL_IDS', llmProvider === 'mock' ? MOCK_MODELS : BEDROCK_MODELS);
-  if (allowedModelIds.length === 0) read.problems.push('ALLOWED_MODEL_IDS must name at least one model');
+  if (allowedModelIds.length === 0) read.problem('ALLOWED_MODEL_IDS', 'ALLOWED_MODEL_IDS must name at least one model');
   const defaultModelId = read.string('DEFAULT_MODEL_ID', allowedModelIds[0] ?? '');
   if (defaultModelId !== '' && !allowedModelIds.includes(defaultModelId)) {
-    read.problems.push(`DEFAULT_MODEL_ID "${defaultModelId}" is not in ALLOWED_MODEL_IDS`);
+    read.problem('DEFAULT_MODEL_ID', `DEFAULT_MODEL_ID "${defaultModelId}" is not in ALLOWED_MODEL_IDS`);
   }
-  const managementEndpoint = overrides.managementEndpoint ?? read.url('MANAGEMENT_API_ENDPOINT');
-  if (managementEndpoint === undefined && !read.problems.some((p) => p.startsWith('MANAGEMENT_API_ENDPOINT'))) {
-    read.problems.push(
-      'MANAGEMENT_API_ENDPOINT is required: https://{apiId}.execute-api.{region}.amazonaws.com/{stage} (template.yaml sets it)',
-    );
-  }
-
-  const queueUrl = overrides.queue?.url ?? read.url('JOB_QUEUE_URL');
-  if (queueUrl === undefined && !read.problems.some((p) => p.startsWith('JOB_QUEUE_URL'))) {
-    read.problems.push('JOB_QUEUE_URL is required: the SQS queue URL of the worker (template.yaml sets it)');
-  }
+  const managementEndpoint =
+    overrides.managementEndpoint ??
+    read.requiredUrl('MANAGEMENT_API_ENDPOINT', 'https://{apiId}.execute-api.{region}.amazonaws.com/{stage} (template.yaml sets it)');
+  const queueUrl = overrides.queue?.url ?? read.requiredUrl('JOB_QUEUE_URL', 'the SQS queue URL of the worker (template.yaml sets it)');
   const inLambda = read.raw('AWS_LAMBDA_FUNCTION_NAME') !== undefined;
 
   const config: AppConfig = {
@@ -191,13 +191,15 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}, read = 
     managementEndpoint: managementEndpoint ?? '',
     postMaxAttempts: read.int('POST_MAX_ATTEMPTS', 4, 1, 10),
     queue: {
-      url: queueUrl ?? '',
       maxReceiveCount: read.int('QUEUE_MAX_RECEIVE_COUNT', 3, 1, 1000),
       maxAttempts: read.int('SQS_MAX_ATTEMPTS', 3, 1, 10),
+      ...overrides.queue,
+      url: queueUrl ?? '',
     },
     worker: {
       timeMarginMs: read.int('WORKER_TIME_MARGIN_MS', 10_000, 0, 120_000),
-      defaultTimeoutMs: read.int('WORKER_TIMEOUT_MS', 900_000, 1000, 900_000),
+      // From 10 ms, so tests can time a worker out quickly; the template sets 900,000.
+      defaultTimeoutMs: read.int('WORKER_TIMEOUT_MS', 900_000, 10, 900_000),
     },
     metrics: read.oneOf<'emf' | 'off'>('METRICS', ['emf', 'off'], inLambda ? 'emf' : 'off'),
     serviceName: read.string('SERVICE_NAME', 'ws-llm-gateway'),
@@ -233,15 +235,16 @@ export function loadConfig(env: Env, overrides: Partial<AppConfig> = {}, read = 
       tokenDelayMs: read.int('MOCK_TOKEN_DELAY_MS', 20, 0, 10000),
       answerTokens: read.int('MOCK_ANSWER_TOKENS', 120, 1, 100000),
     },
-    ...overrides,
   };
   if (config.worker.timeMarginMs >= config.worker.defaultTimeoutMs) {
-    read.problems.push(
+    read.problem(
+      'WORKER_TIME_MARGIN_MS',
       `WORKER_TIME_MARGIN_MS (${config.worker.timeMarginMs}) must be below WORKER_TIMEOUT_MS (${config.worker.defaultTimeoutMs}), or every answer ends at once with upstream_timeout`,
     );
   }
   if (config.requestTtlSeconds * 1000 <= config.worker.defaultTimeoutMs) {
-    read.problems.push(
+    read.problem(
+      'REQUEST_TTL_SECONDS',
       `REQUEST_TTL_SECONDS (${config.requestTtlSeconds}) must exceed WORKER_TIMEOUT_MS (${config.worker.defaultTimeoutMs} ms), or a long answer outlives its request record and limit slots`,
     );
   }

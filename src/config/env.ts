@@ -20,7 +20,16 @@ export class EnvReader {
    */
   readonly defaults = new Map<string, string>();
 
+  /** Variables already reported, so one is never reported twice. */
+  private readonly invalid = new Set<string>();
+
   constructor(private readonly env: Env) {}
+
+  /** Records a problem with `name` (also for rules that span several variables). */
+  problem(name: string, text: string): void {
+    this.invalid.add(name);
+    this.problems.push(text);
+  }
 
   /** The raw value, with blank strings treated as unset. */
   raw(name: string): string | undefined {
@@ -41,7 +50,7 @@ export class EnvReader {
     if (value === undefined) return fallback;
     const parsed = Number(value);
     if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+      this.problem(name, `${name} must be an integer from ${min} to ${max}, got "${value}"`);
       return fallback;
     }
     return parsed;
@@ -52,7 +61,7 @@ export class EnvReader {
     const value = this.raw(name);
     if (value === undefined) return fallback;
     if (!(allowed as readonly string[]).includes(value)) {
-      this.problems.push(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+      this.problem(name, `${name} must be one of ${allowed.join(', ')}, got "${value}"`);
       return fallback;
     }
     return value as T;
@@ -76,9 +85,16 @@ export class EnvReader {
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('protocol');
       return value.replace(/\/+$/, '');
     } catch {
-      this.problems.push(`${name} must be an http(s) URL, got "${value}"`);
+      this.problem(name, `${name} must be an http(s) URL, got "${value}"`);
       return undefined;
     }
+  }
+
+  /** An http(s) URL that must be set: `why` says where it comes from. */
+  requiredUrl(name: string, why: string): string | undefined {
+    const value = this.url(name);
+    if (value === undefined && !this.invalid.has(name)) this.problem(name, `${name} is required: ${why}`);
+    return value;
   }
 
   /** Throws one ConfigError listing every problem seen so far. */

@@ -1,6 +1,9 @@
 import { EnvReader, type Env } from './env';
 
-/** Settings of the local API Gateway emulator (`npm run local`). */
+/**
+ * Settings of the local API Gateway emulator (`npm run local`). What the app reads too (the
+ * worker timeout, the queue's receive count) is read once, by the app's config, and taken from there.
+ */
 export interface LocalServerConfig {
   readonly port: number;
   readonly host: string;
@@ -12,15 +15,13 @@ export interface LocalServerConfig {
   /** The in-process queue in front of the worker, as the template configures SQS and Lambda. */
   readonly queue: {
     readonly visibilityTimeoutMs: number;
-    readonly maxReceiveCount: number;
     readonly maxConcurrency: number;
-    readonly workerTimeoutMs: number;
   };
 }
 
 export function loadLocalServerConfig(env: Env, read = new EnvReader(env)): LocalServerConfig {
   const stage = read.string('STAGE', 'local');
-  if (!/^[A-Za-z0-9_-]{1,128}$/.test(stage)) read.problems.push(`STAGE must match [A-Za-z0-9_-]{1,128}, got "${stage}"`);
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(stage)) read.problem('STAGE', `STAGE must match [A-Za-z0-9_-]{1,128}, got "${stage}"`);
   const config: LocalServerConfig = {
     port: read.int('PORT', 3000, 0, 65535),
     host: read.string('HOST', '127.0.0.1'),
@@ -28,15 +29,10 @@ export function loadLocalServerConfig(env: Env, read = new EnvReader(env)): Loca
     idleTimeoutMs: read.int('IDLE_TIMEOUT_MS', 10 * 60 * 1000, 100, 24 * 3600 * 1000),
     maxConnectionMs: read.int('MAX_CONNECTION_MS', 2 * 3600 * 1000, 100, 7 * 24 * 3600 * 1000),
     queue: {
-      visibilityTimeoutMs: read.int('QUEUE_VISIBILITY_TIMEOUT_MS', 960_000, 100, 12 * 3600 * 1000),
-      maxReceiveCount: read.int('QUEUE_MAX_RECEIVE_COUNT', 3, 1, 1000),
+      visibilityTimeoutMs: read.int('QUEUE_VISIBILITY_TIMEOUT_MS', 960_000, 10, 12 * 3600 * 1000),
       maxConcurrency: read.int('WORKER_MAX_CONCURRENCY', 10, 1, 1000),
-      workerTimeoutMs: read.int('WORKER_TIMEOUT_MS', 900_000, 1000, 900_000),
     },
   };
-  if (config.queue.visibilityTimeoutMs <= config.queue.workerTimeoutMs) {
-    read.problems.push('QUEUE_VISIBILITY_TIMEOUT_MS must be above WORKER_TIMEOUT_MS, or a running job is delivered twice');
-  }
   read.assertValid();
   return config;
 }

@@ -15,7 +15,7 @@ export const TEST_SERVER: LocalServerConfig = {
   stage: 'local',
   idleTimeoutMs: 60_000,
   maxConnectionMs: 600_000,
-  queue: { visibilityTimeoutMs: 60_000, maxReceiveCount: 3, maxConcurrency: 50, workerTimeoutMs: 30_000 },
+  queue: { visibilityTimeoutMs: 60_000, maxConcurrency: 50 },
 };
 
 export const TEST_ENV: Env = {
@@ -26,6 +26,8 @@ export const TEST_ENV: Env = {
   CANCEL_CHECK_INTERVAL_MS: '20',
   // Suites send many requests from 127.0.0.1; the limit tests set their own.
   RATE_LIMIT_REQUESTS_PER_MINUTE: '10000',
+  // The emulated worker's Lambda timeout (the app reads it; the emulator follows).
+  WORKER_TIMEOUT_MS: '30000',
 };
 
 /** Starts the emulator on 127.0.0.1, port 0, with quiet logs and a fast mock model. */

@@ -42,6 +42,13 @@ class DyingModel implements ChatModel {
   }
 }
 
+/** A request store whose claims fail, as when DynamoDB is unreachable from the worker. */
+class UnreachableClaims extends MemoryRequestStore {
+  override claim(): Promise<never> {
+    return Promise.reject(new Error('DynamoDB unreachable'));
+  }
+}
+
 describe('the queue between the route handler and the worker (local SQS, real SQS client)', () => {
   let local: LocalGateway | undefined;
   const pool = new ClientPool(() => local!.url);
@@ -78,8 +85,8 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
     const requests = new MemoryRequestStore();
     const counters = new MemoryCounterStore();
     local = await startLocal(
-      { WORKER_TIME_MARGIN_MS: '0', MAX_CONCURRENT_PER_CONNECTION: '1' },
-      { deps: { model, requests, counters }, server: { queue: { visibilityTimeoutMs: 900, maxReceiveCount: 3, maxConcurrency: 5, workerTimeoutMs: 600 } } },
+      { WORKER_TIME_MARGIN_MS: '0', MAX_CONCURRENT_PER_CONNECTION: '1', WORKER_TIMEOUT_MS: '600', QUEUE_MAX_RECEIVE_COUNT: '3' },
+      { deps: { model, requests, counters }, server: { queue: { visibilityTimeoutMs: 900, maxConcurrency: 5 } } },
     );
     const client = await connect();
     // Act
@@ -105,9 +112,11 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
   });
 
   it('sends a job that cannot be started to the dead-letter queue after maxReceiveCount, telling the client once', async () => {
-    const requests = new MemoryRequestStore();
-    requests.claim = () => Promise.reject(new Error('DynamoDB unreachable'));
-    local = await startLocal({}, { deps: { requests }, server: { queue: { visibilityTimeoutMs: 150, maxReceiveCount: 2, maxConcurrency: 5, workerTimeoutMs: 100 } } });
+    const requests = new UnreachableClaims();
+    local = await startLocal(
+      { QUEUE_MAX_RECEIVE_COUNT: '2', WORKER_TIMEOUT_MS: '100', WORKER_TIME_MARGIN_MS: '0' },
+      { deps: { requests }, server: { queue: { visibilityTimeoutMs: 150, maxConcurrency: 5 } } },
+    );
     const client = await connect();
     client.send(ask('stuck'));
     await until(() => local!.queue.deadLetters.length === 1, 'the message in the dead-letter queue', 5000);
@@ -119,7 +128,10 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
   });
 
   it('speaks SQS’s JSON protocol to the real client: MD5 of the body, queue errors by name', async () => {
-    local = await startLocal({}, { server: { queue: { visibilityTimeoutMs: 100, maxReceiveCount: 1, maxConcurrency: 1, workerTimeoutMs: 50 } } });
+    local = await startLocal(
+      { QUEUE_MAX_RECEIVE_COUNT: '1', WORKER_TIMEOUT_MS: '50', WORKER_TIME_MARGIN_MS: '0' },
+      { server: { queue: { visibilityTimeoutMs: 100, maxConcurrency: 1 } } },
+    );
     const sqs = new SQSClient({ endpoint: new URL(local.queue.url).origin, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
     try {
       const sent = await sqs.send(new SendMessageCommand({ QueueUrl: local.queue.url, MessageBody: 'not a job' }));

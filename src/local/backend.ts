@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import type { AppDeps } from '../app';
+import { loadConfig } from '../config/config';
+import { ConfigError, type Env } from '../config/env';
+import type { LocalServerConfig } from '../config/local';
+import { createDeps, type DepsOptions } from '../deps';
+import { createGateway, type Gateway } from '../gateway';
+import type { WsEvent } from '../utils/lambda';
+import { LocalQueue } from './queue';
+
+/** The emulator signs nothing it checks; the SDK still needs credentials to sign with. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const QUEUE_NAME = 'ws-llm-gateway-jobs';
+
+export interface BackendOptions {
+  readonly server: LocalServerConfig;
+  readonly env: Env;
+  /** Where the emulator listens (`host:port`): the app posts and queues there. */
+  readonly authority: string;
+  readonly deps?: Partial<AppDeps>;
+  readonly clients?: Omit<DepsOptions, 'localCredentials'>;
+}
+
+/** What stands behind the emulated API Gateway: the two functions of the template, and the queue between them. */
+export interface Backend {
+  readonly deps: AppDeps;
+  /** The route function's app instance. */
+  readonly gateway: Gateway;
+  /** The worker function's app instance: a separate instance sharing only the stores, as in AWS. */
+  readonly worker: Gateway;
+  readonly queue: LocalQueue;
+  /** The integration: one event through the route function, as API Gateway invokes it; its status. */
+  invoke(event: WsEvent): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads the app's configuration (with the emulator's own endpoints), creates its clients and
+ * stores once — creating the DynamoDB table against a local endpoint — and starts two app
+ * instances on them: the route function and the worker, which the in-process queue feeds.
+ */
+export async function startBackend(options: BackendOptions): Promise<Backend> {
+  const origin = `http://${options.authority}`;
+  const config = loadConfig(options.env, {
+    managementEndpoint: `${origin}/${options.server.stage}`,
+    queue: { url: `${origin}/000000000000/${QUEUE_NAME}` },
+  });
+  // Read once by the app's config; the emulated queue and Lambda follow it.
+  const queueOptions = { ...options.server.queue, maxReceiveCount: config.queue.maxReceiveCount, workerTimeoutMs: config.worker.defaultTimeoutMs };
+  if (queueOptions.visibilityTimeoutMs <= queueOptions.workerTimeoutMs) {
+    throw new ConfigError(['QUEUE_VISIBILITY_TIMEOUT_MS must be above WORKER_TIMEOUT_MS, or a running job is delivered twice']);
+  }
+  const base = createDeps(config, { ...options.clients, localCredentials: LOCAL_CREDENTIALS });
+  // Against a local DynamoDB endpoint, create the table first (in AWS the template owns it).
+  if (options.deps?.connections === undefined) await base.prepare();
+  const deps: AppDeps = { ...base, ...options.deps };
+  const [gateway, worker] = await Promise.all([createGateway(deps), createGateway(deps)]);
+  const queue = new LocalQueue(origin, QUEUE_NAME, queueOptions, deps.logger.child({ component: 'local-sqs' }));
+  queue.attach(worker.worker);
+  const log = deps.logger.child({ component: 'local-api-gateway' });
+  return {
+    deps,
+    gateway,
+    worker,
+    queue,
+    invoke: async (event) => {
+      try {
+        const result = await gateway.handler(event, { awsRequestId: randomUUID(), functionName: 'ws-gateway-local' });
+        return result.statusCode;
+      } catch (error) {
+        log.error({ err: error, routeKey: event.requestContext.routeKey }, 'integration failed');
+        return 500;
+      }
+    },
+    close: async () => {
+      await queue.stop(5000);
+      await Promise.all([gateway.app.close(), worker.app.close()]);
+    },
+  };
+}
