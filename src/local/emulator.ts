@@ -50,6 +50,11 @@ export interface LocalGateway {
    */
   readonly worker: Gateway;
   connectionIds(): string[];
+  /**
+   * Resolves once every invocation the emulator started (routes and worker) has ended and the
+   * queue is empty: whatever they sent has been written to the sockets by then.
+   */
+  idle(timeoutMs?: number): Promise<void>;
   /** Closes every connection (each gets its $disconnect), waits for handlers, then stops. */
   stop(): Promise<void>;
 }
@@ -177,6 +182,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     gateway,
     worker,
     connectionIds: () => connections.ids(),
+    idle: async (timeoutMs = 10_000) => {
+      const quiet = (): boolean => pending.size === 0 && queue.depth.messages === 0 && queue.depth.invocations === 0;
+      await settle(quiet, timeoutMs);
+      if (!quiet()) throw new Error(`the emulator is still busy after ${timeoutMs} ms`);
+    },
     stop,
   };
 }

@@ -78,3 +78,18 @@ export async function cancelFromAnotherInstance(
     await instance.app.close();
   }
 }
+
+let probes = 0;
+
+/**
+ * Waits until the emulator has nothing running, then until `client` has received everything
+ * it was sent: a ping sent now is answered after every earlier frame on that socket. A negative
+ * check ("nothing more arrived") made after this rests on an event, not on a sleep.
+ */
+export async function quiesce(local: LocalGateway, client?: TestClient): Promise<void> {
+  await local.idle();
+  if (client === undefined || client.socket.readyState !== client.socket.OPEN) return;
+  const requestId = `quiesce-${(probes += 1)}`;
+  client.send({ action: 'ping', requestId });
+  await client.waitFor((frames) => frames.some((f) => f.type === 'pong' && f.requestId === requestId), 5000, 'the quiescence probe');
+}

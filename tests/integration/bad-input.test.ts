@@ -1,6 +1,6 @@
 import type { LocalGateway } from '../../src/local/emulator';
-import { startLocal } from '../helpers/local';
-import { TestClient, sleep } from '../helpers/ws-client';
+import { quiesce, startLocal } from '../helpers/local';
+import { TestClient } from '../helpers/ws-client';
 
 const user = (content: string) => ({ role: 'user', content });
 const stream = (data: unknown, extra: Record<string, unknown> = {}) =>
@@ -41,21 +41,26 @@ describe('bad input over a real WebSocket', () => {
   it.each(CASES)('%s gets exactly one typed error frame and nothing else', async (_name, body, code, message) => {
     const before = sender.frames.length;
     sender.send(body);
-    await sender.waitFor((frames) => frames.length > before);
-    await sleep(60); // anything else would arrive now
-    const answers = sender.frames.slice(before);
+    await quiesce(local, sender);
+    const answers = sender.frames.slice(before).filter((f) => !String(f.requestId).startsWith('quiesce-'));
     expect(answers).toHaveLength(1);
     expect(answers[0]).toMatchObject({ type: 'error', code, retryable: false });
     expect(answers[0]!.message).toMatch(message);
   });
 
-  it('echoes a well-formed requestId on errors for that request', () => {
-    const errors = sender.frames.filter((f) => f.code === 'invalid_request' && f.message.includes('data.'));
-    expect(errors.length).toBeGreaterThan(0);
-    expect(errors.every((f) => f.requestId === 'bad-1')).toBe(true);
+  it('echoes a well-formed requestId on the error that ends that (refused) request', async () => {
+    const client = await TestClient.connect(local.url);
+    try {
+      client.send({ action: 'llm/stream', requestId: 'bad-echo', data: { messages: [] } });
+      expect(await client.terminal('bad-echo')).toMatchObject({ type: 'error', code: 'invalid_request', requestId: 'bad-echo', message: expect.stringContaining('data.messages') });
+    } finally {
+      await client.close();
+    }
   });
 
   it('sent nothing to the other connection, which is still served', async () => {
+    for (const [, body] of CASES) sender.send(body);
+    await quiesce(local, sender);
     expect(bystander.frames).toEqual([]);
     bystander.send({ action: 'ping', requestId: 'alive' });
     await bystander.waitFor((frames) => frames.some((f) => f.type === 'pong'));

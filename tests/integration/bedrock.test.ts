@@ -3,7 +3,7 @@ import type { LocalGateway } from '../../src/local/emulator';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import { BedrockEmulator, type Scenario } from '../helpers/bedrock-emulator';
 import { startLocal } from '../helpers/local';
-import { TestClient, sleep, until, type Frame } from '../helpers/ws-client';
+import { TestClient, until, type Frame } from '../helpers/ws-client';
 
 const CLAUDE = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
 const NOVA = 'amazon.nova-lite-v1:0';
@@ -195,7 +195,7 @@ describe('Amazon Bedrock through the real SDK client, against a ConverseStream e
   it('never falls back once a chunk was sent', async () => {
     const { end } = await ask({ kind: 'exception', tokens: ['x ', 'y '], after: 1, exception: 'serviceUnavailableException' }, { modelId: NOVA });
     expect(end).toMatchObject({ code: 'upstream_error' });
-    await sleep(50);
+    await local.idle();
     expect(bedrock.requests.map((r) => r.modelId)).toEqual([NOVA]);
   });
 });

@@ -1,8 +1,8 @@
 import type { LocalGateway } from '../../src/local/emulator';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
-import { cancelFromAnotherInstance, connectTracked, startLocal } from '../helpers/local';
-import { ClientPool, type TestClient, sleep, until } from '../helpers/ws-client';
+import { cancelFromAnotherInstance, connectTracked, quiesce, startLocal } from '../helpers/local';
+import { ClientPool, type TestClient, until } from '../helpers/ws-client';
 
 const SLOW = { MOCK_TOKEN_DELAY_MS: '20', MOCK_ANSWER_TOKENS: '500' };
 const ask = (requestId: string, content = 'tell me a long story') => ({
@@ -36,7 +36,7 @@ describe('cancel and disconnect', () => {
     client.send({ action: 'llm/cancel', requestId: 'long' });
     const end = await client.terminal('long');
     expect(end).toMatchObject({ type: 'error', code: 'cancelled', requestId: 'long', retryable: false });
-    await sleep(100);
+    await quiesce(local, client);
     const frames = client.of('long');
     expect(frames.at(-1)).toBe(end);
     expect(frames.some((f) => f.type === 'done')).toBe(false);
@@ -98,7 +98,7 @@ describe('cancel and disconnect', () => {
     await until(() => requests.size === 0, 'the generation to stop');
     expect(await connections.get(id)).toBeUndefined();
     const count = client.frames.length;
-    await sleep(100);
+    await quiesce(local);
     expect(client.frames.length).toBe(count);
   });
 

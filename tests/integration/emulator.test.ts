@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { LocalGateway } from '../../src/local/emulator';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import type { WsEvent } from '../../src/utils/lambda';
+import { FaultyConnectionStore } from '../helpers/faulty-stores';
 import { connectTracked, startLocal } from '../helpers/local';
 import { TestClient, sleep, until } from '../helpers/ws-client';
 
@@ -21,11 +22,11 @@ function get(url: string): Promise<{ status: number; type: string; body: string 
 describe('the local API Gateway emulator', () => {
   const events: WsEvent[] = [];
   let local: LocalGateway;
-  let connections: MemoryConnectionStore;
+  let connections: FaultyConnectionStore;
 
   beforeEach(async () => {
     events.length = 0;
-    connections = new MemoryConnectionStore();
+    connections = new FaultyConnectionStore();
     local = await startLocal({}, { deps: { connections }, onEvent: (event) => events.push(event) });
   });
   afterEach(() => local.stop());
@@ -100,7 +101,7 @@ describe('the local API Gateway emulator', () => {
   });
 
   it('refuses the handshake with the status $connect returned', async () => {
-    connections.put = () => Promise.reject(new Error('store down'));
+    connections.failPuts = true;
     expect(await TestClient.refusal(local.url)).toBe(500);
     expect(local.connectionIds()).toEqual([]);
   });

@@ -6,7 +6,7 @@ import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import { BedrockEmulator, type Scenario } from '../helpers/bedrock-emulator';
 import { dynamoClient, startDynalite } from '../helpers/dynamo';
-import { connectTracked, startLocal } from '../helpers/local';
+import { connectTracked, quiesce, startLocal } from '../helpers/local';
 import { sleep, until, type Frame, type TestClient } from '../helpers/ws-client';
 
 /**
@@ -96,7 +96,7 @@ describe('fault injection, with leak checks', () => {
       await r.client.waitFor((frames) => chunksOf(frames).length >= 2, 5000, 'two chunks');
       await assertNoLeaks(r, true);
       const seen = r.client.frames.length;
-      await sleep(200);
+      await quiesce(r.local);
       expect(r.client.frames.length).toBe(seen);
       expect(r.client.of('gone').some((f) => f.type === 'done')).toBe(false);
     });

@@ -5,8 +5,8 @@ import { MockChatModel } from '../../src/llm/mock';
 import type { LocalGateway } from '../../src/local/emulator';
 import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
-import { startLocal, TEST_SERVER } from '../helpers/local';
-import { ClientPool, type TestClient, sleep, until } from '../helpers/ws-client';
+import { quiesce, startLocal, TEST_SERVER } from '../helpers/local';
+import { ClientPool, type TestClient, until } from '../helpers/ws-client';
 
 const ask = (requestId: string, content = 'hello') => ({ action: 'llm/stream', requestId, data: { messages: [{ role: 'user', content }] } });
 
@@ -94,7 +94,7 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
     const end = await client.terminal('dies', 5000);
     // Assess
     expect(end).toMatchObject({ type: 'error', code: 'internal_error', retryable: true, message: 'The answer was interrupted; please retry.' });
-    await sleep(300);
+    await quiesce(local, client);
     const frames = client.of('dies');
     // What the dead worker sent, once, in order; then one terminal error.
     expect(frames[0]).toMatchObject({ type: 'accepted' });
@@ -120,7 +120,7 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
     const client = await connect();
     client.send(ask('stuck'));
     await until(() => local!.queue.deadLetters.length === 1, 'the message in the dead-letter queue', 5000);
-    await sleep(200);
+    await quiesce(local, client);
     expect(client.of('stuck').map((f) => f.type)).toEqual(['accepted', 'error']);
     expect(client.of('stuck')[1]).toMatchObject({ code: 'internal_error', retryable: true });
     expect(local.queue.deadLetters[0]!.receiveCount).toBe(2);

@@ -1,7 +1,7 @@
 import { mockAnswerTokens } from '../../src/llm/mock';
 import type { LocalGateway } from '../../src/local/emulator';
-import { startLocal } from '../helpers/local';
-import { ClientPool, TestClient, sleep, type Frame } from '../helpers/ws-client';
+import { quiesce, startLocal } from '../helpers/local';
+import { ClientPool, TestClient, type Frame } from '../helpers/ws-client';
 
 const ask = (requestId: string, content: string, extra: Record<string, unknown> = {}) => ({
   action: 'llm/stream',
@@ -92,7 +92,7 @@ describe('streaming through the local API Gateway emulator', () => {
     client.send(ask('dup', 'first'));
     client.send(ask('dup', 'second'));
     await client.waitFor((frames) => frames.some((f) => f.type === 'done'));
-    await sleep(50);
+    await quiesce(local, client);
     const errors = client.frames.filter((f) => f.type === 'error');
     expect(errors).toEqual([
       expect.objectContaining({ refusedRequestId: 'dup', code: 'invalid_request', message: expect.stringMatching(/already running/) }),

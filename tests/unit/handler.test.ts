@@ -5,6 +5,7 @@ import type { Gateway } from '../../src/gateway';
 import type { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import type { WsEvent } from '../../src/utils/lambda';
 import type { RecordingSender } from '../helpers/recording-sender';
+import { FaultyConnectionStore } from '../helpers/faulty-stores';
 import { createUnitGateway } from '../helpers/unit-gateway';
 
 const CONNECTION = connectFixture.requestContext.connectionId;
@@ -43,9 +44,15 @@ describe('the Lambda handler fed AWS-shaped events', () => {
   });
 
   it('refuses the handshake with 500 when the store fails, so no connection half-opens', async () => {
-    connections.put = () => Promise.reject(new Error('store down'));
-    const result = await gateway.handler(connectFixture as WsEvent);
-    expect(result.statusCode).toBe(500);
+    const faulty = new FaultyConnectionStore();
+    faulty.failPuts = true;
+    const unit = await createUnitGateway({}, { connections: faulty });
+    try {
+      expect((await unit.gateway.handler(connectFixture as WsEvent)).statusCode).toBe(500);
+      expect(await faulty.get(CONNECTION)).toBeUndefined();
+    } finally {
+      await unit.gateway.app.close();
+    }
   });
 
   it('answers a MESSAGE ping with one pong to the sender only', async () => {
@@ -111,13 +118,20 @@ describe('the Lambda handler fed AWS-shaped events', () => {
     expect(sender.sent[0]?.frame).toMatchObject({ type: 'pong', requestId: 'p-2' });
   });
 
-  it('removes the connection on DISCONNECT and never fails it', async () => {
+  it('removes the connection on DISCONNECT and never fails it, not even when the store does', async () => {
     await gateway.handler(connectFixture as WsEvent);
     expect(await connections.get(CONNECTION)).toBeDefined();
     expect((await gateway.handler(disconnectFixture as WsEvent)).statusCode).toBe(200);
     expect(await connections.get(CONNECTION)).toBeUndefined();
-    connections.delete = () => Promise.reject(new Error('store down'));
-    expect((await gateway.handler(disconnectFixture as WsEvent)).statusCode).toBe(200);
+    const faulty = new FaultyConnectionStore();
+    faulty.failDeletes = true;
+    const unit = await createUnitGateway({}, { connections: faulty });
+    try {
+      await unit.gateway.handler(connectFixture as WsEvent);
+      expect((await unit.gateway.handler(disconnectFixture as WsEvent)).statusCode).toBe(200);
+    } finally {
+      await unit.gateway.app.close();
+    }
   });
 
   it('rejects an event that is not an API Gateway WebSocket event', async () => {
