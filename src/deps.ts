@@ -2,9 +2,9 @@ import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AppDeps } from './app';
 import type { AppConfig } from './config/config';
-import { createChatModel } from './llm';
+import { createBedrockClient, createChatModel } from './llm';
 import { createSqsClient, SqsJobQueue } from './queue/sqs-job-queue';
-import { createStores } from './stores';
+import { createDynamoClient, createStores } from './stores';
 import { createLogger } from './utils/logger';
 import { EmfMetrics, NoMetrics } from './utils/metrics';
 import { createManagementClient, ManagementApiSender, type ManagementClientOptions } from './utils/websocket';
@@ -23,7 +23,8 @@ export interface DepsOptions {
 
 /**
  * Creates the clients and stores of one cold start from config. Every AWS SDK client is made
- * here, once, and handed to the app; nothing below this file constructs a client.
+ * here, once, and handed to the app: the adapters say how each is built (createManagementClient,
+ * createSqsClient, createDynamoClient, createBedrockClient), and only this file calls them.
  */
 export function createDeps(config: AppConfig, options: DepsOptions = {}): AppDeps & { readonly prepare: () => Promise<void> } {
   const credentials = options.localCredentials ? { credentials: options.localCredentials } : {};
@@ -34,7 +35,8 @@ export function createDeps(config: AppConfig, options: DepsOptions = {}): AppDep
     ...credentials,
   });
   const sqsClient = createSqsClient({ queueUrl: config.queue.url, region: config.region, maxAttempts: config.queue.maxAttempts, ...credentials });
-  const stores = createStores(config, options.dynamoClient, options.localCredentials);
+  // Made only when the configuration needs them (a memory store makes no DynamoDB client).
+  const stores = createStores(config, () => options.dynamoClient ?? createDynamoClient(config, options.localCredentials));
   return {
     prepare: stores.prepare,
     config,
@@ -44,7 +46,7 @@ export function createDeps(config: AppConfig, options: DepsOptions = {}): AppDep
     requests: stores.requests,
     counters: stores.counters,
     queue: new SqsJobQueue(sqsClient, config.queue.url),
-    model: createChatModel(config, options.bedrockClient),
+    model: createChatModel(config, () => options.bedrockClient ?? createBedrockClient(config)),
     metrics: config.metrics === 'emf' ? new EmfMetrics(config.serviceName) : new NoMetrics(),
   };
 }

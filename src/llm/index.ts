@@ -18,11 +18,8 @@ export function createBedrockClient(config: AppConfig): BedrockRuntimeClient {
  * The configured model provider, with the same timeouts and fallbacks whatever the provider:
  * a timeout of the first model can still hand over to its fallback.
  */
-export function createChatModel(config: AppConfig, bedrockClient?: BedrockRuntimeClient): ChatModel {
-  const provider =
-    config.llmProvider === 'mock'
-      ? new MockChatModel(config.mock)
-      : new BedrockChatModel(bedrockClient ?? createBedrockClient(config));
+export function createChatModel(config: AppConfig, bedrockClient: () => BedrockRuntimeClient): ChatModel {
+  const provider = config.llmProvider === 'mock' ? new MockChatModel(config.mock) : new BedrockChatModel(bedrockClient());
   return withFallback(withTimeouts(provider, config.model), config.model.fallbacks);
 }
 

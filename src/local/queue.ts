@@ -1,9 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Logger } from '../utils/logger';
 import type { WorkerHandler } from '../worker';
-import { readBody } from './management-api';
+import { md5, serveSqsRequest } from './sqs-protocol';
 
 /** How the local queue and its event source behave; the template sets the same in AWS. */
 export interface LocalQueueOptions {
@@ -28,18 +28,6 @@ export interface QueuedMessage {
 }
 
 const ACCOUNT = '000000000000';
-/** SQS's own limit on a message (1 MiB since 2025). */
-const MAX_MESSAGE_BYTES = 1024 * 1024;
-
-function md5(text: string): string {
-  return createHash('md5').update(text, 'utf8').digest('hex');
-}
-
-function sqsError(res: ServerResponse, status: number, type: string, message: string): void {
-  // awsJson1_0: the SDK reads the error name from `__type` (and this header for query-compatible errors).
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': `${type};Sender` });
-  res.end(JSON.stringify({ __type: `com.amazonaws.sqs#${type}`, message }));
-}
 
 /**
  * An SQS standard queue with a Lambda event source in front of the worker, in-process: it
@@ -74,32 +62,9 @@ export class LocalQueue {
     this.pump();
   }
 
-  /** Serves `POST /` with `X-Amz-Target: AmazonSQS.*`; returns false for any other request. */
-  async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const target = req.headers['x-amz-target'];
-    if (req.method !== 'POST' || typeof target !== 'string' || !target.startsWith('AmazonSQS.')) return false;
-    const raw = await readBody(req, 2 * MAX_MESSAGE_BYTES);
-    let input: { QueueUrl?: unknown; MessageBody?: unknown; MessageAttributes?: unknown };
-    try {
-      input = JSON.parse(raw?.toString('utf8') ?? '') as typeof input;
-    } catch {
-      sqsError(res, 400, 'InvalidParameterValue', 'The request body is not JSON.');
-      return true;
-    }
-    if (target !== 'AmazonSQS.SendMessage') {
-      sqsError(res, 400, 'UnsupportedOperation', `${target.slice('AmazonSQS.'.length)} is not emulated locally.`);
-    } else if (input.QueueUrl !== this.url) {
-      sqsError(res, 400, 'QueueDoesNotExist', 'The specified queue does not exist.');
-    } else if (typeof input.MessageBody !== 'string' || input.MessageBody === '') {
-      sqsError(res, 400, 'MissingParameter', 'MessageBody is required.');
-    } else if (Buffer.byteLength(input.MessageBody) > MAX_MESSAGE_BYTES) {
-      sqsError(res, 400, 'InvalidParameterValue', `MessageBody is longer than ${MAX_MESSAGE_BYTES} bytes.`);
-    } else {
-      const messageId = this.send(input.MessageBody, (input.MessageAttributes ?? {}) as QueuedMessage['attributes']);
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify({ MessageId: messageId, MD5OfMessageBody: md5(input.MessageBody) }));
-    }
-    return true;
+  /** Serves `POST /` with `X-Amz-Target: AmazonSQS.*` (SendMessage); returns false for any other request. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    return serveSqsRequest(req, res, this.url, (body, attributes) => this.send(body, attributes));
   }
 
   /** Queues a message, as SendMessage does. */

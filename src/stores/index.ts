@@ -40,7 +40,7 @@ export function createDynamoClient(config: AppConfig, localCredentials?: LocalCr
 }
 
 /** The stores config asks for; both kinds pass the same contract suite (tests/contract). */
-export function createStores(config: AppConfig, dynamoClient?: DynamoDBClient, localCredentials?: LocalCredentials): Stores {
+export function createStores(config: AppConfig, dynamoClient: () => DynamoDBClient): Stores {
   if (config.store.kind === 'memory') {
     return {
       connections: new MemoryConnectionStore(),
@@ -49,7 +49,7 @@ export function createStores(config: AppConfig, dynamoClient?: DynamoDBClient, l
       prepare: () => Promise.resolve(),
     };
   }
-  const client = dynamoClient ?? createDynamoClient(config, localCredentials);
+  const client = dynamoClient();
   const db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const { tableName, endpoint } = config.store;
   return {

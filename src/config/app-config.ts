@@ -1,0 +1,90 @@
+/** Where the answers come from: the built-in mock model or Amazon Bedrock. */
+export type LlmProvider = 'mock' | 'bedrock';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Everything the Lambda app needs, read and validated once per cold start. */
+export interface AppConfig {
+  readonly llmProvider: LlmProvider;
+  readonly allowedModelIds: readonly string[];
+  readonly defaultModelId: string;
+  readonly region: string;
+  /** The API Gateway management endpoint (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`). */
+  readonly managementEndpoint: string;
+  /** How often the management client tries a post (429 LimitExceeded is retried with backoff). */
+  readonly postMaxAttempts: number;
+  /** The queue between the route handler and the worker (see docs/DESIGN.md, "Long answers"). */
+  readonly queue: {
+    /** The SQS queue URL; its host is the endpoint (the local emulator serves one too). */
+    readonly url: string;
+    /** The queue's redrive maxReceiveCount: on that delivery a job that cannot start is reported to the client. */
+    readonly maxReceiveCount: number;
+    readonly maxAttempts: number;
+  };
+  readonly worker: {
+    /** A generation ends this long before the worker invocation would time out. */
+    readonly timeMarginMs: number;
+    /** The time limit assumed when the runtime reports none (local worker invocations). */
+    readonly defaultTimeoutMs: number;
+  };
+  /** `emf`: CloudWatch Embedded Metric Format lines on stdout (in Lambda); `off` elsewhere. */
+  readonly metrics: 'emf' | 'off';
+  /** The `service` dimension of every metric and the name in logs. */
+  readonly serviceName: string;
+  readonly logLevel: LogLevel;
+  /** Lifetime of a connection record: past API Gateway's 2 h connection limit, with a margin. */
+  readonly connectionTtlSeconds: number;
+  /** Lifetime of a request record (cancel flag) after its generation started. */
+  readonly requestTtlSeconds: number;
+  readonly stream: {
+    /** A chunk frame is posted at the latest this long after the first buffered delta. */
+    readonly flushIntervalMs: number;
+    /** A chunk frame is posted as soon as this many bytes of text are buffered. */
+    readonly flushBytes: number;
+    /** How often a running generation looks for a cancel flag set by another invocation. */
+    readonly cancelCheckIntervalMs: number;
+  };
+  readonly maxOutputTokens: number;
+  /** Per-user limits, enforced in the shared store so they hold across Lambda instances. 0 = off. */
+  readonly limits: {
+    readonly requestsPerMinute: number;
+    readonly tokensPerMinute: number;
+    readonly concurrentPerConnection: number;
+    readonly concurrentPerUser: number;
+    readonly connectionsPerUser: number;
+  };
+  readonly model: {
+    /** Longest wait for the first text token (including connecting), then `upstream_timeout`. */
+    readonly firstTokenTimeoutMs: number;
+    /** Longest wait between two text tokens, then `upstream_timeout`. */
+    readonly idleTimeoutMs: number;
+    /** Per model: the model to use when it fails before sending any text (throttled, unavailable). */
+    readonly fallbacks: Readonly<Record<string, string>>;
+  };
+  /** Where shared state lives: memory (one process) or DynamoDB (every Lambda instance). */
+  readonly store: {
+    readonly kind: 'memory' | 'dynamodb';
+    readonly tableName: string;
+    /** Overrides the DynamoDB endpoint; missing tables are then created at start. */
+    readonly endpoint: string | undefined;
+    readonly maxAttempts: number;
+  };
+  /** $connect authentication; `mode: 'none'` runs the gateway open (local development only). */
+  readonly auth: {
+    readonly mode: 'none' | 'hs256' | 'jwks';
+    readonly jwtSecret: string | undefined;
+    readonly jwksUrl: string | undefined;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+    readonly clockToleranceSeconds: number;
+  };
+  readonly bedrock: {
+    /** Overrides the Bedrock runtime endpoint (emulators, VPC endpoints). */
+    readonly endpoint: string | undefined;
+    /** Attempts per ConverseStream call; the SDK retries throttling and 5xx before the stream. */
+    readonly maxAttempts: number;
+  };
+  readonly mock: {
+    readonly tokenDelayMs: number;
+    readonly answerTokens: number;
+  };
+}
