@@ -12,6 +12,7 @@ import { MockChatModel } from '../src/llm/mock';
 import { MemoryConnectionStore } from '../src/stores/memory-connection-store';
 import { MemoryCounterStore } from '../src/stores/memory-counter-store';
 import { MemoryRequestStore } from '../src/stores/memory-request-store';
+import { MemoryStreamStore } from '../src/stores/memory-stream-store';
 import type { WsEvent } from '../src/utils/lambda';
 import { createLogger } from '../src/utils/logger';
 import { NoMetrics } from '../src/utils/metrics';
@@ -110,6 +111,7 @@ async function measureWarm(): Promise<ColdStartResults['warm']> {
     connections: new MemoryConnectionStore(),
     requests: new MemoryRequestStore(),
     counters: new MemoryCounterStore(),
+    streams: new MemoryStreamStore(),
     queue: { enqueue: () => Promise.resolve() },
     model: new MockChatModel({ tokenDelayMs: 0, answerTokens: 1 }),
     metrics: new NoMetrics(),

@@ -8,6 +8,7 @@ import type { AppServices } from './services';
 import type { ConnectionStore } from './stores/connection-store';
 import type { CounterStore } from './stores/counter-store';
 import type { RequestStore } from './stores/request-store';
+import type { StreamStore } from './stores/stream-store';
 import { REQUEST_ID_HEADER } from './utils/lambda';
 import type { Logger } from './utils/logger';
 import type { GatewayMetrics } from './utils/metrics';
@@ -21,6 +22,7 @@ export interface AppDeps {
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
   readonly counters: CounterStore;
+  readonly streams: StreamStore;
   readonly queue: JobQueue;
   readonly model: ChatModel;
   readonly metrics: GatewayMetrics;

@@ -45,6 +45,7 @@ export function createDeps(config: AppConfig, options: DepsOptions = {}): AppDep
     connections: stores.connections,
     requests: stores.requests,
     counters: stores.counters,
+    streams: stores.streams,
     queue: new SqsJobQueue(sqsClient, config.queue.url),
     model: createChatModel(config, () => options.bedrockClient ?? createBedrockClient(config)),
     metrics: config.metrics === 'emf' ? new EmfMetrics(config.serviceName) : new NoMetrics(),

@@ -44,6 +44,11 @@ export interface AppConfig {
     readonly cancelCheckIntervalMs: number;
   };
   readonly maxOutputTokens: number;
+  /** Resumable answers: how long a generation waits for a resume after its client left, and how long an ended answer stays resumable. */
+  readonly resume: {
+    readonly graceSeconds: number;
+    readonly retentionSeconds: number;
+  };
   /** Per-user limits, enforced in the shared store so they hold across Lambda instances. 0 = off. */
   readonly limits: {
     readonly requestsPerMinute: number;

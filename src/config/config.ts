@@ -125,6 +125,10 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
       cancelCheckIntervalMs: read.int('CANCEL_CHECK_INTERVAL_MS', 500, 0, 10000),
     },
     maxOutputTokens: read.int('MAX_OUTPUT_TOKENS', 4096, 1, 200000),
+    resume: {
+      graceSeconds: read.int('RESUME_GRACE_SECONDS', 30, 0, 900),
+      retentionSeconds: read.int('RESUME_RETENTION_SECONDS', 600, 0, 86_400),
+    },
     limits: {
       requestsPerMinute: read.int('RATE_LIMIT_REQUESTS_PER_MINUTE', 30, 0, 100_000),
       tokensPerMinute: read.int('RATE_LIMIT_TOKENS_PER_MINUTE', 40_000, 0, 100_000_000),

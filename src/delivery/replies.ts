@@ -1,6 +1,6 @@
-import { toGatewayError, type GatewayError } from '../models/errors';
+import { GatewayError, toGatewayError } from '../models/errors';
 import { CLIENT_ACTIONS } from '../models/protocol';
-import type { ServerFrame } from '../models/server-frames';
+import type { ErrorFrame, ServerFrame } from '../models/server-frames';
 import type { ConnectionStore } from '../stores/connection-store';
 import type { Logger } from '../utils/logger';
 import { METRICS, type GatewayMetrics } from '../utils/metrics';
@@ -43,9 +43,21 @@ export class Replies {
       await this.gone(connectionId, log);
       return;
     }
+    await this.send(connectionId, this.frameFor(requestId, reason, log), log);
+  }
+
+  /**
+   * The error frame that ends request `requestId` for `reason`, counted and logged as `fail`
+   * does, for a caller that delivers it itself (a resumable stream logs it first).
+   */
+  frameFor(requestId: string | undefined, reason: unknown, log: Logger): ErrorFrame {
+    if (reason instanceof ConnectionGoneError) {
+      // Not a failure of ours (already counted as a stale connection): what a resume after the end gets.
+      const stopped = new GatewayError('internal_error', 'The connection was gone for longer than the answer could wait; it was stopped.', { retryable: true });
+      return errorFrame(stopped.forRequest(requestId));
+    }
     const error = this.record(reason, log).forRequest(requestId);
-    const extra = error.code === 'unknown_action' ? { validActions: CLIENT_ACTIONS } : {};
-    await this.send(connectionId, errorFrame(error, extra), log);
+    return errorFrame(error, error.code === 'unknown_action' ? { validActions: CLIENT_ACTIONS } : {});
   }
 
   /**
@@ -69,7 +81,8 @@ export class Replies {
     return error;
   }
 
-  private async gone(connectionId: string, log: Logger): Promise<void> {
+  /** A client that has gone: counted, and its connection record removed. */
+  async gone(connectionId: string, log: Logger): Promise<void> {
     this.deps.metrics.count(METRICS.staleConnections);
     log.info('connection gone: its record is removed');
     await this.deps.connections.delete(connectionId).catch((error: unknown) => {

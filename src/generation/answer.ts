@@ -4,7 +4,8 @@ import { GatewayError } from '../models/errors';
 import type { DoneFrame, ResponseFrame } from '../models/server-frames';
 import type { Job } from '../models/job';
 import { LIMITS } from '../models/limits';
-import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
+import { ConnectionGoneError } from '../utils/websocket';
+import type { StreamTarget } from './stream-target';
 import { ChunkStream } from '../delivery/chunk-stream';
 import { splitToFit } from '../delivery/frame-split';
 
@@ -35,7 +36,8 @@ export interface Answer {
 
 export interface AnswerDeps {
   readonly model: ChatModel;
-  readonly sender: FrameSender;
+  /** Logs and posts each frame but the terminal one, where the answer goes now. */
+  readonly target: StreamTarget;
   readonly stream: AppConfig['stream'];
 }
 
@@ -81,10 +83,10 @@ export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<An
 }
 
 function streamSink(deps: AnswerDeps, g: Generation): Sink {
-  const { connectionId, requestId, receivedAt, metadata } = g.job;
+  const { requestId, receivedAt, metadata } = g.job;
   const chunks = new ChunkStream({
     requestId,
-    post: (frame) => deps.sender.send(connectionId, frame),
+    post: (frame) => deps.target.post(frame, frame.seq),
     onFailure: g.abort,
     flushIntervalMs: deps.stream.flushIntervalMs,
     flushBytes: deps.stream.flushBytes,
@@ -113,7 +115,7 @@ function streamSink(deps: AnswerDeps, g: Generation): Sink {
 }
 
 function chatSink(deps: AnswerDeps, g: Generation): Sink {
-  const { connectionId, requestId, metadata } = g.job;
+  const { requestId, metadata } = g.job;
   let content = '';
   return {
     write: (text) => {
@@ -134,7 +136,7 @@ function chatSink(deps: AnswerDeps, g: Generation): Sink {
       // Sized as the last part (the largest shape), so every part fits the message limit.
       const pieces = splitToFit(content, LIMITS.maxMessageBytes - 1024, (piece) => last(piece, 999_999, 999_999));
       for (const [part, piece] of pieces.slice(0, -1).entries()) {
-        await deps.sender.send(connectionId, { type: 'response', requestId, part, parts: pieces.length, content: piece });
+        await deps.target.post({ type: 'response', requestId, part, parts: pieces.length, content: piece }, part);
       }
       return last(pieces[pieces.length - 1] ?? '', pieces.length - 1, pieces.length);
     },

@@ -5,6 +5,7 @@ import { createDefaultRoute } from './default';
 import { disconnect } from './disconnect';
 import { chat, stream } from './message';
 import { ping } from './ping';
+import { resume } from './resume';
 import type { RouteHandler } from './types';
 
 /** Client actions and their handlers: the routes template.yaml must declare, besides the $ routes. */
@@ -13,6 +14,7 @@ export const ACTION_ROUTES: Readonly<Record<ClientAction, RouteHandler>> = {
   message: stream,
   'llm/chat': chat,
   'llm/cancel': cancel,
+  'llm/resume': resume,
   ping,
 };
 

@@ -2,12 +2,14 @@ import type { ServerFrame } from '../models/server-frames';
 import type { ConnectionService } from '../services/connection.service';
 import type { Caller } from '../models/caller';
 import type { MessageService } from '../services/message.service';
+import type { ResumeService } from '../services/resume.service';
 import type { WsEvent } from '../utils/lambda';
 
 /** The services a route handler may call. */
 export interface Services {
   readonly connections: ConnectionService;
   readonly messages: MessageService;
+  readonly resumes: ResumeService;
 }
 
 export interface RouteContext {

@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'upstream_error',
   'upstream_timeout',
   'internal_error',
+  'resume_unavailable',
+  'resumed_elsewhere',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

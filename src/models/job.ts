@@ -15,6 +15,8 @@ export const JobSchema = Type.Object({
   mode: Type.Union([Type.Literal('stream'), Type.Literal('chat')]),
   connectionId: Type.String({ minLength: 1 }),
   requestId: Type.String({ minLength: 1 }),
+  /** The request's stream (a hash of its resume token): where the answer goes and is logged. */
+  streamKey: Type.String({ minLength: 1 }),
   /** When API Gateway received the client's frame (epoch ms): time to first token counts from here. */
   receivedAt: Type.Integer(),
   /** When the job was queued (epoch ms), for the QueueWait metric. */

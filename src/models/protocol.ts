@@ -10,7 +10,7 @@ import { LIMITS } from './limits';
  * rule (see `TEXT_FIELDS` there).
  */
 
-export const CLIENT_ACTIONS = ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'ping'] as const;
+export const CLIENT_ACTIONS = ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'llm/resume', 'ping'] as const;
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
 const RequestId = Type.String({
@@ -95,6 +95,23 @@ export const CancelFrameSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const ResumeFrameSchema = Type.Object(
+  {
+    action: Type.Literal('llm/resume'),
+    /** The id of the request to resume, as it was accepted. */
+    requestId: RequestId,
+    data: Type.Object(
+      {
+        resumeToken: Type.String({ pattern: '^[A-Za-z0-9_-]{16,128}$', errorMessage: 'must be the resumeToken of the request’s accepted frame' }),
+        /** The first chunk seq the client has not seen (0 = everything). */
+        fromSeq: Type.Integer({ minimum: 0, maximum: 1_000_000_000, errorMessage: 'must be a chunk seq: an integer of 0 or more' }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const PingFrameSchema = Type.Object(
   {
     action: Type.Literal('ping'),
@@ -109,4 +126,5 @@ export type ChatData = Static<typeof ChatDataSchema>;
 export type ChatRequestFrame = Static<typeof ChatRequestFrameSchema>;
 export type CancelFrame = Static<typeof CancelFrameSchema>;
 export type PingFrame = Static<typeof PingFrameSchema>;
+export type ResumeFrame = Static<typeof ResumeFrameSchema>;
 export type Metadata = Record<string, unknown>;

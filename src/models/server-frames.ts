@@ -13,6 +13,8 @@ export interface AcceptedFrame {
   type: 'accepted';
   requestId: string;
   modelId: string;
+  /** The capability to resume this request on another connection (llm/resume); never logged. */
+  resumeToken: string;
 }
 
 export interface ChunkFrame {

@@ -8,7 +8,9 @@ import {
   CancelFrameSchema,
   ChatRequestFrameSchema,
   PingFrameSchema,
+  ResumeFrameSchema,
   type CancelFrame,
+  type ResumeFrame,
   type ChatRequestFrame,
   type PingFrame,
 } from './protocol';
@@ -24,6 +26,7 @@ const checks = {
   chat: TypeCompiler.Compile(ChatRequestFrameSchema),
   cancel: TypeCompiler.Compile(CancelFrameSchema),
   ping: TypeCompiler.Compile(PingFrameSchema),
+  resume: TypeCompiler.Compile(ResumeFrameSchema),
 };
 
 /** `/data/messages/0/role` → `data.messages[0].role` */
@@ -129,5 +132,10 @@ export function validateCancelFrame(frame: unknown): CancelFrame {
 
 export function validatePingFrame(frame: unknown): PingFrame {
   check(checks.ping, frame);
+  return frame;
+}
+
+export function validateResumeFrame(frame: unknown): ResumeFrame {
+  check(checks.resume, frame);
   return frame;
 }

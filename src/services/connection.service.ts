@@ -15,6 +15,8 @@ export interface ConnectionServiceDeps {
   readonly connectionTtlSeconds: number;
   /** Cap on open connections of one authenticated user; 0 = none. */
   readonly connectionsPerUser: number;
+  /** With a grace time, a departed client's answers go on, waiting for a resume (see StreamTarget). */
+  readonly resumeGraceSeconds: number;
   readonly now?: () => number;
 }
 
@@ -63,14 +65,16 @@ export class ConnectionService {
   }
 
   /**
-   * Forgets a connection and stops its generations: those in this process at once, those in
-   * other invocations through the shared cancel flag.
+   * Forgets a connection. Without a resume grace time its generations stop: those in this
+   * process at once, those in other invocations through the shared cancel flag. With one they go
+   * on, so the client may resume them elsewhere; the worker stops one when its grace time ends.
    */
   async close(connectionId: string, userId: string | undefined): Promise<void> {
-    this.deps.active.abortConnection(connectionId, new ConnectionGoneError(connectionId));
+    const stop = this.deps.resumeGraceSeconds === 0;
+    if (stop) this.deps.active.abortConnection(connectionId, new ConnectionGoneError(connectionId));
     const results = await Promise.allSettled([
       this.deps.connections.delete(connectionId),
-      this.deps.requests.cancelAll(connectionId),
+      stop ? this.deps.requests.cancelAll(connectionId) : Promise.resolve(),
       userId !== undefined ? this.deps.counters.releaseSlot(connectionSlots(userId), connectionId) : Promise.resolve(),
     ]);
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');

@@ -5,13 +5,15 @@ import type { ServerFrame } from '../models/server-frames';
 import type { Delivery } from '../models/delivery';
 import type { Job, JobIdentity } from '../models/job';
 import type { RequestStore } from '../stores/request-store';
+import type { StreamMeta, StreamStore } from '../stores/stream-store';
 import type { Logger } from '../utils/logger';
 import { METRICS, type GatewayMetrics } from '../utils/metrics';
 import type { FrameSender } from '../utils/websocket';
 import type { Replies } from '../delivery/replies';
 import type { ActiveGenerations } from './active-generations';
 import { produceAnswer, type Answer, type Progress } from '../generation/answer';
-import { watchCancel } from '../generation/cancel-watch';
+import { watchStream } from '../generation/stream-watch';
+import { StreamTarget } from '../generation/stream-target';
 import type { RateLimiter } from './rate-limit';
 
 export interface GenerationServiceDeps {
@@ -19,6 +21,7 @@ export interface GenerationServiceDeps {
   readonly model: ChatModel;
   readonly sender: FrameSender;
   readonly replies: Replies;
+  readonly streams: StreamStore;
   readonly requests: RequestStore;
   readonly active: ActiveGenerations;
   readonly limiter: RateLimiter;
@@ -91,11 +94,17 @@ export class GenerationService {
   }
 
   private async generate(job: Job, cancelledWhileQueued: boolean, deadlineAt: number, log: Logger): Promise<void> {
-    const { config, active, requests } = this.deps;
+    const { config, active, streams } = this.deps;
     const controller = new AbortController();
     const progress: Progress = { producedChars: 0, usedTokens: undefined };
+    // Where the answer goes: a resume may have moved it while the job waited in the queue.
+    const meta = await streams.get(job.streamKey).catch(() => undefined);
+    const target = this.targetFor(job, meta, log, (reason) => controller.abort(reason));
     active.register(job.connectionId, job.requestId, controller);
-    const stopWatch = watchCancel(requests, job, config.stream.cancelCheckIntervalMs, controller, cancelledError, log);
+    const stopWatch = watchStream(streams, job.streamKey, config.stream.cancelCheckIntervalMs, controller.signal, async (latest) => {
+      if (latest.cancelled) controller.abort(cancelledError());
+      else await target.follow(latest);
+    }, log);
     // Ends the answer cleanly before the invocation times out, rather than dying mid-stream.
     const deadline = setTimeout(
       () => controller.abort(new GatewayError('upstream_timeout', 'The answer reached the gateway’s time limit for one generation.')),
@@ -103,9 +112,9 @@ export class GenerationService {
     );
     let outcome: Outcome;
     try {
-      if (cancelledWhileQueued) throw cancelledError();
+      if (cancelledWhileQueued || meta?.cancelled === true) throw cancelledError();
       const answer = await produceAnswer(
-        { model: this.deps.model, sender: this.deps.sender, stream: config.stream },
+        { model: this.deps.model, target, stream: config.stream },
         { job, signal: controller.signal, abort: (reason) => controller.abort(reason), progress },
       );
       this.completed(answer, job.receivedAt);
@@ -119,18 +128,68 @@ export class GenerationService {
     }
     // Whatever ended the generation — done, error, cancel, a crash — its token reservation
     // settles to the usage reported, or else estimated.
-    await this.end(job, progress.usedTokens ?? job.inputTokens + Math.ceil(progress.producedChars / 4), outcome, log);
+    await this.end(job, progress.usedTokens ?? job.inputTokens + Math.ceil(progress.producedChars / 4), outcome, log, target);
   }
 
-  /** Releases what the request holds, then posts its terminal frame: in this order, always. */
-  private async end(job: JobIdentity, usedTokens: number, outcome: Outcome, log: Logger): Promise<void> {
-    const { limiter, requests } = this.deps;
+  /**
+   * Releases what the request holds — its limit slots and token settlement, its request records
+   * on every connection it was delivered to — and then ends it with its terminal frame: in this
+   * order, always. With a stream target the frame is logged (a resume after the end gets it) and
+   * posted where the answer goes now; without one (the job never started) it goes to the
+   * connection that asked.
+   */
+  private async end(job: JobIdentity & { readonly streamKey?: string }, usedTokens: number, outcome: Outcome, log: Logger, given?: StreamTarget): Promise<void> {
+    const { limiter, requests, replies, streams } = this.deps;
+    // A job that never ran (interrupted, never claimed) still ends its stream, wherever it went.
+    let target = given;
+    if (target === undefined && job.streamKey !== undefined) {
+      const meta = await streams.get(job.streamKey).catch(() => undefined);
+      if (meta !== undefined) target = this.targetFor({ ...job, streamKey: job.streamKey }, meta, log, () => undefined);
+    }
+    const removed = new Set<string>();
+    const removeRecords = (connections: readonly string[]): Promise<unknown> =>
+      Promise.all(
+        connections
+          .filter((connectionId) => !removed.has(connectionId) && removed.add(connectionId))
+          .map((connectionId) =>
+            requests.end(connectionId, job.requestId, job.jobId).catch((error: unknown) => log.warn({ err: error }, 'could not remove a request record; its TTL will')),
+          ),
+      );
     await Promise.all([
       limiter.settle(job.ticket, usedTokens).catch((error: unknown) => log.warn({ err: error }, 'could not settle limits; the slots expire')),
-      requests.end(job.connectionId, job.requestId, job.jobId).catch((error: unknown) => log.warn({ err: error }, 'could not remove the request record; its TTL will')),
+      removeRecords(target?.connections ?? [job.connectionId]),
     ]);
-    if ('failure' in outcome) await this.deps.replies.fail(job.connectionId, job.requestId, outcome.failure, log);
-    else await this.deps.replies.send(job.connectionId, outcome.terminal, log);
+    if (target === undefined) {
+      if ('failure' in outcome) await replies.fail(job.connectionId, job.requestId, outcome.failure, log);
+      else await replies.send(job.connectionId, outcome.terminal, log);
+      return;
+    }
+    await target.finish('terminal' in outcome ? outcome.terminal : replies.frameFor(job.requestId, outcome.failure, log));
+    // A resume that raced the end added a connection: its record goes too.
+    await removeRecords(target.connections);
+  }
+
+  /** The stream target of a job: where its frames go and are logged, following resumes. */
+  private targetFor(
+    job: Pick<Job, 'streamKey' | 'requestId' | 'connectionId'>,
+    meta: StreamMeta | undefined,
+    log: Logger,
+    onGone: (reason: unknown) => void,
+  ): StreamTarget {
+    const { config } = this.deps;
+    return new StreamTarget(
+      {
+        ...this.deps,
+        log,
+        graceMs: config.resume.graceSeconds * 1000,
+        logTtlSeconds: config.requestTtlSeconds + config.resume.retentionSeconds,
+        retentionSeconds: config.resume.retentionSeconds,
+        onGone,
+      },
+      job.streamKey,
+      job.requestId,
+      meta ?? { target: job.connectionId, version: 0, targets: [job.connectionId] },
+    );
   }
 
   private completed(answer: Answer, receivedAt: number): void {

@@ -5,12 +5,14 @@ import { ConnectionService } from './connection.service';
 import { GenerationService } from './generation.service';
 import { MessageService } from './message.service';
 import { RateLimiter } from './rate-limit';
+import { ResumeService } from './resume.service';
 
 /** The services of one app instance, made once from its dependencies. */
 export interface AppServices {
   readonly connections: ConnectionService;
   readonly messages: MessageService;
   readonly generations: GenerationService;
+  readonly resumes: ResumeService;
   /** The one way out to clients, and the one translation of failures into frames. */
   readonly replies: Replies;
 }
@@ -28,9 +30,11 @@ export function createServices(deps: AppDeps): AppServices {
       active,
       connectionTtlSeconds: deps.config.connectionTtlSeconds,
       connectionsPerUser: deps.config.limits.connectionsPerUser,
+      resumeGraceSeconds: deps.config.resume.graceSeconds,
     }),
-    messages: new MessageService({ ...deps, active, limiter }),
+    messages: new MessageService({ ...deps, active, limiter, replies }),
     generations: new GenerationService({ ...deps, active, limiter, replies }),
+    resumes: new ResumeService({ ...deps, limiter, replies }),
     replies,
   };
 }

@@ -9,8 +9,12 @@ import { echoableRequestId, validateChatFrame } from '../models/validate';
 import type { JobQueue } from '../queue/job-queue';
 import type { ConnectionStore } from '../stores/connection-store';
 import type { RequestStore } from '../stores/request-store';
+import type { StreamStore } from '../stores/stream-store';
+import { newResumeToken, streamKeyOf } from '../models/resume-token';
+import { errorFrame } from '../delivery/error-frame';
+import type { Replies } from '../delivery/replies';
 import { METRICS, type GatewayMetrics } from '../utils/metrics';
-import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
+import type { FrameSender } from '../utils/websocket';
 import type { Caller } from '../models/caller';
 import type { ActiveGenerations } from './active-generations';
 import { cancelledError } from './generation.service';
@@ -21,6 +25,8 @@ export interface MessageServiceDeps {
   readonly sender: FrameSender;
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
+  readonly streams: StreamStore;
+  readonly replies: Replies;
   readonly queue: JobQueue;
   readonly active: ActiveGenerations;
   readonly limiter: RateLimiter;
@@ -40,25 +46,29 @@ export class MessageService {
   constructor(private readonly deps: MessageServiceDeps) {}
 
   /**
-   * Accepts one chat request frame. A refusal is thrown as a GatewayError tagged with the
-   * request it ends (`requestId`) or, when it ends none, the id it refused (`refusedRequestId`),
-   * after everything taken for the request (its record, limit slots) was given back. The order
-   * is validate, claim the requestId, admit under the limits: a duplicate id or an invalid
-   * frame takes no limit, and a refused request counts toward none.
+   * Accepts one chat request frame, answering `accepted` with the request's resume token. The
+   * order is validate, claim the requestId, admit under the limits: a duplicate id or an invalid
+   * frame takes no limit, and a refused request counts toward none. A refusal before the id was
+   * claimed is thrown, tagged with the request it ends (`requestId`) or, when it ends none, the
+   * id it refused (`refusedRequestId`); after, its limits are given back, its error is sent, and
+   * only then is its id freed.
    */
   async accept(caller: Caller, raw: Record<string, unknown>, mode: AnswerMode): Promise<void> {
-    const { requests, limiter, config, sender, queue } = this.deps;
+    const { requests, limiter, config, sender, queue, streams, replies } = this.deps;
     const frameId = echoableRequestId(raw);
     const requestId = frameId ?? randomUUID();
     const jobId = randomUUID();
+    const resumeToken = newResumeToken();
+    const streamKey = streamKeyOf(resumeToken);
     const log = caller.log.child({ requestId });
     const { connectionId } = caller;
     let ticket: AdmissionTicket | undefined;
     let began = false;
+    let opened = false;
     try {
       const frame = validateChatFrame(raw);
       const request = this.resolve(frame);
-      began = await requests.begin(connectionId, requestId, jobId, config.requestTtlSeconds);
+      began = await requests.begin(connectionId, requestId, jobId, config.requestTtlSeconds, streamKey);
       if (!began) {
         throw new GatewayError('invalid_request', `requestId "${requestId}" is already running on this connection; this frame was ignored.`, {
           refusedRequestId: requestId,
@@ -66,14 +76,18 @@ export class MessageService {
       }
       const inputTokens = estimatePromptTokens(request);
       ticket = await limiter.admit(caller, inputTokens + (request.inferenceConfig.maxTokens ?? DEFAULT_OUTPUT_RESERVE), jobId);
+      const userId = caller.userId;
+      await streams.open(streamKey, { requestId, jobId, userId, mode, target: connectionId }, config.requestTtlSeconds);
+      opened = true;
       // `accepted` goes out before the job is queued, so no chunk can overtake it.
-      await sender.send(connectionId, { type: 'accepted', requestId, modelId: request.modelId });
+      await sender.send(connectionId, { type: 'accepted', requestId, modelId: request.modelId, resumeToken });
       const job: Job = {
         version: 1,
         jobId,
         mode,
         connectionId,
         requestId,
+        streamKey,
         receivedAt: caller.receivedAt,
         queuedAt: Date.now(),
         ...(caller.userId !== undefined ? { userId: caller.userId } : {}),
@@ -88,22 +102,28 @@ export class MessageService {
       this.deps.metrics.count(METRICS.messages);
     } catch (error) {
       if (ticket) await limiter.settle(ticket, 0).catch((e: unknown) => log.warn({ err: e }, 'could not release limits; the slots expire'));
-      if (began) await requests.end(connectionId, requestId, jobId).catch((e: unknown) => log.warn({ err: e }, 'could not remove the request record; its TTL will'));
-      // A client gone before `accepted` reached it is the reply layer's to record, as it is.
-      if (error instanceof ConnectionGoneError) throw error;
-      const ended = await this.endedBy(caller, frameId, began);
-      const failure = toGatewayError(error);
-      throw ended === undefined ? failure.refusing(frameId) : failure.forRequest(ended);
+      // Nothing to resume: the stream ends at once (retention 0).
+      if (opened) await streams.end(streamKey, errorFrame(toGatewayError(error).forRequest(requestId)), 0, 0).catch(() => undefined);
+      if (!began) {
+        const ended = await this.endedBy(caller, frameId);
+        const failure = toGatewayError(error);
+        throw ended === undefined ? failure.refusing(frameId) : failure.forRequest(ended);
+      }
+      // This request held its id: its error goes out first (a client gone before `accepted`
+      // reached it is recorded as gone) and the id is freed after, so a frame that reused the id
+      // meanwhile is refused as a duplicate and never reads as this request's.
+      await replies.fail(connectionId, requestId, error, log);
+      await requests.end(connectionId, requestId, jobId).catch((e: unknown) => log.warn({ err: e }, 'could not remove the request record; its TTL will'));
     }
   }
 
   /**
-   * Which request a refusal ends: the one this frame began, or the frame's id when no request
-   * of this connection holds it; none when a live request does (the error then names it as
+   * Which request a refusal before its id was claimed ends: the frame's id when no request of
+   * this connection holds it; none when a live request does (the error then names it as
    * `refusedRequestId` only, so it never reads as the end of that request).
    */
-  private async endedBy(caller: Caller, frameId: string | undefined, began: boolean): Promise<string | undefined> {
-    if (began || frameId === undefined) return began ? frameId : undefined;
+  private async endedBy(caller: Caller, frameId: string | undefined): Promise<string | undefined> {
+    if (frameId === undefined) return undefined;
     // If the store cannot tell, the id is taken as free: a client left waiting is worse than a stray end.
     const live = await this.deps.requests.isLive(caller.connectionId, frameId).catch(() => false);
     return live ? undefined : frameId;
@@ -118,8 +138,13 @@ export class MessageService {
    */
   async cancel(caller: Caller, requestId: string): Promise<void> {
     const found = await this.deps.requests.requestCancel(caller.connectionId, requestId);
-    if (found) this.deps.active.abort(caller.connectionId, requestId, cancelledError());
-    else caller.log.debug({ requestId }, 'cancel of a request that is not running: nothing to do');
+    if (found === undefined) {
+      caller.log.debug({ requestId }, 'cancel of a request that is not running: nothing to do');
+      return;
+    }
+    // The running generation watches its stream (which follows a resumed request to any connection).
+    if (found.streamKey !== undefined) await this.deps.streams.cancel(found.streamKey);
+    this.deps.active.abort(caller.connectionId, requestId, cancelledError());
   }
 
   private resolve(frame: ChatRequestFrame): ChatModelRequest {

@@ -117,6 +117,17 @@ export class RateLimiter {
     }
   }
 
+  /** Counts one request toward requests per minute, or refuses it (a resume takes no slot and reserves no tokens). */
+  async countRequest(subject: Subject): Promise<void> {
+    const { requestsPerMinute } = this.limits;
+    if (requestsPerMinute === 0) return;
+    const nowMs = this.now();
+    const window = Math.floor(nowMs / 60_000);
+    const windowEnd = (window + 1) * 60_000;
+    const { ok } = await this.counters.tryAdd(`rpm:${subjectKey(subject)}:${window}`, 1, requestsPerMinute, windowEnd / 1000 + 60);
+    if (!ok) throw new GatewayError('rate_limited', `Rate limit reached: ${requestsPerMinute} requests per minute.`, { retryable: true, retryAfterMs: windowEnd - nowMs });
+  }
+
   /** Gives back the ticket's slots and settles its token reservation to `usedTokens`. */
   async settle(ticket: AdmissionTicket, usedTokens: number): Promise<void> {
     const { tokenKey, reservedTokens, windowExpiry } = ticket;

@@ -11,11 +11,15 @@ import type { RequestStore } from './request-store';
 import type { CounterStore } from './counter-store';
 import { DynamoCounterStore } from './dynamodb/counter-store';
 import { MemoryCounterStore } from './memory-counter-store';
+import { DynamoStreamStore } from './dynamodb/stream-store';
+import { MemoryStreamStore } from './memory-stream-store';
+import type { StreamStore } from './stream-store';
 
 export interface Stores {
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
   readonly counters: CounterStore;
+  readonly streams: StreamStore;
   /** Creates missing tables when the endpoint is a local one; a no-op otherwise. */
   readonly prepare: () => Promise<void>;
 }
@@ -46,6 +50,7 @@ export function createStores(config: AppConfig, dynamoClient: () => DynamoDBClie
       connections: new MemoryConnectionStore(),
       requests: new MemoryRequestStore(),
       counters: new MemoryCounterStore(),
+      streams: new MemoryStreamStore(),
       prepare: () => Promise.resolve(),
     };
   }
@@ -56,10 +61,11 @@ export function createStores(config: AppConfig, dynamoClient: () => DynamoDBClie
     connections: new DynamoConnectionStore(db, tableName),
     requests: new DynamoRequestStore(db, tableName),
     counters: new DynamoCounterStore(db, tableName),
+    streams: new DynamoStreamStore(db, tableName),
     prepare: async () => {
       if (endpoint !== undefined) await ensureTable(client, tableName);
     },
   };
 }
 
-export type { ConnectionStore, CounterStore, RequestStore };
+export type { ConnectionStore, CounterStore, RequestStore, StreamStore };

@@ -4,6 +4,7 @@ import { TtlMap } from './memory-ttl-map';
 
 interface RequestState {
   readonly jobId: string;
+  readonly streamKey: string | undefined;
   state: 'queued' | 'running';
   leaseUntilMs: number;
   cancelled: boolean;
@@ -17,10 +18,10 @@ export class MemoryRequestStore implements RequestStore {
     this.requests = new TtlMap(now);
   }
 
-  begin(connectionId: string, requestId: string, jobId: string, ttlSeconds: number): Promise<boolean> {
+  begin(connectionId: string, requestId: string, jobId: string, ttlSeconds: number, streamKey?: string): Promise<boolean> {
     const key = requestKey(connectionId, requestId);
     if (this.requests.get(key) !== undefined) return Promise.resolve(false);
-    this.requests.set(key, { jobId, state: 'queued', leaseUntilMs: 0, cancelled: false }, this.now() + ttlSeconds * 1000);
+    this.requests.set(key, { jobId, streamKey, state: 'queued', leaseUntilMs: 0, cancelled: false }, this.now() + ttlSeconds * 1000);
     return Promise.resolve(true);
   }
 
@@ -37,11 +38,11 @@ export class MemoryRequestStore implements RequestStore {
     return Promise.resolve({ outcome: 'interrupted' });
   }
 
-  requestCancel(connectionId: string, requestId: string): Promise<boolean> {
+  requestCancel(connectionId: string, requestId: string): Promise<{ readonly streamKey: string | undefined } | undefined> {
     const state = this.requests.get(requestKey(connectionId, requestId));
-    if (state === undefined) return Promise.resolve(false);
+    if (state === undefined) return Promise.resolve(undefined);
     state.cancelled = true;
-    return Promise.resolve(true);
+    return Promise.resolve({ streamKey: state.streamKey });
   }
 
   cancelAll(connectionId: string): Promise<void> {

@@ -14,14 +14,18 @@ export interface RequestStore {
    * Records a new request as queued for job `jobId`. Returns false if this connection already
    * has a live request with that requestId.
    */
-  begin(connectionId: string, requestId: string, jobId: string, ttlSeconds: number): Promise<boolean>;
+  begin(connectionId: string, requestId: string, jobId: string, ttlSeconds: number, streamKey?: string): Promise<boolean>;
   /**
    * Claims the queued request for job `jobId` until `leaseUntilMs` (when the claiming worker's
    * invocation times out at the latest). See {@link Claim} for the outcomes.
    */
   claim(connectionId: string, requestId: string, jobId: string, leaseUntilMs: number): Promise<Claim>;
-  /** Sets the cancel flag. Returns false if no such request is live on this connection. */
-  requestCancel(connectionId: string, requestId: string): Promise<boolean>;
+  /**
+   * Sets the cancel flag (seen by the worker's claim of a queued job). Returns the request's
+   * stream key (what a running generation watches), or undefined if no such request is live on
+   * this connection.
+   */
+  requestCancel(connectionId: string, requestId: string): Promise<{ readonly streamKey: string | undefined } | undefined>;
   /** Sets the cancel flag on every live request of a connection (used on $disconnect). */
   cancelAll(connectionId: string): Promise<void>;
   isCancelled(connectionId: string, requestId: string): Promise<boolean>;

@@ -14,7 +14,7 @@ export function createLogger(level: LogLevel): Logger {
     level,
     base: undefined,
     redact: {
-      paths: ['*.headers.Authorization', '*.headers.authorization', '*.queryStringParameters.token', '*.body', 'body'],
+      paths: ['*.headers.Authorization', '*.headers.authorization', '*.queryStringParameters.token', '*.body', 'body', 'resumeToken', '*.resumeToken', '*.*.resumeToken'],
       censor: '[redacted]',
     },
   });

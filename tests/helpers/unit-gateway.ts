@@ -6,6 +6,7 @@ import { MockChatModel } from '../../src/llm/mock';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
+import { MemoryStreamStore } from '../../src/stores/memory-stream-store';
 import { createLogger } from '../../src/utils/logger';
 import { DirectQueue } from './direct-queue';
 import { RecordingMetrics } from './recording-metrics';
@@ -25,6 +26,7 @@ export interface UnitGateway {
   readonly connections: MemoryConnectionStore;
   readonly requests: MemoryRequestStore;
   readonly counters: MemoryCounterStore;
+  readonly streams: MemoryStreamStore;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function createUnitGateway(env: Env = {}, deps: Partial<AppDeps> = 
     connections: new MemoryConnectionStore(),
     requests: new MemoryRequestStore(),
     counters: new MemoryCounterStore(),
+    streams: new MemoryStreamStore(),
   };
   const gateway = await createGateway({
     config: loadConfig({ ...UNIT_ENV, ...env }),

@@ -33,6 +33,8 @@ describe('Amazon Bedrock through the real SDK client, against a ConverseStream e
         MODEL_FALLBACKS: `${NOVA}=${FALLBACK}`,
         MODEL_FIRST_TOKEN_TIMEOUT_MS: '3000',
         MODEL_IDLE_TIMEOUT_MS: '300',
+        // A client that leaves stops the call at once (no resume grace).
+        RESUME_GRACE_SECONDS: '0',
       },
       { clients: { bedrockClient: client }, deps: { requests } },
     );

@@ -4,7 +4,8 @@ import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import { cancelFromAnotherInstance, connectTracked, quiesce, startLocal } from '../helpers/local';
 import { ClientPool, type TestClient, until } from '../helpers/ws-client';
 
-const SLOW = { MOCK_TOKEN_DELAY_MS: '20', MOCK_ANSWER_TOKENS: '500' };
+// No resume grace: a client that leaves stops its answers at once (resumable.test.ts covers the grace).
+const SLOW = { MOCK_TOKEN_DELAY_MS: '20', MOCK_ANSWER_TOKENS: '500', RESUME_GRACE_SECONDS: '0' };
 const ask = (requestId: string, content = 'tell me a long story') => ({
   action: 'llm/stream',
   requestId,
@@ -51,7 +52,7 @@ describe('cancel and disconnect', () => {
     client.send(ask('remote'));
     await client.waitFor((frames) => frames.some((f) => f.type === 'chunk'));
     // Act: a second "Lambda instance" sharing only the stores, as DynamoDB would be shared.
-    await cancelFromAnotherInstance(local, connectionId, 'remote', { deps: { connections, requests } });
+    await cancelFromAnotherInstance(local, connectionId, 'remote', { deps: { connections, requests, streams: local.gateway.deps.streams } });
     // Assess
     expect(await client.terminal('remote')).toMatchObject({ type: 'error', code: 'cancelled' });
   });

@@ -89,6 +89,8 @@ describe('random interleavings on a few connections (fast-check)', () => {
           MAX_CONCURRENT_PER_CONNECTION: '2',
           MAX_CONCURRENT_PER_USER: '4',
           CANCEL_CHECK_INTERVAL_MS: '15',
+          // Drops stop their answers at once here; resumes have their own property test.
+          RESUME_GRACE_SECONDS: '0',
         });
         const sessions: Array<{ client: TestClient; sent: Map<string, number>; dropped: boolean }> = [];
         const current: number[] = [];
@@ -151,7 +153,7 @@ describe('random interleavings on a few connections (fast-check)', () => {
           await local.stop();
         }
       }),
-      { numRuns: 25 },
+      { numRuns: 25, endOnFailure: true },
     );
     // The runs reach every outcome: answers of both kinds, cancels, limits and duplicate ids.
     expect([...seen]).toEqual(expect.arrayContaining(['done', 'response', 'cancelled', 'rate_limited', 'invalid_request (refused)']));

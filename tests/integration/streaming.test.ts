@@ -31,7 +31,7 @@ describe('streaming through the local API Gateway emulator', () => {
     client.send(ask('r-1', 'Explain WebSockets', { metadata: { tab: 7 } }));
     const done = await client.terminal('r-1');
     const frames = client.of('r-1');
-    expect(frames[0]).toEqual({ type: 'accepted', requestId: 'r-1', modelId: 'mock.echo-v1' });
+    expect(frames[0]).toEqual({ type: 'accepted', requestId: 'r-1', modelId: 'mock.echo-v1', resumeToken: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) });
     const chunks = frames.filter((f) => f.type === 'chunk');
     expect(chunks.map((f) => f.seq)).toEqual(chunks.map((_, i) => i));
     expect(textOf(frames)).toBe(mockAnswerTokens('Explain WebSockets', 40).join(''));

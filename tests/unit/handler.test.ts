@@ -70,7 +70,7 @@ describe('the Lambda handler fed AWS-shaped events', () => {
     });
     await gateway.handler(message(body, 'llm/stream'));
     const frames = sender.framesFor(CONNECTION);
-    expect(frames[0]).toEqual({ type: 'accepted', requestId: 'r-1', modelId: 'mock.echo-v1' });
+    expect(frames[0]).toEqual({ type: 'accepted', requestId: 'r-1', modelId: 'mock.echo-v1', resumeToken: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) });
     const chunks = frames.filter((f) => f.type === 'chunk');
     expect(chunks.map((f) => f.seq)).toEqual(chunks.map((_, i) => i));
     const done = frames.at(-1);
@@ -102,7 +102,7 @@ describe('the Lambda handler fed AWS-shaped events', () => {
     expect(sender.sent[0]?.frame).toMatchObject({
       code: 'unknown_action',
       refusedRequestId: 'r-2',
-      validActions: ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'ping'],
+      validActions: ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'llm/resume', 'ping'],
     });
     expect(sender.sent[0]?.frame).not.toHaveProperty('requestId');
   });

@@ -10,13 +10,13 @@ export class DynamoRequestStore implements RequestStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async begin(connectionId: string, requestId: string, jobId: string, ttlSeconds: number): Promise<boolean> {
+  async begin(connectionId: string, requestId: string, jobId: string, ttlSeconds: number, streamKey?: string): Promise<boolean> {
     const now = nowSeconds(this.now);
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...KEYS.request(connectionId, requestId), jobId, state: 'queued', leaseUntil: 0, cancelled: false, ttl: now + ttlSeconds },
+          Item: { ...KEYS.request(connectionId, requestId), jobId, streamKey, state: 'queued', leaseUntil: 0, cancelled: false, ttl: now + ttlSeconds },
           // Race: a client resending the same requestId on one connection while the first is
           // live — only one may run. An expired leftover that DynamoDB has not deleted yet
           // counts as absent.
@@ -74,8 +74,10 @@ export class DynamoRequestStore implements RequestStore {
     }
   }
 
-  async requestCancel(connectionId: string, requestId: string): Promise<boolean> {
-    return this.flag(connectionId, requestId);
+  async requestCancel(connectionId: string, requestId: string): Promise<{ readonly streamKey: string | undefined } | undefined> {
+    const flagged = await this.flag(connectionId, requestId);
+    if (flagged === undefined) return undefined;
+    return { streamKey: typeof flagged['streamKey'] === 'string' ? flagged['streamKey'] : undefined };
   }
 
   async cancelAll(connectionId: string): Promise<void> {
@@ -137,9 +139,10 @@ export class DynamoRequestStore implements RequestStore {
     }
   }
 
-  private async flag(connectionId: string, requestId: string): Promise<boolean> {
+  /** Sets the cancel flag of a live request; its attributes, or undefined when there is none. */
+  private async flag(connectionId: string, requestId: string): Promise<Record<string, unknown> | undefined> {
     try {
-      await this.db.send(
+      const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: KEYS.request(connectionId, requestId),
@@ -149,11 +152,12 @@ export class DynamoRequestStore implements RequestStore {
           ConditionExpression: 'attribute_exists(pk) AND #ttl > :now',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':yes': true, ':now': nowSeconds(this.now) },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return true;
+      return Attributes ?? {};
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }

@@ -17,6 +17,8 @@ import {
  * | request     | `CONN#{id}`        | `REQ#{reqId}`   |
  * | counter     | `RATE#{key}`       | `RATE`          |
  * | slots       | `SLOT#{key}`       | `SLOT`          |
+ * | stream      | `STREAM#{hash}`    | `META`          |
+ * | stream log  | `STREAM#{hash}`    | `LOG#{index}`   |
  *
  * A connection's requests share its partition, so `$disconnect` finds them with one Query.
  * Every item has `ttl` (epoch seconds); readers ignore expired items because DynamoDB deletes
@@ -28,6 +30,9 @@ export const KEYS = {
   requestPrefix: 'REQ#',
   counter: (key: string) => ({ pk: `RATE#${key}`, sk: 'RATE' }),
   slots: (key: string) => ({ pk: `SLOT#${key}`, sk: 'SLOT' }),
+  stream: (key: string) => ({ pk: `STREAM#${key}`, sk: 'META' }),
+  /** Zero-padded, so the log sorts by index. */
+  streamLog: (key: string, index: number) => ({ pk: `STREAM#${key}`, sk: `LOG#${String(index).padStart(9, '0')}` }),
 } as const;
 
 /** The table as the template declares it, minus TTL (DynamoDB Local and dynalite lack UpdateTimeToLive). */

@@ -1,0 +1,143 @@
+import type { Replies } from '../delivery/replies';
+import type { ErrorFrame, ServerFrame } from '../models/server-frames';
+import type { StreamMeta, StreamStore } from '../stores/stream-store';
+import type { Logger } from '../utils/logger';
+import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
+
+export interface StreamTargetDeps {
+  readonly sender: FrameSender;
+  readonly streams: StreamStore;
+  readonly replies: Replies;
+  readonly log: Logger;
+  /** How long the answer goes on without a client, waiting for a resume (0: stop at once). */
+  readonly graceMs: number;
+  /** TTL of the logged frames (they must outlive the longest answer plus the retention). */
+  readonly logTtlSeconds: number;
+  /** How long an ended answer stays resumable. */
+  readonly retentionSeconds: number;
+  /** Called once when the client has been gone for the whole grace time: stop the generation. */
+  readonly onGone: (reason: ConnectionGoneError) => void;
+}
+
+/**
+ * Where a generation's frames go, followed by the worker as the stream's single writer: every
+ * chunk (or response part) is logged, then posted to the current connection. When that one has
+ * gone (410), the generation goes on unposted for the grace time; a resume (seen through the
+ * stream's `version`) tells the old connection `resumed_elsewhere` if it is still there, replays
+ * from the asked `fromSeq`, and continues live on the new one. All of it runs in one queue, so
+ * a switch never falls between two posts: nothing is skipped or sent twice.
+ */
+export class StreamTarget {
+  private target: string;
+  private version: number;
+  private attached = true;
+  private readonly logged: ServerFrame[] = [];
+  private queue: Promise<void> = Promise.resolve();
+  private grace: NodeJS.Timeout | undefined;
+  private targets: readonly string[];
+
+  constructor(
+    private readonly deps: StreamTargetDeps,
+    private readonly key: string,
+    private readonly requestId: string,
+    meta: Pick<StreamMeta, 'target' | 'version' | 'targets'>,
+  ) {
+    this.target = meta.target;
+    this.version = meta.version;
+    this.targets = meta.targets;
+  }
+
+  /** Every connection the request was delivered to (each holds a request record). */
+  get connections(): readonly string[] {
+    return this.targets;
+  }
+
+  /** Logs frame `index` (a chunk's seq, a response part's number) and posts it where the answer goes now. */
+  post(frame: ServerFrame, index: number): Promise<void> {
+    return this.serially(async () => {
+      this.logged[index] = frame;
+      await this.deps.streams.append(this.key, index, frame, this.deps.logTtlSeconds);
+      if (this.attached) await this.deliver(frame);
+    });
+  }
+
+  /** Follows a resume the stream records (a newer version), in order with the posts. */
+  follow(meta: StreamMeta): Promise<void> {
+    return this.serially(() => this.switchTo(meta));
+  }
+
+  /**
+   * Ends the stream with its terminal frame — logged first, so a resume after the end gets it —
+   * then posts it to the connection there is. A resume that raced the end is followed first.
+   */
+  finish(terminal: ServerFrame): Promise<void> {
+    return this.serially(async () => {
+      clearTimeout(this.grace);
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        if (await this.deps.streams.end(this.key, terminal, this.version, this.deps.retentionSeconds)) break;
+        const meta = await this.deps.streams.get(this.key);
+        if (meta === undefined) break;
+        await this.switchTo(meta);
+      }
+      clearTimeout(this.grace);
+      if (this.attached) await this.deps.replies.send(this.target, terminal, this.deps.log);
+    });
+  }
+
+  /** Stops the grace timer (the generation ended some other way). */
+  close(): void {
+    clearTimeout(this.grace);
+  }
+
+  private async switchTo(meta: StreamMeta): Promise<void> {
+    if (meta.version <= this.version) return;
+    const previous = this.attached ? this.target : undefined;
+    this.target = meta.target;
+    this.version = meta.version;
+    this.targets = meta.targets;
+    this.attached = true;
+    clearTimeout(this.grace);
+    if (previous !== undefined && previous !== meta.target) {
+      const elsewhere: ErrorFrame = {
+        type: 'error',
+        requestId: this.requestId,
+        code: 'resumed_elsewhere',
+        message: 'This request was resumed on another connection.',
+        retryable: false,
+      };
+      await this.deps.sender.send(previous, elsewhere).catch(() => undefined);
+    }
+    this.deps.log.info({ target: meta.target, fromSeq: meta.fromSeq, version: meta.version }, 'following a resume');
+    for (const frame of this.logged.slice(meta.fromSeq)) {
+      if (frame !== undefined && this.attached) await this.deliver(frame);
+    }
+  }
+
+  private async deliver(frame: ServerFrame): Promise<void> {
+    try {
+      await this.deps.sender.send(this.target, frame);
+    } catch (error) {
+      if (!(error instanceof ConnectionGoneError)) throw error;
+      this.detach(error);
+    }
+  }
+
+  /** The client has gone: go on unposted, and stop if no resume comes within the grace time. */
+  private detach(reason: ConnectionGoneError): void {
+    this.attached = false;
+    void this.deps.replies.gone(this.target, this.deps.log);
+    if (this.deps.graceMs === 0) {
+      this.deps.onGone(reason);
+      return;
+    }
+    this.deps.log.info({ graceMs: this.deps.graceMs }, 'client gone: the answer goes on, waiting for a resume');
+    this.grace = setTimeout(() => this.deps.onGone(reason), this.deps.graceMs);
+  }
+
+  private serially(work: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(work);
+    // A failure reaches the caller of this step; the queue itself goes on.
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
