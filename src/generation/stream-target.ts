@@ -35,6 +35,8 @@ export class StreamTarget {
   private queue: Promise<void> = Promise.resolve();
   private grace: NodeJS.Timeout | undefined;
   private targets: readonly string[];
+  /** Connections told `resumed_elsewhere` (and so done with this request, unless it comes back). */
+  private readonly released = new Set<string>();
 
   constructor(
     private readonly deps: StreamTargetDeps,
@@ -91,21 +93,26 @@ export class StreamTarget {
 
   private async switchTo(meta: StreamMeta): Promise<void> {
     if (meta.version <= this.version) return;
-    const previous = this.attached ? this.target : undefined;
+    const previous = this.target;
     this.target = meta.target;
     this.version = meta.version;
     this.targets = meta.targets;
     this.attached = true;
     clearTimeout(this.grace);
-    if (previous !== undefined && previous !== meta.target) {
-      const elsewhere: ErrorFrame = {
-        type: 'error',
-        requestId: this.requestId,
-        code: 'resumed_elsewhere',
-        message: 'This request was resumed on another connection.',
-        retryable: false,
-      };
-      await this.deps.sender.send(previous, elsewhere).catch(() => undefined);
+    this.released.delete(meta.target);
+    // Every connection the request was on before (the previous one, and any it passed through
+    // while this worker was not looking) ends it with `resumed_elsewhere`; a gone one ignores it.
+    const elsewhere: ErrorFrame = {
+      type: 'error',
+      requestId: this.requestId,
+      code: 'resumed_elsewhere',
+      message: 'This request was resumed on another connection.',
+      retryable: false,
+    };
+    for (const connectionId of new Set([previous, ...meta.targets])) {
+      if (connectionId === meta.target || this.released.has(connectionId)) continue;
+      this.released.add(connectionId);
+      await this.deps.sender.send(connectionId, elsewhere).catch(() => undefined);
     }
     this.deps.log.info({ target: meta.target, fromSeq: meta.fromSeq, version: meta.version }, 'following a resume');
     for (const frame of this.logged.slice(meta.fromSeq)) {

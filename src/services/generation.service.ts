@@ -99,7 +99,9 @@ export class GenerationService {
     const progress: Progress = { producedChars: 0, usedTokens: undefined };
     // Where the answer goes: a resume may have moved it while the job waited in the queue.
     const meta = await streams.get(job.streamKey).catch(() => undefined);
-    const target = this.targetFor(job, meta, log, (reason) => controller.abort(reason));
+    const target = this.targetFor(job, undefined, log, (reason) => controller.abort(reason));
+    // A resume while the job was queued: follow it now (telling the connection that asked).
+    if (meta !== undefined) await target.follow(meta);
     active.register(job.connectionId, job.requestId, controller);
     const stopWatch = watchStream(streams, job.streamKey, config.stream.cancelCheckIntervalMs, controller.signal, async (latest) => {
       if (latest.cancelled) controller.abort(cancelledError());

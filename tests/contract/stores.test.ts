@@ -10,6 +10,10 @@ import type { RequestStore } from '../../src/stores/request-store';
 import type { CounterStore } from '../../src/stores/counter-store';
 import { DynamoCounterStore } from '../../src/stores/dynamodb/counter-store';
 import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
+import { DynamoStreamStore } from '../../src/stores/dynamodb/stream-store';
+import { MemoryStreamStore } from '../../src/stores/memory-stream-store';
+import type { StreamStore } from '../../src/stores/stream-store';
+import type { ServerFrame } from '../../src/models/server-frames';
 import { documentClient, dynamoClient, startDynalite, throttlingProxy } from '../helpers/dynamo';
 
 /** A fresh pair of stores on a clock the test controls. */
@@ -17,6 +21,7 @@ interface Subject {
   connections: ConnectionStore;
   requests: RequestStore;
   counters: CounterStore;
+  streams: StreamStore;
   advance(ms: number): void;
 }
 
@@ -245,6 +250,57 @@ function storeContract(name: string, make: Factory): void {
       expect(await s.requests.isLive('c1', 'r1')).toBe(false);
     });
 
+    const chunk = (seq: number): ServerFrame => ({ type: 'chunk', requestId: 'r1', seq, content: `c${seq}` });
+    const done: ServerFrame = { type: 'done', requestId: 'r1', seq: 3, modelId: 'm', stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 }, metrics: { timeToFirstTokenMs: 1, totalMs: 2 } };
+    const openStream = (key = 'k1') => s.streams.open(key, { requestId: 'r1', jobId: 'j1', userId: 'u1', mode: 'stream', target: 'c1' }, 600);
+
+    it('opens a stream aimed at its connection, and reads an unknown one as absent', async () => {
+      await openStream();
+      expect(await s.streams.get('k1')).toEqual({ requestId: 'r1', jobId: 'j1', userId: 'u1', mode: 'stream', target: 'c1', targets: ['c1'], version: 0, fromSeq: 0, cancelled: false, terminal: undefined });
+      expect(await s.streams.get('nope')).toBeUndefined();
+    });
+
+    it('moves a live stream to another connection, bumping its version, and reports an unknown one', async () => {
+      await openStream();
+      const moved = await s.streams.retarget('k1', 'c2', 5);
+      expect(moved).toMatchObject({ outcome: 'moved', meta: { target: 'c2', targets: ['c1', 'c2'], version: 1, fromSeq: 5 } });
+      expect(await s.streams.retarget('nope', 'c2', 0)).toEqual({ outcome: 'unknown' });
+    });
+
+    it('logs frames and replays them in order from an index, whatever the order they were written in', async () => {
+      await openStream();
+      await Promise.all([2, 0, 1].map((seq) => s.streams.append('k1', seq, chunk(seq), 600)));
+      expect(await s.streams.replay('k1', 0)).toEqual([chunk(0), chunk(1), chunk(2)]);
+      expect(await s.streams.replay('k1', 2)).toEqual([chunk(2)]);
+      expect(await s.streams.replay('k1', 3)).toEqual([]);
+    });
+
+    it('ends a stream only at the version its writer knows, then keeps it for the retention and moves it no more', async () => {
+      await openStream();
+      await s.streams.retarget('k1', 'c2', 0);
+      expect(await s.streams.end('k1', done, 0, 60)).toBe(false);
+      expect(await s.streams.end('k1', done, 1, 60)).toBe(true);
+      expect((await s.streams.get('k1'))?.terminal).toEqual(done);
+      expect(await s.streams.retarget('k1', 'c3', 0)).toMatchObject({ outcome: 'ended', meta: { terminal: done, target: 'c2' } });
+      s.advance(61_000);
+      expect(await s.streams.get('k1')).toBeUndefined();
+    });
+
+    it('cancels a live stream, not an ended one, and never creates one', async () => {
+      await openStream('live');
+      await openStream('over');
+      await s.streams.end('over', done, 0, 60);
+      await Promise.all([s.streams.cancel('live'), s.streams.cancel('over'), s.streams.cancel('never')]);
+      expect((await s.streams.get('live'))?.cancelled).toBe(true);
+      expect((await s.streams.get('over'))?.cancelled).toBe(false);
+      expect(await s.streams.get('never')).toBeUndefined();
+    });
+
+    it('gives the stream key back from a cancel of its request record', async () => {
+      await s.requests.begin('c1', 'r1', 'j1', 60, 'k1');
+      expect(await s.requests.requestCancel('c1', 'r1')).toEqual({ streamKey: 'k1' });
+    });
+
     it('treats an expired request record as absent', async () => {
       await s.requests.begin('c1', 'r1', 'job-r1', 60);
       s.advance(61_000);
@@ -260,6 +316,7 @@ storeContract('memory', () => {
     connections: new MemoryConnectionStore(() => now),
     requests: new MemoryRequestStore(() => now),
     counters: new MemoryCounterStore(() => now),
+    streams: new MemoryStreamStore(() => now),
     advance: (ms) => void (now += ms),
   });
 });
@@ -289,6 +346,7 @@ describe('on dynalite, through the real SDK', () => {
       connections: new DynamoConnectionStore(db, table, clock),
       requests: new DynamoRequestStore(db, table, clock),
       counters: new DynamoCounterStore(db, table, clock),
+      streams: new DynamoStreamStore(db, table, clock),
       advance: (ms) => void (now += ms),
     };
   });
