@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { LocalGateway } from '../../src/local/emulator';
+import { mockAnswerTokens } from '../../src/llm/mock';
 import { startLocal } from '../helpers/local';
 import { sleep } from '../helpers/ws-client';
 
@@ -113,5 +114,20 @@ describeBrowser('test-client.html in headless Chromium', () => {
     const id = await ask('back again');
     await answerOf(id).locator('.usage').waitFor();
     expect(await answerOf(id).locator('.usage').textContent()).toMatch(/stop: end_turn/);
+  });
+
+  it('resumes an answer by itself when its connection is deleted mid-way, and shows it whole, once', async () => {
+    const prompt = 'a long answer, please';
+    const id = await ask(prompt);
+    const answer = answerOf(id);
+    await page.waitForFunction((rid) => (document.querySelector(`li[data-request-id="${rid}"] .answer`)?.textContent ?? '').length > 30, id);
+    // What a network switch looks like from API Gateway's side: the connection is gone.
+    const [connectionId] = local.connectionIds();
+    const deleted = await fetch(`${local.managementEndpoint}/@connections/${encodeURIComponent(connectionId!)}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(204);
+    await answer.locator('.usage').waitFor({ timeout: 20_000 });
+    expect(await answer.locator('.usage').textContent()).toMatch(/stop: end_turn/);
+    expect(await answer.getAttribute('data-resumes')).toBe('1');
+    expect(await answer.locator('.answer').textContent()).toBe(mockAnswerTokens(prompt, 80).join(''));
   });
 });
