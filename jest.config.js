@@ -12,5 +12,7 @@ module.exports = {
   // (Node >= 20.19 loads them natively, so this concerns the test runner only).
   transformIgnorePatterns: ['/node_modules/(?!(cookie|jose)/)'],
   setupFiles: ['<rootDir>/tests/setup-env.ts'],
+  // The client package imports with ESM's explicit `.js` extensions; its sources are .ts.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 20000,
 };

@@ -1,0 +1,259 @@
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { GatewayError } from './errors.js';
+import type { ChatData, ServerFrame } from './protocol.generated.js';
+import { PendingRequest, type ChatResult, type GatewayStream } from './request.js';
+
+/** The part of the WebSocket API the client uses: the browser's, or the `ws` package's. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface GatewayClientOptions {
+  /** `wss://…/prod`, or `ws://127.0.0.1:3000/local`. */
+  readonly url: string;
+  /** A JWT, or a function giving one: read again on every (re)connect, so it can be refreshed. */
+  readonly token?: string | (() => string | Promise<string>);
+  /** A WebSocket implementation where there is no global one (Node < 22: the `ws` package). */
+  readonly WebSocket?: WebSocketConstructor;
+  /** A `ping` this often keeps the connection inside API Gateway's 10-minute idle timeout (default 5 min). */
+  readonly keepaliveMs?: number;
+  readonly reconnect?: BackoffOptions;
+  /** How long a request waits for a connection before it fails (default 30 s). */
+  readonly connectTimeoutMs?: number;
+}
+
+export interface RequestOptions {
+  /** Aborting it sends `llm/cancel` and ends the request with GatewayError `cancelled` (name AbortError). */
+  readonly signal?: AbortSignal;
+  /** Defaults to a fresh random id. */
+  readonly requestId?: string;
+}
+
+const OPEN = 1;
+
+function randomId(): string {
+  const bytes = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(bytes);
+  return `c-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * A client of the gateway's wire protocol v1 for browser chat UIs and Node: requests correlated
+ * by requestId, streamed text as an async iterator, cancel through AbortSignal, typed errors,
+ * keepalive, and reconnect with exponential backoff and full jitter — after which every answer
+ * in flight is resumed from the last chunk delivered, so the caller's iterator just goes on.
+ */
+export class GatewayClient {
+  private socket: WebSocketLike | undefined;
+  private state: Status = 'closed';
+  private wanted = false;
+  private attempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private keepalive: ReturnType<typeof setInterval> | undefined;
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly listeners = new Set<(status: Status) => void>();
+  private opened: Array<{ resolve: () => void; reject: (error: GatewayError) => void }> = [];
+
+  constructor(private readonly options: GatewayClientOptions) {}
+
+  get status(): Status {
+    return this.state;
+  }
+
+  /** Listens to status changes; returns the function that stops listening. */
+  on(event: 'status', listener: (status: Status) => void): () => void {
+    if (event !== 'status') throw new TypeError(`unknown event ${String(event)}`);
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Opens the connection (and keeps it open, reconnecting, until `close()`). */
+  connect(): Promise<void> {
+    this.wanted = true;
+    if (this.state === 'open') return Promise.resolve();
+    const ready = this.whenOpen();
+    if (this.socket === undefined && this.reconnectTimer === undefined) void this.open();
+    return ready;
+  }
+
+  /** Streams an answer: `for await (const text of stream)`, then `await stream.done`. */
+  stream(data: ChatData, options: RequestOptions = {}): GatewayStream {
+    return this.start('stream', data, options);
+  }
+
+  /** One complete answer (its parts joined). */
+  chat(data: ChatData, options: RequestOptions = {}): Promise<ChatResult> {
+    return this.start('chat', data, options).chatResult();
+  }
+
+  /** Ends every request (GatewayError `closed`) and the connection, and stops reconnecting. */
+  close(): Promise<void> {
+    this.wanted = false;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    for (const request of [...this.pending.values()]) request.fail(new GatewayError('closed', 'The client was closed.', { requestId: request.requestId }));
+    for (const waiter of this.opened.splice(0)) waiter.reject(new GatewayError('closed', 'The client was closed.'));
+    const socket = this.socket;
+    this.socket = undefined;
+    this.stopKeepalive();
+    this.setStatus('closed');
+    if (socket === undefined || socket.readyState > OPEN) return Promise.resolve();
+    return new Promise((resolve) => {
+      socket.onclose = () => resolve();
+      socket.close(1000, 'client closed');
+    });
+  }
+
+  private start(mode: 'stream' | 'chat', data: ChatData, options: RequestOptions): PendingRequest {
+    const requestId = options.requestId ?? randomId();
+    const frame = { action: mode === 'chat' ? 'llm/chat' : 'llm/stream', requestId, data };
+    const request = new PendingRequest(requestId, frame, mode, () => this.pending.delete(requestId));
+    const { signal } = options;
+    if (signal?.aborted) {
+      request.fail(new GatewayError('cancelled', 'The request was cancelled.', { requestId }));
+      return request;
+    }
+    signal?.addEventListener('abort', () => this.cancel(request), { once: true });
+    this.pending.set(requestId, request);
+    if (this.state === 'open') this.send(request);
+    else {
+      // Waits (bounded) for the connection instead of failing at once.
+      this.connect().catch((error: unknown) => request.fail(error instanceof GatewayError ? error : new GatewayError('connection_lost', String(error))));
+    }
+    return request;
+  }
+
+  private cancel(request: PendingRequest): void {
+    if (request.settled) return;
+    if (request.sent && this.state === 'open') this.socket?.send(JSON.stringify({ action: 'llm/cancel', requestId: request.requestId }));
+    request.fail(new GatewayError('cancelled', 'The request was cancelled.', { requestId: request.requestId }));
+  }
+
+  /** Sends a request on the open connection: its frame the first time, a resume after a reconnect. */
+  private send(request: PendingRequest): void {
+    if (request.sent || this.socket === undefined) return;
+    request.sent = true;
+    const frame =
+      request.resumeToken === undefined
+        ? request.frame
+        : { action: 'llm/resume', requestId: request.requestId, data: { resumeToken: request.resumeToken, fromSeq: request.nextSeq } };
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  private async open(): Promise<void> {
+    this.setStatus(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    let url = this.options.url;
+    try {
+      const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+      if (token) url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+    } catch {
+      this.retry();
+      return;
+    }
+    if (!this.wanted) return;
+    const Impl = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (Impl === undefined) throw new TypeError('No WebSocket implementation: pass one as the WebSocket option (e.g. the ws package).');
+    const socket = new Impl(url);
+    this.socket = socket;
+    socket.onopen = () => this.onOpen(socket);
+    socket.onmessage = (event) => this.onMessage(event.data);
+    socket.onerror = () => undefined;
+    socket.onclose = () => this.onClose(socket);
+  }
+
+  private onOpen(socket: WebSocketLike): void {
+    if (socket !== this.socket) return;
+    this.attempt = 0;
+    this.setStatus('open');
+    this.startKeepalive();
+    for (const waiter of this.opened.splice(0)) waiter.resolve();
+    for (const request of this.pending.values()) this.send(request);
+  }
+
+  private onClose(socket: WebSocketLike): void {
+    if (socket !== this.socket) return;
+    this.socket = undefined;
+    this.stopKeepalive();
+    for (const request of [...this.pending.values()]) {
+      // Sent but never accepted: the gateway may or may not have taken it, and a resend could
+      // run it twice; it ends here (retryable). An accepted one is resumed after the reconnect.
+      if (request.sent && request.resumeToken === undefined) {
+        request.fail(new GatewayError('connection_lost', 'The connection closed before the request was accepted.', { retryable: true, requestId: request.requestId }));
+      }
+      request.sent = false;
+    }
+    if (this.wanted) this.retry();
+    else this.setStatus('closed');
+  }
+
+  private retry(): void {
+    const delay = backoffDelay(this.attempt, this.options.reconnect);
+    this.attempt += 1;
+    this.setStatus('reconnecting');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.wanted) void this.open();
+    }, delay);
+  }
+
+  private onMessage(data: unknown): void {
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(typeof data === 'string' ? data : String(data)) as ServerFrame;
+    } catch {
+      return;
+    }
+    if (frame.type === 'pong' || !('requestId' in frame) || frame.requestId === undefined) return;
+    const request = this.pending.get(frame.requestId);
+    if (request === undefined) return;
+    if (request.receive(frame) === 'gap') {
+      // Chunks went missing: ask for them again from the first one not delivered.
+      request.sent = false;
+      if (request.resumeToken !== undefined) this.send(request);
+      else request.fail(new GatewayError('protocol_error', 'Chunks arrived out of order.', { requestId: request.requestId }));
+    }
+  }
+
+  private whenOpen(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.opened = this.opened.filter((waiter) => waiter.resolve !== done);
+        reject(new GatewayError('request_timeout', 'No connection to the gateway in time.', { retryable: true }));
+      }, this.options.connectTimeoutMs ?? 30_000);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.opened.push({ resolve: done, reject: (error) => (clearTimeout(timer), reject(error)) });
+    });
+  }
+
+  private startKeepalive(): void {
+    this.stopKeepalive();
+    this.keepalive = setInterval(() => {
+      if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify({ action: 'ping' }));
+    }, this.options.keepaliveMs ?? 5 * 60_000);
+    // In Node, a keepalive alone must not hold the process open.
+    (this.keepalive as { unref?: () => void }).unref?.();
+  }
+
+  private stopKeepalive(): void {
+    clearInterval(this.keepalive);
+    this.keepalive = undefined;
+  }
+
+  private setStatus(status: Status): void {
+    if (status === this.state) return;
+    this.state = status;
+    for (const listener of this.listeners) listener(status);
+  }
+}

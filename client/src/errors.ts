@@ -1,0 +1,25 @@
+import type { ErrorCode } from './protocol.generated.js';
+
+/** Failures the client itself detects, beside the server's protocol codes. */
+export type ClientErrorCode = 'connection_lost' | 'closed' | 'request_timeout' | 'protocol_error';
+
+/**
+ * Every failure a request can end with: the server's `error` frame (its `code`, `message`,
+ * `retryable` and `retryAfterMs`), or one the client detects. A cancel through an AbortSignal
+ * ends the request with code `cancelled` (and `name` 'AbortError', as fetch does).
+ */
+export class GatewayError extends Error {
+  readonly code: ErrorCode | ClientErrorCode;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(code: ErrorCode | ClientErrorCode, message: string, options: { retryable?: boolean; retryAfterMs?: number; requestId?: string } = {}) {
+    super(message);
+    this.name = code === 'cancelled' ? 'AbortError' : 'GatewayError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+    this.requestId = options.requestId;
+  }
+}

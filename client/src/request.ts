@@ -1,0 +1,160 @@
+import { GatewayError } from './errors.js';
+import type { DoneFrame, ErrorFrame, ResponseFrame, ServerFrame, Usage } from './protocol.generated.js';
+
+/** What `stream(…).done` resolves to. */
+export interface StreamResult {
+  readonly requestId: string;
+  readonly modelId: string;
+  readonly stopReason: string;
+  readonly usage: Usage;
+  readonly metrics: DoneFrame['metrics'];
+  readonly metadata: Record<string, unknown> | undefined;
+}
+
+/** What `chat(…)` resolves to: the answer's parts joined. */
+export interface ChatResult {
+  readonly requestId: string;
+  readonly content: string;
+  readonly modelId: string | undefined;
+  readonly stopReason: string | undefined;
+  readonly usage: Usage | undefined;
+  readonly metadata: Record<string, unknown> | undefined;
+}
+
+/** A streamed answer: iterate it for the text deltas (in order, each once); `done` settles with the end. */
+export interface GatewayStream extends AsyncIterable<string> {
+  readonly requestId: string;
+  readonly done: Promise<StreamResult>;
+}
+
+export function errorOf(frame: ErrorFrame): GatewayError {
+  return new GatewayError(frame.code, frame.message, {
+    retryable: frame.retryable,
+    ...(frame.retryAfterMs !== undefined ? { retryAfterMs: frame.retryAfterMs } : {}),
+    ...(frame.requestId !== undefined ? { requestId: frame.requestId } : {}),
+  });
+}
+
+/**
+ * One request in flight, as the client tracks it across connections: the frame that started it,
+ * the resume token once accepted, the next chunk `seq` it expects (so a resume replays from
+ * there and a duplicate is dropped), the text not yet read, and exactly one settlement.
+ */
+export class PendingRequest implements GatewayStream {
+  readonly done: Promise<StreamResult>;
+  resumeToken: string | undefined;
+  nextSeq = 0;
+  /** Sent on the current connection (or awaiting a resume on the next one). */
+  sent = false;
+  private readonly texts: string[] = [];
+  private wake: (() => void) | undefined;
+  private failure: GatewayError | undefined;
+  private finished = false;
+  private readonly parts: string[] = [];
+  private resolveDone!: (result: StreamResult) => void;
+  private rejectDone!: (error: GatewayError) => void;
+  private resolveChat: ((result: ChatResult) => void) | undefined;
+
+  constructor(
+    readonly requestId: string,
+    readonly frame: Record<string, unknown>,
+    readonly mode: 'stream' | 'chat',
+    private readonly onSettled: () => void,
+  ) {
+    this.done = new Promise<StreamResult>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // Settled by the iterator's caller or not at all: never an unhandled rejection.
+    this.done.catch(() => undefined);
+  }
+
+  get settled(): boolean {
+    return this.finished || this.failure !== undefined;
+  }
+
+  /** The chat answer, for `chat(…)`. */
+  chatResult(): Promise<ChatResult> {
+    return new Promise<ChatResult>((resolve, reject) => {
+      this.resolveChat = resolve;
+      this.done.catch(reject);
+    });
+  }
+
+  /** Takes one frame of this request; returns 'gap' when chunks went missing (resume to mend). */
+  receive(frame: ServerFrame): 'ok' | 'gap' {
+    if (this.settled) return 'ok';
+    switch (frame.type) {
+      case 'accepted':
+        this.resumeToken = frame.resumeToken;
+        return 'ok';
+      case 'chunk':
+        if (frame.seq < this.nextSeq) return 'ok'; // replayed by a resume: already delivered
+        if (frame.seq > this.nextSeq) return 'gap';
+        this.nextSeq += 1;
+        this.push(frame.content);
+        return 'ok';
+      case 'done':
+        this.succeed({ requestId: this.requestId, modelId: frame.modelId, stopReason: frame.stopReason, usage: frame.usage, metrics: frame.metrics, metadata: frame.metadata });
+        return 'ok';
+      case 'response':
+        this.onPart(frame);
+        return 'ok';
+      case 'error':
+        this.fail(errorOf(frame));
+        return 'ok';
+      default:
+        return 'ok';
+    }
+  }
+
+  fail(error: GatewayError): void {
+    if (this.settled) return;
+    this.failure = error;
+    this.rejectDone(error);
+    this.onSettled();
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    for (;;) {
+      const text = this.texts.shift();
+      if (text !== undefined) {
+        yield text;
+        continue;
+      }
+      if (this.failure) throw this.failure;
+      if (this.finished) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+
+  private onPart(frame: ResponseFrame): void {
+    this.parts[frame.part] = frame.content;
+    if (frame.part !== frame.parts - 1) return;
+    const content = this.parts.join('');
+    this.resolveChat?.({ requestId: this.requestId, content, modelId: frame.modelId, stopReason: frame.stopReason, usage: frame.usage, metadata: frame.metadata });
+    this.push(content);
+    this.succeed({
+      requestId: this.requestId,
+      modelId: frame.modelId ?? '',
+      stopReason: frame.stopReason ?? '',
+      usage: frame.usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+      metrics: { timeToFirstTokenMs: null, totalMs: 0 },
+      metadata: frame.metadata,
+    });
+  }
+
+  private push(text: string): void {
+    this.texts.push(text);
+    this.wake?.();
+  }
+
+  private succeed(result: StreamResult): void {
+    this.finished = true;
+    this.resolveDone(result);
+    this.onSettled();
+    this.wake?.();
+  }
+}
