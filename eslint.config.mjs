@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'client/dist/', '.aws-sam/', 'coverage/', '*.config.js', '*.config.mjs'] },
+  { ignores: ['node_modules/', 'dist/', 'client/dist/', 'tests/fixtures/client-consumer/', '.aws-sam/', 'coverage/', '*.config.js', '*.config.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
