@@ -1,8 +1,10 @@
 /// <reference lib="dom" />
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { LocalGateway } from '../../src/local/emulator';
+import type { ChatModel } from '../../src/llm/chat-model';
 import { mockAnswerTokens } from '../../src/llm/mock';
 import { startLocal } from '../helpers/local';
 import { sleep } from '../helpers/ws-client';
@@ -37,8 +39,8 @@ describeBrowser('test-client.html in headless Chromium', () => {
   beforeEach(async () => {
     local = await startLocal(ENV);
     page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+    // Served by the emulator, the page connects by itself to the endpoint that served it.
     await page.goto(local.pageUrl);
-    await page.getByTestId('connect').click();
     await page.waitForSelector('[data-testid="status"][data-state="open"]');
   });
   afterEach(async () => {
@@ -129,5 +131,59 @@ describeBrowser('test-client.html in headless Chromium', () => {
     expect(await answer.locator('.usage').textContent()).toMatch(/stop: end_turn/);
     expect(await answer.getAttribute('data-resumes')).toBe('1');
     expect(await answer.locator('.answer').textContent()).toBe(mockAnswerTokens(prompt, 80).join(''));
+  });
+
+  it('works opened from disk too: its protocol code is the client package, inlined', async () => {
+    const fromDisk = await browser.newPage();
+    try {
+      await fromDisk.goto(`file://${resolve('test-client.html')}`);
+      expect(await fromDisk.getByTestId('status').getAttribute('data-state')).toBe('idle');
+      expect(await fromDisk.evaluate(() => typeof (window as unknown as { GatewayClientLib?: { GatewayClient?: unknown } }).GatewayClientLib?.GatewayClient)).toBe('function');
+      await fromDisk.getByTestId('url').fill(local.url);
+      await fromDisk.getByTestId('connect').click();
+      await fromDisk.waitForSelector('[data-testid="status"][data-state="open"]');
+      await fromDisk.getByTestId('prompt').fill('from disk');
+      await fromDisk.getByTestId('prompt').press('Enter');
+      await fromDisk.locator('li[data-request-id] .usage').waitFor();
+      expect(await fromDisk.locator('li[data-request-id] .usage').textContent()).toMatch(/stop: end_turn/);
+    } finally {
+      await fromDisk.close();
+    }
+  });
+
+  it('renders Markdown safely: a code block with a copy button, a list, emphasis — and raw HTML stays text', async () => {
+    const answer = 'Here is **bold** and `code`:\n\n```js\nconst a = \'<b>x</b>\';\n```\n\n- one\n- two <img src=x onerror="window.__pwned=1">';
+    const markdownModel: ChatModel = {
+      async *stream(request) {
+        for (const piece of answer.match(/[\s\S]{1,7}/g) ?? []) yield { type: 'delta', text: piece };
+        yield { type: 'end', stopReason: 'end_turn', modelId: request.modelId, usage: { inputTokens: 1, outputTokens: 9, totalTokens: 10 } };
+      },
+    };
+    await page.close();
+    await local.stop();
+    local = await startLocal(ENV, { deps: { model: markdownModel } });
+    page = await browser.newPage();
+    await page.goto(local.pageUrl);
+    await page.waitForSelector('[data-testid="status"][data-state="open"]');
+    const id = await ask('markdown please');
+    const li = answerOf(id);
+    await li.locator('.usage').waitFor();
+    expect(await li.locator('.answer strong').textContent()).toBe('bold');
+    expect(await li.locator('.answer pre code').textContent()).toBe("const a = '<b>x</b>';");
+    expect(await li.locator('.answer pre button.copy').count()).toBe(1);
+    expect(await li.locator('.answer ul li').count()).toBe(2);
+    expect(await page.locator('[data-testid="messages"] img, [data-testid="messages"] b').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  });
+
+  it('follows the system’s dark preference', async () => {
+    const background = async (scheme: 'light' | 'dark'): Promise<string> => {
+      await page.emulateMedia({ colorScheme: scheme });
+      return page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    };
+    const light = await background('light');
+    const dark = await background('dark');
+    expect(dark).not.toBe(light);
+    expect(dark).toBe('rgb(20, 23, 28)');
   });
 });

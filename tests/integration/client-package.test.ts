@@ -1,16 +1,22 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { buildClient, CLIENT_DIST } from '../../scripts/build-client';
+import { buildClient, CLIENT_DIST, PAGE, pageScript, withClient } from '../../scripts/build-client';
 import { generateClientProtocol, GENERATED } from '../../scripts/client-protocol';
 
 /** The client package as users get it: built, packed, imported, and type-checked by a consumer. */
 describe('the @ws-llm-gateway/client package', () => {
   beforeAll(async () => {
-    await buildClient();
+    await buildClient({ sources: false });
   }, 60_000);
 
   it('keeps its protocol types generated from the server’s modules, never edited by hand', () => {
     expect(readFileSync(GENERATED, 'utf8')).toBe(generateClientProtocol());
+  });
+
+  it('is the chat page’s protocol code: the page carries the current client, inlined', async () => {
+    const page = readFileSync(PAGE, 'utf8');
+    expect(page).toBe(withClient(page, await pageScript()));
+    expect(page).not.toMatch(/new WebSocket\(|JSON\.stringify\(\{ action/);
   });
 
   it('packs only dist/, README.md and package.json', () => {
