@@ -6,6 +6,7 @@ import { percentile } from './load-client';
 import { measureLoad } from './load';
 import { measurePing } from './ping';
 import { measureResume } from './resume';
+import { measureClientBundle } from './client-bundle';
 import { measureStreaming, type SenderRun } from './streaming';
 
 const ms = (value: number): string => `${value.toFixed(value < 10 ? 2 : 0)} ms`;
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
   const ping = await measurePing();
   step('resume');
   const resume = await measureResume();
+  step('client bundle');
+  const clientBundle = await measureClientBundle();
 
   const cpu = os.cpus();
   const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
@@ -162,6 +165,12 @@ async function main(): Promise<void> {
     'chunk frame, plus the stream\'s opening and its end — so resumability adds about one write per',
     'frame already posted (see docs/DYNAMODB.md for what they cost). The cancel watch reads the',
     'stream item instead of the request item: no extra reads.',
+    '',
+    '## The client package',
+    '',
+    `\`@ws-llm-gateway/client\`, minified by esbuild: ${kib(clientBundle.minifiedBytes)} (${clientBundle.minifiedBytes} bytes), ${(clientBundle.gzipBytes / 1024).toFixed(1)} KiB gzipped`,
+    `(${clientBundle.gzipBytes} bytes; gzip level 9). Unminified ES module: ${kib(clientBundle.esmBytes)}. No runtime dependency. The chat page`,
+    'carries the minified copy inline.',
     '',
     '## What `npm test` holds of this',
     '',

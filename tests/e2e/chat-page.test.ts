@@ -155,7 +155,10 @@ describeBrowser('test-client.html in headless Chromium', () => {
     const answer = 'Here is **bold** and `code`:\n\n```js\nconst a = \'<b>x</b>\';\n```\n\n- one\n- two <img src=x onerror="window.__pwned=1">';
     const markdownModel: ChatModel = {
       async *stream(request) {
-        for (const piece of answer.match(/[\s\S]{1,7}/g) ?? []) yield { type: 'delta', text: piece };
+        for (const piece of answer.match(/[\s\S]{1,7}/g) ?? []) {
+          await new Promise((tick) => setTimeout(tick, 2));
+          yield { type: 'delta', text: piece };
+        }
         yield { type: 'end', stopReason: 'end_turn', modelId: request.modelId, usage: { inputTokens: 1, outputTokens: 9, totalTokens: 10 } };
       },
     };
