@@ -16,6 +16,8 @@ export interface LocalServerConfig {
   readonly queue: {
     readonly visibilityTimeoutMs: number;
     readonly maxConcurrency: number;
+    /** Records per worker invocation, as the template's event source batches them. */
+    readonly batchSize: number;
   };
 }
 
@@ -31,6 +33,7 @@ export function loadLocalServerConfig(env: Env, read = new EnvReader(env)): Loca
     queue: {
       visibilityTimeoutMs: read.int('QUEUE_VISIBILITY_TIMEOUT_MS', 960_000, 10, 12 * 3600 * 1000),
       maxConcurrency: read.int('WORKER_MAX_CONCURRENCY', 10, 1, 1000),
+      batchSize: read.int('WORKER_BATCH_SIZE', 10, 1, 10),
     },
   };
   read.assertValid();

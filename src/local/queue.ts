@@ -13,6 +13,8 @@ export interface LocalQueueOptions {
   readonly maxReceiveCount: number;
   /** The event source's maximum concurrency: worker invocations running at once. */
   readonly maxConcurrency: number;
+  /** Records per invocation, at most (the template's BatchSize). */
+  readonly batchSize: number;
   /** The worker's timeout: an invocation still running then counts as failed. */
   readonly workerTimeoutMs: number;
 }
@@ -41,6 +43,8 @@ export class LocalQueue {
   readonly url: string;
   /** Messages moved to the dead-letter queue, oldest first. */
   readonly deadLetters: QueuedMessage[] = [];
+  /** How many records each invocation carried, in order (for tests and benchmarks). */
+  readonly batchSizes: number[] = [];
   private readonly messages: QueuedMessage[] = [];
   private readonly running = new Set<Promise<void>>();
   private worker: WorkerHandler | undefined;
@@ -95,10 +99,15 @@ export class LocalQueue {
     clearTimeout(timer);
   }
 
-  /** Starts invocations for visible messages, up to the concurrency limit, and wakes for the next. */
+  /**
+   * Starts invocations for visible messages — up to `batchSize` records each, as the event
+   * source batches them (with no batching window: what is visible now goes now) — up to the
+   * concurrency limit, and wakes for the next.
+   */
   private pump(): void {
     if (this.stopped || this.worker === undefined) return;
     const now = Date.now();
+    let batch: QueuedMessage[] = [];
     for (const message of [...this.messages]) {
       if (this.running.size >= this.options.maxConcurrency) break;
       if (message.visibleAt > now) continue;
@@ -108,19 +117,28 @@ export class LocalQueue {
         this.log.warn({ messageId: message.messageId, receiveCount: message.receiveCount }, 'message moved to the dead-letter queue');
         continue;
       }
-      this.deliver(message, now);
+      batch.push(message);
+      if (batch.length === this.options.batchSize) {
+        this.deliver(batch, now);
+        batch = [];
+      }
     }
+    if (batch.length > 0 && this.running.size < this.options.maxConcurrency) this.deliver(batch, now);
     clearTimeout(this.timer);
     const next = Math.min(...this.messages.filter((m) => m.visibleAt > now).map((m) => m.visibleAt));
     if (Number.isFinite(next)) this.timer = setTimeout(() => this.pump(), next - now).unref();
   }
 
-  private deliver(message: QueuedMessage, now: number): void {
-    message.receiveCount += 1;
-    message.firstReceivedAt ||= now;
-    message.visibleAt = now + this.options.visibilityTimeoutMs;
-    const invocation = this.invoke(message, now).then((ok) => {
-      if (ok) {
+  private deliver(batch: readonly QueuedMessage[], now: number): void {
+    this.batchSizes.push(batch.length);
+    for (const message of batch) {
+      message.receiveCount += 1;
+      message.firstReceivedAt ||= now;
+      message.visibleAt = now + this.options.visibilityTimeoutMs;
+    }
+    const invocation = this.invoke(batch, now).then((done) => {
+      // Each record settles on its own: the finished ones are deleted, the failed ones come back.
+      for (const message of done) {
         const at = this.messages.indexOf(message);
         if (at >= 0) this.messages.splice(at, 1);
       }
@@ -132,30 +150,31 @@ export class LocalQueue {
     });
   }
 
-  /** One worker invocation; true when the record succeeded. */
-  private async invoke(message: QueuedMessage, now: number): Promise<boolean> {
+  /** One worker invocation of a batch; the records that succeeded. */
+  private async invoke(batch: readonly QueuedMessage[], now: number): Promise<QueuedMessage[]> {
     const deadline = now + this.options.workerTimeoutMs;
-    const record = this.record(message);
     let timeout: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((done) => {
       timeout = setTimeout(() => done('timeout'), this.options.workerTimeoutMs);
     });
+    const ids = batch.map((message) => message.messageId);
     try {
       const run = (this.worker as WorkerHandler)(
-        { Records: [record] } satisfies SQSEvent,
+        { Records: batch.map((message) => this.record(message)) } satisfies SQSEvent,
         { awsRequestId: randomUUID(), functionName: 'ws-llm-gateway-worker-local', getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) },
       );
       const result: SQSBatchResponse | 'timeout' = await Promise.race([run, timedOut]);
       if (result === 'timeout') {
         // Lambda would stop the sandbox here; in-process the promise runs on, unobserved.
         run.catch(() => undefined);
-        this.log.error({ messageId: message.messageId }, 'worker timed out; the message will be delivered again');
-        return false;
+        this.log.error({ messageIds: ids }, 'worker timed out; its messages will be delivered again');
+        return [];
       }
-      return !result.batchItemFailures.some((failure) => failure.itemIdentifier === message.messageId);
+      const failed = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
+      return batch.filter((message) => !failed.has(message.messageId));
     } catch (error) {
-      this.log.error({ err: error, messageId: message.messageId }, 'worker invocation failed; the message will be delivered again');
-      return false;
+      this.log.error({ err: error, messageIds: ids }, 'worker invocation failed; its messages will be delivered again');
+      return [];
     } finally {
       clearTimeout(timeout);
     }

@@ -60,9 +60,10 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
   });
 
   it('holds a burst above the worker concurrency in the queue, and every answer arrives complete', async () => {
-    // Prepare: two workers at most, eight clients asking at once.
+    // Prepare: two worker invocations at most, of one record each (answers at once ≤ concurrency ×
+    // batch size), eight clients asking at once.
     const model = new PeakModel(new MockChatModel({ tokenDelayMs: 5, answerTokens: 20 }));
-    local = await startLocal({ MAX_CONCURRENT_PER_USER: '0' }, { deps: { model }, server: { queue: { ...TEST_SERVER.queue, maxConcurrency: 2 } } });
+    local = await startLocal({ MAX_CONCURRENT_PER_USER: '0' }, { deps: { model }, server: { queue: { ...TEST_SERVER.queue, maxConcurrency: 2, batchSize: 1 } } });
     const burst = await Promise.all(Array.from({ length: 8 }, () => connect()));
     // Act
     burst.forEach((client, i) => client.send(ask(`b-${i}`, `question ${i}`)));
@@ -86,7 +87,7 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
     const counters = new MemoryCounterStore();
     local = await startLocal(
       { WORKER_TIME_MARGIN_MS: '0', MAX_CONCURRENT_PER_CONNECTION: '1', WORKER_TIMEOUT_MS: '600', QUEUE_MAX_RECEIVE_COUNT: '3' },
-      { deps: { model, requests, counters }, server: { queue: { visibilityTimeoutMs: 900, maxConcurrency: 5 } } },
+      { deps: { model, requests, counters }, server: { queue: { visibilityTimeoutMs: 900, maxConcurrency: 5, batchSize: 10 } } },
     );
     const client = await connect();
     // Act
@@ -115,7 +116,7 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
     const requests = new UnreachableClaims();
     local = await startLocal(
       { QUEUE_MAX_RECEIVE_COUNT: '2', WORKER_TIMEOUT_MS: '100', WORKER_TIME_MARGIN_MS: '0' },
-      { deps: { requests }, server: { queue: { visibilityTimeoutMs: 150, maxConcurrency: 5 } } },
+      { deps: { requests }, server: { queue: { visibilityTimeoutMs: 150, maxConcurrency: 5, batchSize: 10 } } },
     );
     const client = await connect();
     client.send(ask('stuck'));
@@ -130,7 +131,7 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
   it('speaks SQS’s JSON protocol to the real client: MD5 of the body, queue errors by name', async () => {
     local = await startLocal(
       { QUEUE_MAX_RECEIVE_COUNT: '1', WORKER_TIMEOUT_MS: '50', WORKER_TIME_MARGIN_MS: '0' },
-      { server: { queue: { visibilityTimeoutMs: 100, maxConcurrency: 1 } } },
+      { server: { queue: { visibilityTimeoutMs: 100, maxConcurrency: 1, batchSize: 10 } } },
     );
     const sqs = new SQSClient({ endpoint: new URL(local.queue.url).origin, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
     try {
@@ -143,5 +144,22 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
     } finally {
       sqs.destroy();
     }
+  });
+
+  it('streams every answer of a batch of ten carried by one worker invocation, each once', async () => {
+    // One invocation at a time: while the first answer runs, ten more queue up, then go together.
+    local = await startLocal({ MOCK_TOKEN_DELAY_MS: '5', MOCK_ANSWER_TOKENS: '40', MAX_CONCURRENT_PER_CONNECTION: '20', MAX_CONCURRENT_PER_USER: '20' }, { server: { queue: { visibilityTimeoutMs: 60_000, maxConcurrency: 1, batchSize: 10 } } });
+    const client = await connect();
+    client.send(ask('first'));
+    await client.waitFor((frames) => frames.some((f) => f.requestId === 'first' && f.type === 'chunk'));
+    for (let i = 0; i < 10; i += 1) client.send(ask(`batch-${i}`));
+    const ends = await Promise.all(Array.from({ length: 10 }, (_, i) => client.terminal(`batch-${i}`, 10_000)));
+    expect(ends.map((f) => f.type)).toEqual(Array(10).fill('done'));
+    for (let i = 0; i < 10; i += 1) {
+      const chunks = client.of(`batch-${i}`).filter((f) => f.type === 'chunk');
+      expect(chunks.map((f) => f.seq)).toEqual(chunks.map((_, n) => n));
+    }
+    expect(local.queue.batchSizes).toContain(10);
+    await client.close();
   });
 });

@@ -72,13 +72,13 @@ describe('loadLocalServerConfig', () => {
       stage: 'local',
       idleTimeoutMs: 600_000,
       maxConnectionMs: 7_200_000,
-      queue: { visibilityTimeoutMs: 960_000, maxConcurrency: 10 },
+      queue: { visibilityTimeoutMs: 960_000, maxConcurrency: 10, batchSize: 10 },
     });
   });
 
   it('refuses, at the emulator’s start, a visibility timeout that would let a running job be delivered twice', async () => {
     // The worker timeout is the app's setting (read once, there); the emulator checks it against its queue.
-    await expect(startLocal({ WORKER_TIMEOUT_MS: '60000' }, { server: { queue: { visibilityTimeoutMs: 60_000, maxConcurrency: 1 } } })).rejects.toThrow(
+    await expect(startLocal({ WORKER_TIMEOUT_MS: '60000' }, { server: { queue: { visibilityTimeoutMs: 60_000, maxConcurrency: 1, batchSize: 10 } } })).rejects.toThrow(
       /must be above WORKER_TIMEOUT_MS/,
     );
   });
