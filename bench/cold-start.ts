@@ -59,11 +59,13 @@ export async function measureColdStart(): Promise<ColdStartResults> {
     await build({ ...BUNDLE_OPTIONS, entryPoints: { ...ENTRIES, bare: 'bench/bare-handler.ts' }, outdir: dir, logLevel: 'silent' });
     // The same app bundle with its source map, started with --enable-source-maps, as the
     // template's EnableSourceMaps=true runs it.
-    await build({ ...BUNDLE_OPTIONS, entryPoints: { 'index-maps': ENTRIES.index }, outdir: dir, sourcemap: true, logLevel: 'silent' });
+    await build({ ...BUNDLE_OPTIONS, entryPoints: { 'api-maps': ENTRIES.api }, outdir: dir, sourcemap: true, logLevel: 'silent' });
     const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
     const events: Record<string, { entry: string; event: unknown; flags?: string[] }> = {
-      index: { entry: 'handler', event: disconnectFixture },
-      'index-maps': { entry: 'handler', event: disconnectFixture, flags: ['--enable-source-maps'] },
+      api: { entry: 'handler', event: disconnectFixture },
+      'api-maps': { entry: 'handler', event: disconnectFixture, flags: ['--enable-source-maps'] },
+      // A record that is not a job: parsed, refused, reported — the worker's path without a model call.
+      jobs: { entry: 'worker', event: { Records: [{ messageId: 'm', body: '{}', attributes: { ApproximateReceiveCount: '1' } }] } },
       authorizer: { entry: 'authorizer', event: { type: 'REQUEST', methodArn: 'arn:aws:execute-api:us-east-1:1:a/prod/$connect', queryStringParameters: { token } } },
       bare: { entry: 'handler', event: {} },
     };

@@ -5,8 +5,12 @@
  */
 import type { BuildOptions } from 'esbuild';
 
-/** index: the app (API Gateway integration and SQS worker); authorizer: $connect only, without the app. */
-export const ENTRIES = { index: 'src/index.ts', authorizer: 'src/authorizer.ts' } as const;
+/**
+ * One bundle per function, each holding only what it calls: api (the route function: every
+ * WebSocket route; SQS, no Bedrock), jobs (the worker: Bedrock, no SQS client), authorizer
+ * ($connect only, without the app).
+ */
+export const ENTRIES = { api: 'src/entries/api.ts', jobs: 'src/entries/jobs.ts', authorizer: 'src/authorizer.ts' } as const;
 
 export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,

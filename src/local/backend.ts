@@ -4,6 +4,7 @@ import { loadConfig } from '../config/config';
 import { ConfigError, type Env } from '../config/env';
 import type { LocalServerConfig } from '../config/local';
 import { createDeps, type DepsOptions } from '../deps';
+import { ALL_PARTS } from '../entries/all-parts';
 import { createGateway, type Gateway } from '../gateway';
 import type { WsEvent } from '../utils/lambda';
 import { LocalQueue } from './queue';
@@ -50,7 +51,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   if (queueOptions.visibilityTimeoutMs <= queueOptions.workerTimeoutMs) {
     throw new ConfigError(['QUEUE_VISIBILITY_TIMEOUT_MS must be above WORKER_TIMEOUT_MS, or a running job is delivered twice']);
   }
-  const base = createDeps(config, { ...options.clients, localCredentials: LOCAL_CREDENTIALS });
+  const base = createDeps(config, { ...options.clients, localCredentials: LOCAL_CREDENTIALS }, ALL_PARTS);
   // Against a local DynamoDB endpoint, create the table first (in AWS the template owns it).
   if (options.deps?.connections === undefined) await base.prepare();
   const deps: AppDeps = { ...base, ...options.deps };

@@ -4,6 +4,7 @@ import type { AppDeps } from '../../src/app';
 import { loadConfig } from '../../src/config/config';
 import type { Env } from '../../src/config/env';
 import { createDeps, type DepsOptions } from '../../src/deps';
+import { ALL_PARTS } from '../../src/entries/all-parts';
 import { createGateway } from '../../src/gateway';
 import { messageEvent } from '../../src/local/events';
 import type { LocalServerConfig } from '../../src/config/local';
@@ -70,7 +71,7 @@ export async function cancelFromAnotherInstance(
     { LOG_LEVEL: 'silent', ...setup.env },
     { managementEndpoint: local.managementEndpoint, queue: local.gateway.deps.config.queue },
   );
-  const instance = await createGateway({ ...createDeps(config, setup.clients), ...setup.deps });
+  const instance = await createGateway({ ...createDeps(config, setup.clients ?? {}, ALL_PARTS), ...setup.deps });
   try {
     const source = { connectionId, connectedAt: Date.now(), apiId: 'other', domainName: 'd', stage: 'local', sourceIp: '127.0.0.1', userAgent: undefined, authorizer: undefined };
     await instance.handler(messageEvent(source, 'llm/cancel', JSON.stringify({ action: 'llm/cancel', requestId })));

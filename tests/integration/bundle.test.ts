@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -25,13 +25,20 @@ describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () 
     });
   });
 
-  it('index exports the integration handler and the worker; the handler serves a CONNECT event', async () => {
+  it('api exports the integration handler alone, serves a CONNECT event, and carries no Bedrock client', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const bundle = require(join(dir, 'index.js')) as Bundle;
-    expect(Object.keys(bundle).sort()).toEqual(['handler', 'worker']);
+    const bundle = require(join(dir, 'api.js')) as Bundle;
+    expect(Object.keys(bundle)).toEqual(['handler']);
     expect((await bundle.handler!(connectFixture)).statusCode).toBe(200);
-    // A message that is not a job is reported back to SQS, not thrown.
+    expect(readFileSync(join(dir, 'api.js'), 'utf8')).not.toMatch(/ConverseStream/);
+  });
+
+  it('jobs exports the worker alone, reports a message that is not a job back to SQS, and carries no SQS client', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bundle = require(join(dir, 'jobs.js')) as Bundle;
+    expect(Object.keys(bundle)).toEqual(['worker']);
     expect((await bundle.worker!({ Records: [sqsRecord('{}', 1, 'm-1')] })).batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(readFileSync(join(dir, 'jobs.js'), 'utf8')).not.toMatch(/SendMessageCommand/);
   });
 
   it('authorizer exports the $connect authorizer alone, fails closed unconfigured, and carries no app', async () => {
@@ -40,6 +47,6 @@ describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () 
     expect(Object.keys(bundle)).toEqual(['authorizer']);
     await expect(bundle.authorizer!({ type: 'REQUEST', methodArn: 'arn:x', queryStringParameters: { token: 'x' } })).rejects.toThrow('Unauthorized');
     // Every connection waits on this function's cold start: no Fastify, no AWS SDK in it.
-    expect(statSync(join(dir, 'authorizer.js')).size).toBeLessThan(statSync(join(dir, 'index.js')).size / 8);
+    expect(statSync(join(dir, 'authorizer.js')).size).toBeLessThan(statSync(join(dir, 'api.js')).size / 8);
   });
 });

@@ -2,6 +2,7 @@ import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import disconnectFixture from '../fixtures/events/disconnect.json';
 import { loadConfig } from '../../src/config/config';
 import { createDeps } from '../../src/deps';
+import { ALL_PARTS } from '../../src/entries/all-parts';
 import { createGateway } from '../../src/gateway';
 import type { LocalGateway } from '../../src/local/emulator';
 import type { WsEvent } from '../../src/utils/lambda';
@@ -91,7 +92,7 @@ describe('store failures', () => {
       { LOG_LEVEL: 'silent', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9', DYNAMODB_MAX_ATTEMPTS: '1', JOB_QUEUE_URL: 'http://127.0.0.1:9/000000000000/jobs' },
       { managementEndpoint: 'http://127.0.0.1:9/local' },
     );
-    const gateway = await createGateway(createDeps(config, { dynamoClient: dynamoClient('http://127.0.0.1:9', 1) }));
+    const gateway = await createGateway(createDeps(config, { dynamoClient: dynamoClient('http://127.0.0.1:9', 1) }, ALL_PARTS));
     try {
       expect((await gateway.handler(disconnectFixture as WsEvent)).statusCode).toBe(200);
     } finally {

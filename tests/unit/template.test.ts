@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { ACTION_ROUTES, ROUTE_KEYS } from '../../src/handlers';
 import { METRICS } from '../../src/utils/metrics';
+import { ENTRIES } from '../../scripts/bundle';
 import { Resolver, translate, type Node } from '../helpers/cfn';
 
 /**
@@ -54,7 +55,7 @@ describe('template.yaml through the real SAM translator', () => {
     for (const [, route] of routes) {
       const integration = resources[/^integrations\/<(\w+)>$/.exec(String(resolver.resolve(route['Properties']['Target'])))?.[1] ?? ''];
       const fn = /functions\/<(\w+)\.Arn>\/invocations$/.exec(String(resolver.resolve(integration?.['Properties']['IntegrationUri'])))?.[1] ?? '';
-      expect(resources[fn]?.['Properties']['Handler']).toBe('index.handler');
+      expect(resources[fn]?.['Properties']['Handler']).toBe('api.handler');
     }
     const api = ofType(resources, 'AWS::ApiGatewayV2::Api')[0]![1];
     expect(api['Properties']).toMatchObject({ ProtocolType: 'WEBSOCKET', RouteSelectionExpression: '$request.body.action' });
@@ -138,7 +139,7 @@ describe('template.yaml through the real SAM translator', () => {
     const [[, mapping]] = ofType(resources, 'AWS::Lambda::EventSourceMapping') as [[string, Node]];
     // Several answers per invocation, with no batching window: a lone job starts at once.
     expect(resolver.resolve(mapping['Properties'])).toMatchObject({ EventSourceArn: '<JobQueue.Arn>', FunctionName: '<WorkerFunction>', FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: expect.any(String) }, BatchSize: 10, MaximumBatchingWindowInSeconds: 0 });
-    expect(worker['Handler']).toBe('index.worker');
+    expect(worker['Handler']).toBe('jobs.worker');
     const sqs = statements.filter((s) => asList(s.statement['Action'] as string[]).some((a) => a.startsWith('sqs:')));
     expect(sqs.map((s) => [s.role, asList(s.statement['Action'] as string[]).sort(), s.statement['Resource']])).toEqual([
       ['ApiRole', ['sqs:SendMessage'], '<JobQueue.Arn>'],
@@ -297,8 +298,10 @@ describe('template.yaml through the real SAM translator', () => {
     for (const [name, f] of Object.entries(raw).filter(([, r]) => r['Type'] === 'AWS::Serverless::Function')) {
       expect(f['Metadata']['BuildMethod']).toBe('esbuild');
       const [file, exported] = (f['Properties']['Handler'] as string).split('.') as [string, string];
-      const entry = (f['Metadata']['BuildProperties']['EntryPoints'] as string[]).find((e) => e.endsWith(`/${file}.ts`));
-      expect({ name, entry }).toEqual({ name, entry: `src/${file}.ts` });
+      const entries = f['Metadata']['BuildProperties']['EntryPoints'] as string[];
+      const entry = entries.find((e) => e.endsWith(`/${file}.ts`));
+      // One entry per function, the very file scripts/bundle.ts builds for it.
+      expect({ name, entries }).toEqual({ name, entries: [Object.values(ENTRIES).find((e) => e.endsWith(`/${file}.ts`))] });
       expect(readFileSync(entry!, 'utf8')).toMatch(new RegExp(`export const ${exported}\\b`));
     }
   });
