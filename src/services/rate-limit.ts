@@ -30,6 +30,13 @@ export interface AdmissionTicket {
 /** How long to suggest waiting when a concurrency slot is taken (a generation takes seconds). */
 const CONCURRENCY_RETRY_MS = 1000;
 
+/** The fixed one-minute window of a moment: its number, its end (ms) and its counters' expiry (s). */
+function windowAt(nowMs: number): { window: number; windowEnd: number; windowExpiry: number } {
+  const window = Math.floor(nowMs / 60_000);
+  const windowEnd = (window + 1) * 60_000;
+  return { window, windowEnd, windowExpiry: windowEnd / 1000 + 60 };
+}
+
 /** The key the limits of one caller are counted under: the user, else the source IP. */
 export function subjectKey(subject: Pick<Subject, 'userId' | 'sourceIp'>): string {
   return subject.userId !== undefined ? `user:${subject.userId}` : `ip:${subject.sourceIp}`;
@@ -68,9 +75,7 @@ export class RateLimiter {
           `${tokensPerMinute} tokens per minute allowed. Shorten the conversation or lower data.inferenceConfig.maxTokens.`,
       );
     }
-    const window = Math.floor(nowMs / 60_000);
-    const windowEnd = (window + 1) * 60_000;
-    const windowExpiry = windowEnd / 1000 + 60;
+    const { window, windowEnd, windowExpiry } = windowAt(nowMs);
     const tokenKey = `tpm:${who}:${window}`;
     const reserved = tokensPerMinute > 0 ? reservedTokens : 0;
     const rpmKey = `rpm:${who}:${window}`;
@@ -122,9 +127,8 @@ export class RateLimiter {
     const { requestsPerMinute } = this.limits;
     if (requestsPerMinute === 0) return;
     const nowMs = this.now();
-    const window = Math.floor(nowMs / 60_000);
-    const windowEnd = (window + 1) * 60_000;
-    const { ok } = await this.counters.tryAdd(`rpm:${subjectKey(subject)}:${window}`, 1, requestsPerMinute, windowEnd / 1000 + 60);
+    const { window, windowEnd, windowExpiry } = windowAt(nowMs);
+    const { ok } = await this.counters.tryAdd(`rpm:${subjectKey(subject)}:${window}`, 1, requestsPerMinute, windowExpiry);
     if (!ok) throw new GatewayError('rate_limited', `Rate limit reached: ${requestsPerMinute} requests per minute.`, { retryable: true, retryAfterMs: windowEnd - nowMs });
   }
 
