@@ -1,50 +1,11 @@
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay } from './backoff.js';
+import type { GatewayClientOptions, RequestOptions, Status, WebSocketConstructor, WebSocketLike } from './types.js';
 import { GatewayError } from './errors.js';
+import { Keepalive, randomId } from './keepalive.js';
 import type { ChatData, ServerFrame } from './protocol.generated.js';
 import { PendingRequest, type ChatResult, type GatewayStream } from './request.js';
 
-/** The part of the WebSocket API the client uses: the browser's, or the `ws` package's. */
-export interface WebSocketLike {
-  readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
-
-export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-export interface GatewayClientOptions {
-  /** `wss://…/prod`, or `ws://127.0.0.1:3000/local`. */
-  readonly url: string;
-  /** A JWT, or a function giving one: read again on every (re)connect, so it can be refreshed. */
-  readonly token?: string | (() => string | Promise<string>);
-  /** A WebSocket implementation where there is no global one (Node < 22: the `ws` package). */
-  readonly WebSocket?: WebSocketConstructor;
-  /** A `ping` this often keeps the connection inside API Gateway's 10-minute idle timeout (default 5 min). */
-  readonly keepaliveMs?: number;
-  readonly reconnect?: BackoffOptions;
-  /** How long a request waits for a connection before it fails (default 30 s). */
-  readonly connectTimeoutMs?: number;
-}
-
-export interface RequestOptions {
-  /** Aborting it sends `llm/cancel` and ends the request with GatewayError `cancelled` (name AbortError). */
-  readonly signal?: AbortSignal;
-  /** Defaults to a fresh random id. */
-  readonly requestId?: string;
-}
-
 const OPEN = 1;
-
-function randomId(): string {
-  const bytes = new Uint8Array(12);
-  globalThis.crypto.getRandomValues(bytes);
-  return `c-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
 
 /**
  * A client of the gateway's wire protocol v1 for browser chat UIs and Node: requests correlated
@@ -58,12 +19,14 @@ export class GatewayClient {
   private wanted = false;
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private keepalive: ReturnType<typeof setInterval> | undefined;
+  private readonly keepalive: Keepalive;
   private readonly pending = new Map<string, PendingRequest>();
   private readonly listeners = new Set<(status: Status) => void>();
   private opened: Array<{ resolve: () => void; reject: (error: GatewayError) => void }> = [];
 
-  constructor(private readonly options: GatewayClientOptions) {}
+  constructor(private readonly options: GatewayClientOptions) {
+    this.keepalive = new Keepalive(() => this.socket, options.keepaliveMs ?? 5 * 60_000);
+  }
 
   get status(): Status {
     return this.state;
@@ -104,7 +67,7 @@ export class GatewayClient {
     for (const waiter of this.opened.splice(0)) waiter.reject(new GatewayError('closed', 'The client was closed.'));
     const socket = this.socket;
     this.socket = undefined;
-    this.stopKeepalive();
+    this.keepalive.stop();
     this.setStatus('closed');
     if (socket === undefined || socket.readyState > OPEN) return Promise.resolve();
     return new Promise((resolve) => {
@@ -174,7 +137,7 @@ export class GatewayClient {
     if (socket !== this.socket) return;
     this.attempt = 0;
     this.setStatus('open');
-    this.startKeepalive();
+    this.keepalive.start();
     for (const waiter of this.opened.splice(0)) waiter.resolve();
     for (const request of this.pending.values()) this.send(request);
   }
@@ -182,7 +145,7 @@ export class GatewayClient {
   private onClose(socket: WebSocketLike): void {
     if (socket !== this.socket) return;
     this.socket = undefined;
-    this.stopKeepalive();
+    this.keepalive.stop();
     for (const request of [...this.pending.values()]) {
       // Sent but never accepted: the gateway may or may not have taken it, and a resend could
       // run it twice; it ends here (retryable). An accepted one is resumed after the reconnect.
@@ -235,20 +198,6 @@ export class GatewayClient {
       };
       this.opened.push({ resolve: done, reject: (error) => (clearTimeout(timer), reject(error)) });
     });
-  }
-
-  private startKeepalive(): void {
-    this.stopKeepalive();
-    this.keepalive = setInterval(() => {
-      if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify({ action: 'ping' }));
-    }, this.options.keepaliveMs ?? 5 * 60_000);
-    // In Node, a keepalive alone must not hold the process open.
-    (this.keepalive as { unref?: () => void }).unref?.();
-  }
-
-  private stopKeepalive(): void {
-    clearInterval(this.keepalive);
-    this.keepalive = undefined;
   }
 
   private setStatus(status: Status): void {
