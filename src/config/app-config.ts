@@ -38,6 +38,8 @@ export interface AppConfig {
   readonly stream: {
     /** A chunk frame is posted at the latest this long after the first buffered delta. */
     readonly flushIntervalMs: number;
+    /** The longest the interval grows to over a long answer (10% a second after the first). */
+    readonly maxFlushIntervalMs: number;
     /** A chunk frame is posted as soon as this many bytes of text are buffered. */
     readonly flushBytes: number;
     /** How often a running generation looks for a cancel flag set by another invocation. */

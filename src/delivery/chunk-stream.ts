@@ -9,6 +9,14 @@ export interface ChunkStreamOptions {
   /** Called once, at the first failed post, so the caller can stop the model at once. */
   readonly onFailure: (error: unknown) => void;
   readonly flushIntervalMs: number;
+  /**
+   * The interval after the first second grows by 10% a second up to this (default: the
+   * interval itself, no growth): a long answer needs fewer frames, while its first second —
+   * where a reader waits for text — keeps the base interval.
+   */
+  readonly maxFlushIntervalMs?: number;
+  /** The clock (tests). */
+  readonly now?: () => number;
   readonly flushBytes: number;
   readonly maxFrameBytes?: number;
 }
@@ -29,8 +37,13 @@ export class ChunkStream {
   /** When the oldest buffered delta arrived. */
   private oldestAt = 0;
   private failure: { error: unknown } | undefined;
+  /** When the first delta arrived. */
+  private startedAt: number | undefined;
+  private readonly clock: () => number;
 
-  constructor(private readonly options: ChunkStreamOptions) {}
+  constructor(private readonly options: ChunkStreamOptions) {
+    this.clock = options.now ?? Date.now;
+  }
 
   /** Chunk frames posted so far (the `seq` that `done` carries). */
   get sent(): number {
@@ -40,7 +53,7 @@ export class ChunkStream {
   write(text: string): void {
     if (this.failure) throw this.failure.error;
     if (text === '') return;
-    if (this.buffer === '') this.oldestAt = Date.now();
+    if (this.buffer === '') this.oldestAt = this.clock();
     this.buffer += text;
     // The first chunk goes out at once: coalescing must not cost time to first token.
     const first = this.seq === 0 && !this.inFlight;
@@ -81,10 +94,23 @@ export class ChunkStream {
     });
   }
 
-  /** Arms the timer so the oldest buffered delta waits at most `flushIntervalMs`. */
+  /**
+   * The flush interval now: the base one for the stream's first second, then 10% more each
+   * second, capped at `maxFlushIntervalMs`.
+   */
+  intervalAt(elapsedMs: number): number {
+    const base = this.options.flushIntervalMs;
+    const max = Math.max(base, this.options.maxFlushIntervalMs ?? base);
+    if (elapsedMs < 1000 || max === base) return base;
+    return Math.min(max, Math.round(base * 1.1 ** Math.floor(elapsedMs / 1000)));
+  }
+
+  /** Arms the timer so the oldest buffered delta waits at most the current interval. */
   private schedule(): void {
     if (this.timer || this.due || this.buffer === '') return;
-    const wait = Math.max(0, this.oldestAt + this.options.flushIntervalMs - Date.now());
+    const now = this.clock();
+    this.startedAt ??= now;
+    const wait = Math.max(0, this.oldestAt + this.intervalAt(now - this.startedAt) - now);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.due = true;

@@ -89,6 +89,7 @@ function streamSink(deps: AnswerDeps, g: Generation): Sink {
     post: (frame) => deps.target.post(frame, frame.seq),
     onFailure: g.abort,
     flushIntervalMs: deps.stream.flushIntervalMs,
+    maxFlushIntervalMs: deps.stream.maxFlushIntervalMs,
     flushBytes: deps.stream.flushBytes,
   });
   return {

@@ -93,4 +93,11 @@ describe('splitToFit', () => {
   it('returns the text whole when it fits', () => {
     expect(splitToFit('short', 100, (piece) => ({ c: piece }))).toEqual(['short']);
   });
+
+  it('keeps the base interval for the first second, then grows it 10% a second up to the maximum', () => {
+    const stream = new ChunkStream({ requestId: 'r', post: () => Promise.resolve(), onFailure: () => undefined, flushIntervalMs: 100, maxFlushIntervalMs: 200, flushBytes: 10_000 });
+    expect([0, 999, 1000, 2500, 3000, 7000, 60_000].map((ms) => stream.intervalAt(ms))).toEqual([100, 100, 110, 121, 133, 195, 200]);
+    const fixed = new ChunkStream({ requestId: 'r', post: () => Promise.resolve(), onFailure: () => undefined, flushIntervalMs: 100, flushBytes: 10_000 });
+    expect(fixed.intervalAt(60_000)).toBe(100);
+  });
 });
