@@ -1,0 +1,67 @@
+/**
+ * Several answers per worker invocation: on the emulator with one worker invocation at a time
+ * and batches of up to 10, a lone job's first-chunk time (from the moment its invocation picked
+ * it up) next to that of ten jobs carried by one invocation. Loopback only, bounded in count.
+ */
+import { loadLocalServerConfig } from '../src/config/local';
+import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../src/llm/chat-model';
+import { MockChatModel } from '../src/llm/mock';
+import { startLocalGateway } from '../src/local/emulator';
+import { TestClient } from '../tests/helpers/ws-client';
+import { percentile } from './load-client';
+
+export interface BatchResults {
+  readonly loneFirstChunkMs: number;
+  readonly batchFirstChunkP50Ms: number;
+  readonly batchFirstChunkMaxMs: number;
+  readonly batchSize: number;
+  readonly tokenDelayMs: number;
+}
+
+/** Notes when each answer's model call starts (the worker has picked the job up). */
+class StartClock implements ChatModel {
+  readonly started = new Map<string, number>();
+  constructor(private readonly inner: ChatModel) {}
+  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
+    this.started.set(request.messages.at(-1)?.content ?? '', performance.now());
+    yield* this.inner.stream(request, signal);
+  }
+}
+
+/** `tokenDelayMs` is the mock model's time per token, first token included. */
+export async function measureBatch(tokenDelayMs: number): Promise<BatchResults> {
+  const model = new StartClock(new MockChatModel({ tokenDelayMs, answerTokens: 20 }));
+  const env = { LOG_LEVEL: 'silent', RATE_LIMIT_REQUESTS_PER_MINUTE: '0', MAX_CONCURRENT_PER_CONNECTION: '0', MAX_CONCURRENT_PER_USER: '0', RATE_LIMIT_TOKENS_PER_MINUTE: '0' };
+  const server = loadLocalServerConfig({ PORT: '0', HOST: '127.0.0.1', WORKER_MAX_CONCURRENCY: '1', WORKER_BATCH_SIZE: '10' });
+  const local = await startLocalGateway({ server, env, deps: { model } });
+  const client = await TestClient.connect(local.url);
+  const firstChunk = async (requestId: string, prompt: string): Promise<number> => {
+    await client.waitFor((frames) => frames.some((f) => f.requestId === requestId && f.type === 'chunk'), 20_000);
+    return performance.now() - (model.started.get(prompt) ?? Number.NaN);
+  };
+  const ask = (requestId: string, prompt: string): void => client.send({ action: 'llm/stream', requestId, data: { messages: [{ role: 'user', content: prompt }] } });
+  try {
+    const lone: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      ask(`lone-${i}`, `lone ${i}`);
+      lone.push(await firstChunk(`lone-${i}`, `lone ${i}`));
+      await client.terminal(`lone-${i}`, 20_000);
+    }
+    // A long job holds the one invocation; ten more queue up meanwhile and go as one batch.
+    ask('holder', 'holder');
+    await client.waitFor((frames) => frames.some((f) => f.requestId === 'holder' && f.type === 'chunk'));
+    for (let i = 0; i < 10; i += 1) ask(`batch-${i}`, `batch ${i}`);
+    const batch = await Promise.all(Array.from({ length: 10 }, (_, i) => firstChunk(`batch-${i}`, `batch ${i}`)));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => client.terminal(`batch-${i}`, 20_000)));
+    return {
+      loneFirstChunkMs: percentile(lone, 50),
+      batchFirstChunkP50Ms: percentile(batch, 50),
+      batchFirstChunkMaxMs: Math.max(...batch),
+      batchSize: Math.max(...local.queue.batchSizes),
+      tokenDelayMs,
+    };
+  } finally {
+    await client.close();
+    await local.stop();
+  }
+}
