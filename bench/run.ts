@@ -8,6 +8,7 @@ import { measurePing } from './ping';
 import { measureResume } from './resume';
 import { measureClientBundle } from './client-bundle';
 import { measureBatch } from './batch';
+import { measureWorkerCpu } from './worker-cpu';
 import { measureStreaming, type SenderRun } from './streaming';
 
 const ms = (value: number): string => `${value.toFixed(value < 10 ? 2 : 0)} ms`;
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
   step('batched worker invocations');
   const batchFast = await measureBatch(10);
   const batchSlow = await measureBatch(100);
+  step('worker CPU');
+  const workerCpu = await measureWorkerCpu();
   step('client bundle');
   const clientBundle = await measureClientBundle();
 
@@ -38,6 +41,7 @@ async function main(): Promise<void> {
   const modelMs = load.answerTokens * load.tokenDelayMs;
   const [ours100, fixed100, ours150] = streaming.ours;
   const naive = streaming.naive;
+  const workerPick = [256, 512, 1024].find((mb) => mb / 1769 / workerCpu.vcpuPerAnswer >= 10);
   const ratio = (run: SenderRun): string => `${(naive.posts / run.posts).toFixed(1)}×`;
   const target = (run: SenderRun): string => (run.lagMs <= 2 * streaming.postLatencyMs + 10 ? 'yes' : 'no');
   const streamRow = (name: string, run: SenderRun, fewer: string): string =>
@@ -186,7 +190,7 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- |',
     ...[batchFast, batchSlow].map((b) => `| ${b.tokenDelayMs} ms | ${ms(b.loneFirstChunkMs)} | ${ms(b.batchFirstChunkP50Ms)} / ${ms(b.batchFirstChunkMaxMs)} (batch of ${b.batchSize}) | ${(b.batchFirstChunkP50Ms / b.loneFirstChunkMs).toFixed(2)}× |`),
     '',
-    `The batch adds a fixed ${ms(batchFast.batchFirstChunkP50Ms - batchFast.loneFirstChunkMs)} / ${ms(batchSlow.batchFirstChunkP50Ms - batchSlow.loneFirstChunkMs)} whatever the model's pace: ten first chunks come due in the same tick and each`,
+    `The batch adds a fixed ${ms(batchFast.batchFirstChunkP50Ms - batchFast.loneFirstChunkMs)} / ${ms(batchSlow.batchFirstChunkP50Ms - batchSlow.loneFirstChunkMs)} at the two paces: ten first chunks come due in the same tick and each`,
     'post (SigV4 signing, HTTP to the emulator\'s `@connections`, the emulator\'s WebSocket send) takes its turn on the',
     'one thread of this process, which here holds the worker, the emulator and the client. Against a 10 ms first token',
     'that misses the 1.2× target; against 100 ms it meets it, and a hosted model\'s first token usually takes longer. In AWS the',
@@ -197,6 +201,24 @@ async function main(): Promise<void> {
     '~5,150 GB-s. With BatchSize 10, answers that are waiting together go together: up to 10,000 answers per 1,000 of',
     'concurrency, and down to ~515 GB-s per 1,000 answers when batches are full (a lone answer still costs what it did:',
     'there is no batching window to wait for).',
+    '',
+    '## The worker\'s memory size',
+    '',
+    `Lambda gives CPU in proportion to memory (1,769 MB = one vCPU). ${workerCpu.answers} answers of ${workerCpu.tokensPerAnswer} tokens at ${workerCpu.tokenDelayMs} ms a token, streamed at once`,
+    `on the emulator (batches of 10), took ${ms(workerCpu.cpuMs)} of CPU over ${ms(workerCpu.wallMs)}: ${workerCpu.vcpuPerAnswer.toFixed(3)} vCPU per answer in flight. That`,
+    'counts the emulator and the client too (same process), so it is an upper bound on the worker\'s share.',
+    '',
+    '| Worker memory | vCPU | Answers in flight it can keep up with (upper-bound figure) | A full batch of 10 fits? |',
+    '| --- | --- | --- | --- |',
+    ...[256, 512, 1024].map((mb) => {
+      const vcpu = mb / 1769;
+      const keepsUp = vcpu / workerCpu.vcpuPerAnswer;
+      return `| ${mb} MB | ${vcpu.toFixed(3)} | ${keepsUp.toFixed(1)} | ${keepsUp >= 10 ? 'yes' : 'no'} |`;
+    }),
+    '',
+    `The pick: ${workerPick === undefined ? 'none of these keeps up with a full batch by this bound' : `${workerPick} MB, the smallest size whose CPU keeps up with a full batch by this bound`} (the template has 512 MB); a bigger size`,
+    `would add GB-seconds for CPU the worker does not use. Memory is not the limit: this whole process (emulator, client,`,
+    `worker and ${workerCpu.answers} answers) held ${workerCpu.rssMiB.toFixed(0)} MiB resident.`,
     '',
     '## The client package',
     '',
