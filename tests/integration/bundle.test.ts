@@ -30,7 +30,11 @@ describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () 
     const bundle = require(join(dir, 'api.js')) as Bundle;
     expect(Object.keys(bundle)).toEqual(['handler']);
     expect((await bundle.handler!(connectFixture)).statusCode).toBe(200);
-    expect(readFileSync(join(dir, 'api.js'), 'utf8')).not.toMatch(/ConverseStream/);
+    const code = readFileSync(join(dir, 'api.js'), 'utf8');
+    expect(code).toMatch(/FST_ERR_/); // the marker below is meaningful: Fastify's error codes are kept
+    expect(code).not.toMatch(/ConverseStream/);
+    // Tokens are verified by the authorizer function: no JWT library here.
+    expect(code).not.toMatch(/ERR_JWS_INVALID/);
   });
 
   it('jobs exports the worker alone, reports a message that is not a job back to SQS, and carries no SQS client', async () => {
@@ -38,7 +42,11 @@ describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () 
     const bundle = require(join(dir, 'jobs.js')) as Bundle;
     expect(Object.keys(bundle)).toEqual(['worker']);
     expect((await bundle.worker!({ Records: [sqsRecord('{}', 1, 'm-1')] })).batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
-    expect(readFileSync(join(dir, 'jobs.js'), 'utf8')).not.toMatch(/SendMessageCommand/);
+    const code = readFileSync(join(dir, 'jobs.js'), 'utf8');
+    expect(code).not.toMatch(/SendMessageCommand/);
+    // The worker serves no route: no Fastify (its error codes) and no JWT library.
+    expect(code).not.toMatch(/FST_ERR_/);
+    expect(code).not.toMatch(/ERR_JWS_INVALID/);
   });
 
   it('authorizer exports the $connect authorizer alone, fails closed unconfigured, and carries no app', async () => {
@@ -46,6 +54,7 @@ describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () 
     const bundle = require(join(dir, 'authorizer.js')) as Bundle;
     expect(Object.keys(bundle)).toEqual(['authorizer']);
     await expect(bundle.authorizer!({ type: 'REQUEST', methodArn: 'arn:x', queryStringParameters: { token: 'x' } })).rejects.toThrow('Unauthorized');
+    expect(readFileSync(join(dir, 'authorizer.js'), 'utf8')).toMatch(/ERR_JWS_INVALID/); // jose's marker, kept in a bundle
     // Every connection waits on this function's cold start: no Fastify, no AWS SDK in it.
     expect(statSync(join(dir, 'authorizer.js')).size).toBeLessThan(statSync(join(dir, 'api.js')).size / 8);
   });
