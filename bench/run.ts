@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const dynamoReads = ['GetItem', 'Query'].reduce((sum, op) => sum + (dynamoOps.perAnswer[op] ?? 0), 0);
   const dynamoWrites = ['PutItem', 'UpdateItem', 'DeleteItem'].reduce((sum, op) => sum + (dynamoOps.perAnswer[op] ?? 0), 0);
   const dynamoCost = (dynamoWrites * 0.625 + dynamoReads * 0.125) / 1000;
-  const workerPick = [256, 512, 1024].find((mb) => mb / 1769 / workerCpu.vcpuPerAnswer >= 10);
+  const workerPick = [256, 512, 1024].find((mb) => (10 * workerCpu.vcpuPerAnswer) / (mb / 1769) < 0.75);
   const ratio = (run: SenderRun): string => `${(naive.posts / run.posts).toFixed(1)}×`;
   const target = (run: SenderRun): string => (run.lagMs <= 2 * streaming.postLatencyMs + 10 ? 'yes' : 'no');
   const streamRow = (name: string, run: SenderRun, fewer: string): string =>
@@ -226,18 +226,19 @@ async function main(): Promise<void> {
     '## The worker\'s memory size',
     '',
     `Lambda gives CPU in proportion to memory (1,769 MB = one vCPU). ${workerCpu.answers} answers of ${workerCpu.tokensPerAnswer} tokens at ${workerCpu.tokenDelayMs} ms a token, streamed at once`,
-    `on the emulator (batches of 10), took ${ms(workerCpu.cpuMs)} of CPU over ${ms(workerCpu.wallMs)}: ${workerCpu.vcpuPerAnswer.toFixed(3)} vCPU per answer in flight. That`,
-    'counts the emulator and the client too (same process), so it is an upper bound on the worker\'s share.',
+    `on the emulator (batches of 10), after one warm-up round, median of ${workerCpu.rounds ?? 1}: ${ms(workerCpu.cpuMs)} of CPU over ${ms(workerCpu.wallMs)}, ${workerCpu.vcpuPerAnswer.toFixed(3)} vCPU`,
+    `per answer in flight (rounds ranged ${workerCpu.spread?.[0].toFixed(3)}–${workerCpu.spread?.[1].toFixed(3)}). That counts the emulator and the client too (same process), so it is`,
+    'an upper bound on the worker\'s share.',
     '',
-    '| Worker memory | vCPU | Answers in flight it can keep up with (upper-bound figure) | A full batch of 10 fits? |',
+    '| Worker memory | vCPU | A full batch of 10 uses, of that CPU (upper bound) | Headroom (under 75%)? |',
     '| --- | --- | --- | --- |',
     ...[256, 512, 1024].map((mb) => {
-      const vcpu = mb / 1769;
-      const keepsUp = vcpu / workerCpu.vcpuPerAnswer;
-      return `| ${mb} MB | ${vcpu.toFixed(3)} | ${keepsUp.toFixed(1)} | ${keepsUp >= 10 ? 'yes' : 'no'} |`;
+      const share = (10 * workerCpu.vcpuPerAnswer) / (mb / 1769);
+      return `| ${mb} MB | ${(mb / 1769).toFixed(3)} | ${(share * 100).toFixed(0)}% | ${share < 0.75 ? 'yes' : 'no'} |`;
     }),
     '',
-    `The pick: ${workerPick === undefined ? 'none of these keeps up with a full batch by this bound' : `${workerPick} MB, the smallest size whose CPU keeps up with a full batch by this bound`} (the template has 512 MB); a bigger size`,
+    `The rule: the smallest size at which a full batch needs under 75% of the CPU Lambda gives it, leaving room for GC, timers`,
+    `and the next batch's start. The pick: ${workerPick === undefined ? 'none of these' : `${workerPick} MB`} (the template has 512 MB); a bigger size`,
     `would add GB-seconds for CPU the worker does not use. Memory is not the limit: this whole process (emulator, client,`,
     `worker and ${workerCpu.answers} answers) held ${workerCpu.rssMiB.toFixed(0)} MiB resident.`,
     '',

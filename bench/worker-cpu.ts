@@ -18,9 +18,23 @@ export interface WorkerCpuResults {
   /** CPU time over wall time for one answer in flight (upper bound), in vCPU. */
   readonly vcpuPerAnswer: number;
   readonly rssMiB: number;
+  /** Rounds measured (after one warm-up) and the lowest and highest vCPU per answer among them. */
+  readonly rounds?: number;
+  readonly spread?: readonly [number, number];
 }
 
-export async function measureWorkerCpu(answers = 10, tokensPerAnswer = 200, tokenDelayMs = 25): Promise<WorkerCpuResults> {
+/** One warm-up round (the JIT, as in a warm Lambda instance), then the median of `rounds`. */
+export async function measureWorkerCpu(rounds = 3): Promise<WorkerCpuResults> {
+  await measureRound();
+  const results: WorkerCpuResults[] = [];
+  for (let i = 0; i < rounds; i += 1) results.push(await measureRound());
+  results.sort((a, b) => a.vcpuPerAnswer - b.vcpuPerAnswer);
+  const median = results[Math.floor(results.length / 2)];
+  if (median === undefined) throw new Error('worker cpu bench: no rounds');
+  return { ...median, rounds, spread: [results[0]?.vcpuPerAnswer ?? Number.NaN, results.at(-1)?.vcpuPerAnswer ?? Number.NaN] };
+}
+
+async function measureRound(answers = 10, tokensPerAnswer = 200, tokenDelayMs = 25): Promise<WorkerCpuResults> {
   const env = {
     LOG_LEVEL: 'silent',
     MOCK_TOKEN_DELAY_MS: String(tokenDelayMs),
