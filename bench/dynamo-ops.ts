@@ -4,10 +4,10 @@
  * SDK sends). Answers are paced like the cost table's typical one, so the cancel watch's reads
  * and the stream log's writes come out as they would in AWS.
  */
-import http from 'node:http';
 import { loadLocalServerConfig } from '../src/config/local';
 import { startDynalite } from '../src/local/dynalite';
 import { startLocalGateway } from '../src/local/emulator';
+import { countingProxy } from '../tests/helpers/dynamo';
 import { TestClient } from '../tests/helpers/ws-client';
 
 export interface DynamoOpsResults {
@@ -16,40 +16,6 @@ export interface DynamoOpsResults {
   readonly tokenDelayMs: number;
   /** Operation name → count per answer (the connection's own operations left out). */
   readonly perAnswer: Readonly<Record<string, number>>;
-}
-
-interface CountingProxy {
-  readonly endpoint: string;
-  readonly counts: Map<string, number>;
-  stop(): Promise<void>;
-}
-
-async function countingProxy(target: string): Promise<CountingProxy> {
-  const upstream = new URL(target);
-  const counts = new Map<string, number>();
-  const agent = new http.Agent({ keepAlive: true });
-  const server = http.createServer((req, res) => {
-    const operation = String(req.headers['x-amz-target'] ?? 'unknown').split('.').pop() ?? 'unknown';
-    counts.set(operation, (counts.get(operation) ?? 0) + 1);
-    const forward = http.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers, agent }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('counting proxy has no address');
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    counts,
-    stop: () => new Promise<void>((resolve) => {
-      agent.destroy();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
 }
 
 export async function measureDynamoOps(answers = 10, tokensPerAnswer = 500, tokenDelayMs = 20): Promise<DynamoOpsResults> {
@@ -69,7 +35,7 @@ export async function measureDynamoOps(answers = 10, tokensPerAnswer = 500, toke
     // Settle the connection's own writes, then count from zero.
     client.send({ action: 'ping', requestId: 'settle' });
     await client.waitFor((frames) => frames.some((f) => f.type === 'pong'));
-    proxy.counts.clear();
+    proxy.operations.clear();
     const ids = Array.from({ length: answers }, (_, i) => `ops-${i}`);
     for (const id of ids) client.send({ action: 'llm/stream', requestId: id, data: { messages: [{ role: 'user', content: id }] } });
     const ends = await Promise.all(ids.map((id) => client.terminal(id, 120_000)));
@@ -77,7 +43,7 @@ export async function measureDynamoOps(answers = 10, tokensPerAnswer = 500, toke
     if (bad.length > 0) throw new Error(`dynamo ops bench: ${bad.length} answers did not end with done`);
     // The worker settles slots and the request after `done`; give those writes time to land.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const counted = new Map(proxy.counts);
+    const counted = new Map(proxy.operations);
     await client.close();
     const perAnswer = Object.fromEntries([...counted].sort(([a], [b]) => a.localeCompare(b)).map(([op, n]) => [op, n / answers]));
     return { answers, tokensPerAnswer, tokenDelayMs, perAnswer };

@@ -31,17 +31,27 @@ export function slowProxy(target: string, delayMs: number): Promise<DynamoProxy>
   return dynamoProxy(target, { delayMs });
 }
 
+/** A loopback proxy in front of a DynamoDB endpoint that forwards everything and counts operations. */
+export function countingProxy(target: string): Promise<DynamoProxy> {
+  return dynamoProxy(target, {});
+}
+
 export interface DynamoProxy {
   readonly endpoint: string;
   seen(): number;
+  /** Requests by operation (the `X-Amz-Target` the SDK sends, e.g. `PutItem`). */
+  readonly operations: Map<string, number>;
   stop(): Promise<void>;
 }
 
 async function dynamoProxy(target: string, { failures = 0, delayMs = 0 }: { failures?: number; delayMs?: number }): Promise<DynamoProxy> {
   let seen = 0;
+  const operations = new Map<string, number>();
   const upstream = new URL(target);
   const server = http.createServer((req, res) => {
     seen += 1;
+    const operation = String(req.headers['x-amz-target'] ?? 'unknown').split('.').pop() ?? 'unknown';
+    operations.set(operation, (operations.get(operation) ?? 0) + 1);
     const body: Buffer[] = [];
     req.on('data', (part: Buffer) => body.push(part));
     req.on('end', () => void setTimeout(() => {
@@ -66,6 +76,7 @@ async function dynamoProxy(target: string, { failures = 0, delayMs = 0 }: { fail
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     seen: () => seen,
+    operations,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
