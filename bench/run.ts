@@ -1,19 +1,18 @@
 /** `npm run bench`: runs every measurement in one process, prints them and writes docs/BENCHMARKS.md. */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { measureColdStart } from './cold-start';
+import { coldStartSection, measureColdStart } from './cold-start';
+import { kib, ms } from './format';
 import { percentile } from './load-client';
 import { measureLoad } from './load';
 import { measurePing } from './ping';
 import { measureResume } from './resume';
 import { measureClientBundle } from './client-bundle';
-import { measureBatch } from './batch';
-import { measureWorkerCpu } from './worker-cpu';
-import { measureDynamoOps } from './dynamo-ops';
+import { batchSection, measureBatch } from './batch';
+import { measureWorkerCpu, workerCpuSection } from './worker-cpu';
+import { dynamoOpsSection, measureDynamoOps } from './dynamo-ops';
 import { measureStreaming, type SenderRun } from './streaming';
 
-const ms = (value: number): string => `${value.toFixed(value < 10 ? 2 : 0)} ms`;
-const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 
 async function main(): Promise<void> {
   const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 1000);
@@ -44,15 +43,10 @@ async function main(): Promise<void> {
   const modelMs = load.answerTokens * load.tokenDelayMs;
   const [ours100, fixed100, ours150] = streaming.ours;
   const naive = streaming.naive;
-  const dynamoReads = ['GetItem', 'Query'].reduce((sum, op) => sum + (dynamoOps.perAnswer[op] ?? 0), 0);
-  const dynamoWrites = ['PutItem', 'UpdateItem', 'DeleteItem'].reduce((sum, op) => sum + (dynamoOps.perAnswer[op] ?? 0), 0);
-  const dynamoCost = (dynamoWrites * 0.625 + dynamoReads * 0.125) / 1000;
-  const workerPick = [256, 512, 1024].find((mb) => (10 * workerCpu.vcpuPerAnswer) / (mb / 1769) < 0.75);
   const ratio = (run: SenderRun): string => `${(naive.posts / run.posts).toFixed(1)}×`;
   const target = (run: SenderRun): string => (run.lagMs <= 2 * streaming.postLatencyMs + 10 ? 'yes' : 'no');
   const streamRow = (name: string, run: SenderRun, fewer: string): string =>
     `| ${name} | ${run.posts} | ${fewer} | ${ms(run.completionMs)} | ${ms(run.modelMs)} | ${ms(run.lagMs)} | ${run.textMatches ? 'yes' : '**no**'} |`;
-  const byName = Object.fromEntries(cold.bundles.map((b) => [b.name, b]));
 
   const lines = [
     '# Benchmarks',
@@ -129,45 +123,7 @@ async function main(): Promise<void> {
     'reader waits for text — and then grows it 10% a second up to `STREAM_FLUSH_MAX_INTERVAL_MS`',
     '(200 ms): a long answer needs fewer frames, and its text keeps flowing (compare the lag columns).',
     '',
-    '## Cold start and warm overhead',
-    '',
-    `Each bundle is built as \`npm run build\` builds it (esbuild, minified, CommonJS, node20) and started`,
-    `${cold.runs} times in a fresh \`node\` process: \`require\` time and time to the end of a first invocation`,
-    '(api: a `$disconnect` on the memory store; jobs: a queue record that is not a job; authorizer: an HS256 token verified; bare: returns',
-    '200), measured inside the process, and the wall time of the whole process. Bare is the least a',
-    'WebSocket Lambda can be: the management client and a handler (`bench/bare-handler.ts`).',
-    '',
-    '| bundle | size | require (median) | to end of first invocation | process wall time |',
-    '|---|---|---|---|---|',
-    ...['api', 'api-maps', 'jobs', 'authorizer', 'bare'].map((name) => {
-      const b = byName[name]!;
-      const labels: Record<string, string> = {
-        api: '`api.js` (the route function)',
-        'api-maps': '`api.js` with `--enable-source-maps` (`EnableSourceMaps=true`)',
-        jobs: '`jobs.js` (the worker)',
-        authorizer: '`authorizer.js` ($connect)',
-        bare: 'bare handler',
-      };
-      const label = labels[name]!;
-      return `| ${label} | ${kib(b.bytes)} | ${ms(b.loadMs)} | ${ms(b.firstInvocationMs)} | ${ms(b.processMs)} |`;
-    }),
-    `| \`node -e 0\` | — | — | — | ${ms(cold.nodeBareProcessMs)} |`,
-    '',
-    `Warm: one \`ping\` through the whole adapter (event → \`@fastify/aws-lambda\` → Fastify route → handler →`,
-    `sender, no network), ${cold.warm.invocations} invocations after 1,000 warm-up: median ${cold.warm.medianUs.toFixed(1)} µs, p99 ${cold.warm.p99Us.toFixed(1)} µs;`,
-    `the floor (parse the frame, build the pong) is ${cold.warm.bareMedianUs.toFixed(1)} µs. A warm invocation pays tens of`,
-    'microseconds for the adapter: nothing next to one `PostToConnection`.',
-    '',
-    `Source maps: \`--enable-source-maps\` adds ${ms(byName['api-maps']!.firstInvocationMs - byName['api']!.firstInvocationMs)} to the first invocation (the map is parsed at`,
-    'load), so the template leaves it off by default (`EnableSourceMaps=false`) and ships the map anyway.',
-    '',
-    `One bundle per function: the route function's costs ${ms(byName['api']!.loadMs - byName['bare']!.loadMs)} more to load than the bare handler`,
-    `(require + first invocation: ${(byName['api']!.firstInvocationMs / byName['bare']!.firstInvocationMs).toFixed(2)}× the bare handler's; target ≤ 2×, bundle ${kib(byName['api']!.bytes)}, target ≤ 1 MB),`,
-    `the worker's ${(byName['jobs']!.firstInvocationMs / byName['bare']!.firstInvocationMs).toFixed(2)}× (target ≤ 2.5×, bundle ${kib(byName['jobs']!.bytes)}). The route function carries Fastify (with its`,
-    'schema compilers, unused here but required at import: ~475 KiB of the bundle), pino, TypeBox and the DynamoDB',
-    'and SQS clients; the worker has no Fastify (it serves no route), only the services, pino, TypeBox and the',
-    'DynamoDB and Bedrock clients. The authorizer, which every handshake waits for, has its own bundle without any of that.',
-    '',
+    ...coldStartSection(cold),
     '## Round trip on one connection',
     '',
     `${ping.samples} sequential pings on one connection (after 20 warm-up): median ${ms(ping.medianMs)}, p99 ${ms(ping.p99Ms)} —`,
@@ -186,62 +142,9 @@ async function main(): Promise<void> {
     'frame already posted (see docs/DYNAMODB.md for what they cost). The cancel watch reads the',
     'stream item instead of the request item: no extra reads.',
     '',
-    '## Several answers per worker invocation',
-    '',
-    'One worker invocation at a time, batches of up to 10 (the template\'s BatchSize, no batching window). A long job',
-    'holds the invocation while ten more queue, so the next invocation carries all ten. Measured: from the moment each',
-    'answer\'s model call starts to its first chunk at the client (lone: median of 5). The mock model waits its token',
-    'delay before every token, the first included.',
-    '',
-    '| Mock token delay | Lone job | 10 jobs in one invocation: median / worst | Ratio (target ≤ 1.2×) |',
-    '| --- | --- | --- | --- |',
-    ...[batchFast, batchSlow].map((b) => `| ${b.tokenDelayMs} ms | ${ms(b.loneFirstChunkMs)} | ${ms(b.batchFirstChunkP50Ms)} / ${ms(b.batchFirstChunkMaxMs)} (batch of ${b.batchSize}) | ${(b.batchFirstChunkP50Ms / b.loneFirstChunkMs).toFixed(2)}× |`),
-    '',
-    `The batch adds a fixed ${ms(batchFast.batchFirstChunkP50Ms - batchFast.loneFirstChunkMs)} / ${ms(batchSlow.batchFirstChunkP50Ms - batchSlow.loneFirstChunkMs)} at the two paces: ten first chunks come due in the same tick and each`,
-    'post (SigV4 signing, HTTP to the emulator\'s `@connections`, the emulator\'s WebSocket send) takes its turn on the',
-    'one thread of this process, which here holds the worker, the emulator and the client. Against a 10 ms first token',
-    'that misses the 1.2× target; against 100 ms it meets it, and a hosted model\'s first token usually takes longer. In AWS the',
-    'receiving side is API Gateway\'s, so the worker pays only its own half.',
-    '',
-    'What it changes in AWS (arithmetic, for the cost table\'s answer of ~10.3 s at 512 MB): with BatchSize 1 every answer in',
-    'flight holds an invocation, so 1,000 of Lambda concurrency carry at most 1,000 answers, and 1,000 answers cost',
-    '~5,150 GB-s. With BatchSize 10, answers that are waiting together go together: up to 10,000 answers per 1,000 of',
-    'concurrency, and down to ~515 GB-s per 1,000 answers when batches are full (a lone answer still costs what it did:',
-    'there is no batching window to wait for).',
-    '',
-    '## DynamoDB operations per answer',
-    '',
-    `Counted on the wire: the emulator on DynamoDB (dynalite) behind a loopback proxy that tallies each request's`,
-    `\`X-Amz-Target\`; ${dynamoOps.answers} answers of ${dynamoOps.tokensPerAnswer} tokens at ${dynamoOps.tokenDelayMs} ms a token (the cost table's typical 10 s answer), defaults`,
-    'otherwise (cancel watch every 500 ms, resumability on). The connection\'s own operations are left out.',
-    '',
-    '| Operation | Per answer | Per 1,000 answers |',
-    '| --- | --- | --- |',
-    ...Object.entries(dynamoOps.perAnswer).map(([op, n]) => `| ${op} | ${n.toFixed(1)} | ${(n * 1000).toFixed(0)} |`),
-    '',
-    `On demand at $0.625 per million writes and $0.125 per million strongly consistent reads (every item here is under`,
-    `1 KB, so one unit each): ${(dynamoWrites * 1000).toFixed(0)} writes and ${(dynamoReads * 1000).toFixed(0)} reads, $${dynamoCost.toFixed(3)} per 1,000 answers. docs/DEPLOYING.md's cost table`,
-    'estimates ~83 writes and ~21 reads per answer; this is the measured figure.',
-    '',
-    '## The worker\'s memory size',
-    '',
-    `Lambda gives CPU in proportion to memory (1,769 MB = one vCPU). ${workerCpu.answers} answers of ${workerCpu.tokensPerAnswer} tokens at ${workerCpu.tokenDelayMs} ms a token, streamed at once`,
-    `on the emulator (batches of 10), after one warm-up round, median of ${workerCpu.rounds ?? 1}: ${ms(workerCpu.cpuMs)} of CPU over ${ms(workerCpu.wallMs)}, ${workerCpu.vcpuPerAnswer.toFixed(3)} vCPU`,
-    `per answer in flight (rounds ranged ${workerCpu.spread?.[0].toFixed(3)}–${workerCpu.spread?.[1].toFixed(3)}). That counts the emulator and the client too (same process), so it is`,
-    'an upper bound on the worker\'s share.',
-    '',
-    '| Worker memory | vCPU | A full batch of 10 uses, of that CPU (upper bound) | Headroom (under 75%)? |',
-    '| --- | --- | --- | --- |',
-    ...[256, 512, 1024].map((mb) => {
-      const share = (10 * workerCpu.vcpuPerAnswer) / (mb / 1769);
-      return `| ${mb} MB | ${(mb / 1769).toFixed(3)} | ${(share * 100).toFixed(0)}% | ${share < 0.75 ? 'yes' : 'no'} |`;
-    }),
-    '',
-    `The rule: the smallest size at which a full batch needs under 75% of the CPU Lambda gives it, leaving room for GC, timers`,
-    `and the next batch's start. The pick: ${workerPick === undefined ? 'none of these' : `${workerPick} MB`} (the template has 512 MB); a bigger size`,
-    `would add GB-seconds for CPU the worker does not use. Memory is not the limit: this whole process (emulator, client,`,
-    `worker and ${workerCpu.answers} answers) held ${workerCpu.rssMiB.toFixed(0)} MiB resident.`,
-    '',
+    ...batchSection(batchFast, batchSlow),
+    ...dynamoOpsSection(dynamoOps),
+    ...workerCpuSection(workerCpu),
     '## The client package',
     '',
     `\`@ws-llm-gateway/client\`, minified by esbuild: ${kib(clientBundle.minifiedBytes)} (${clientBundle.minifiedBytes} bytes), ${(clientBundle.gzipBytes / 1024).toFixed(1)} KiB gzipped`,

@@ -8,6 +8,7 @@
 import { loadLocalServerConfig } from '../src/config/local';
 import { startLocalGateway } from '../src/local/emulator';
 import { TestClient } from '../tests/helpers/ws-client';
+import { ms } from './format';
 
 export interface WorkerCpuResults {
   readonly answers: number;
@@ -71,4 +72,33 @@ async function measureRound(answers = 10, tokensPerAnswer = 200, tokenDelayMs = 
     await client.close();
     await local.stop();
   }
+}
+
+/** The report's section on the worker's memory size: the smallest that leaves a full batch headroom. */
+export function workerCpuSection(workerCpu: WorkerCpuResults): string[] {
+  // Sized on the worst round, not the median: rounds vary with GC and JIT, and a batch that
+  // outruns its CPU share delays every answer in it.
+  const worst = workerCpu.spread?.[1] ?? workerCpu.vcpuPerAnswer;
+  const workerPick = [256, 512, 1024].find((mb) => (10 * worst) / (mb / 1769) < 0.75);
+  return [
+    '## The worker\'s memory size',
+    '',
+    `Lambda gives CPU in proportion to memory (1,769 MB = one vCPU). ${workerCpu.answers} answers of ${workerCpu.tokensPerAnswer} tokens at ${workerCpu.tokenDelayMs} ms a token, streamed at once`,
+    `on the emulator (batches of 10), after one warm-up round, median of ${workerCpu.rounds ?? 1}: ${ms(workerCpu.cpuMs)} of CPU over ${ms(workerCpu.wallMs)}, ${workerCpu.vcpuPerAnswer.toFixed(3)} vCPU`,
+    `per answer in flight (rounds ranged ${workerCpu.spread?.[0].toFixed(3)}–${workerCpu.spread?.[1].toFixed(3)}). That counts the emulator and the client too (same process), so it is`,
+    'an upper bound on the worker\'s share.',
+    '',
+    '| Worker memory | vCPU | A full batch of 10 uses, of that CPU (upper bound, worst round) | Headroom (under 75%)? |',
+    '| --- | --- | --- | --- |',
+    ...[256, 512, 1024].map((mb) => {
+      const share = (10 * worst) / (mb / 1769);
+      return `| ${mb} MB | ${(mb / 1769).toFixed(3)} | ${(share * 100).toFixed(0)}% | ${share < 0.75 ? 'yes' : 'no'} |`;
+    }),
+    '',
+    `The rule: the smallest size at which a full batch, at the worst round's rate, needs under 75% of the CPU Lambda gives it, leaving room for GC, timers`,
+    `and the next batch's start. The pick: ${workerPick === undefined ? 'none of these' : `${workerPick} MB`} (the template has 512 MB); a bigger size`,
+    `would add GB-seconds for CPU the worker does not use. Memory is not the limit: this whole process (emulator, client,`,
+    `worker and ${workerCpu.answers} answers) held ${workerCpu.rssMiB.toFixed(0)} MiB resident.`,
+    '',
+  ];
 }
