@@ -8,6 +8,7 @@ import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../src/llm/cha
 import { MockChatModel } from '../src/llm/mock';
 import { startLocalGateway } from '../src/local/emulator';
 import { TestClient } from '../tests/helpers/ws-client';
+import { NO_LIMITS } from './env';
 import { percentile } from './load-client';
 import { ms } from './format';
 
@@ -32,7 +33,7 @@ class StartClock implements ChatModel {
 /** `tokenDelayMs` is the mock model's time per token, first token included. */
 export async function measureBatch(tokenDelayMs: number): Promise<BatchResults> {
   const model = new StartClock(new MockChatModel({ tokenDelayMs, answerTokens: 20 }));
-  const env = { LOG_LEVEL: 'silent', RATE_LIMIT_REQUESTS_PER_MINUTE: '0', MAX_CONCURRENT_PER_CONNECTION: '0', MAX_CONCURRENT_PER_USER: '0', RATE_LIMIT_TOKENS_PER_MINUTE: '0' };
+  const env = { LOG_LEVEL: 'silent', ...NO_LIMITS };
   const server = loadLocalServerConfig({ PORT: '0', HOST: '127.0.0.1', WORKER_MAX_CONCURRENCY: '1', WORKER_BATCH_SIZE: '10' });
   const local = await startLocalGateway({ server, env, deps: { model } });
   const client = await TestClient.connect(local.url);

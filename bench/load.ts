@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { mockAnswerTokens } from '../src/llm/mock';
 import { percentile, runLoad, type LoadResult } from './load-client';
 import { startChild, type ChildServer } from './processes';
+import { NO_LIMITS } from './env';
 
 export interface BurstResult {
   readonly held: number;
@@ -78,9 +79,7 @@ export async function measureLoad(connections = 1000): Promise<LoadResults> {
       LOG_LEVEL: 'warn',
       MOCK_TOKEN_DELAY_MS: String(tokenDelayMs),
       MOCK_ANSWER_TOKENS: String(answerTokens),
-      RATE_LIMIT_REQUESTS_PER_MINUTE: '0',
-      RATE_LIMIT_TOKENS_PER_MINUTE: '0',
-      MAX_CONCURRENT_PER_USER: '0',
+      ...NO_LIMITS,
       WORKER_MAX_CONCURRENCY: String(connections),
     },
     GATEWAY,

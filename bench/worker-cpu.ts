@@ -8,6 +8,7 @@
 import { loadLocalServerConfig } from '../src/config/local';
 import { startLocalGateway } from '../src/local/emulator';
 import { TestClient } from '../tests/helpers/ws-client';
+import { NO_LIMITS } from './env';
 import { ms } from './format';
 
 export interface WorkerCpuResults {
@@ -40,10 +41,7 @@ async function measureRound(answers = 10, tokensPerAnswer = 200, tokenDelayMs = 
     LOG_LEVEL: 'silent',
     MOCK_TOKEN_DELAY_MS: String(tokenDelayMs),
     MOCK_ANSWER_TOKENS: String(tokensPerAnswer),
-    RATE_LIMIT_REQUESTS_PER_MINUTE: '0',
-    RATE_LIMIT_TOKENS_PER_MINUTE: '0',
-    MAX_CONCURRENT_PER_CONNECTION: '0',
-    MAX_CONCURRENT_PER_USER: '0',
+    ...NO_LIMITS,
   };
   const server = loadLocalServerConfig({ PORT: '0', HOST: '127.0.0.1', WORKER_BATCH_SIZE: '10' });
   const local = await startLocalGateway({ server, env });

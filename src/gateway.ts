@@ -6,8 +6,6 @@ import { createServices } from './services';
 import { createWorker } from './worker-gateway';
 import type { WorkerHandler } from './worker';
 
-export type { WsHandler, WsHandlerResult } from './route-gateway';
-
 export interface Gateway extends RouteGateway {
   /** The SQS trigger: runs queued generations, sharing this instance's services. */
   readonly worker: WorkerHandler;
