@@ -18,6 +18,8 @@ export interface LoadResults {
   readonly streams: LoadResult;
   readonly gatewayIdleRssMiB: number;
   readonly gatewayPing: BurstResult;
+  /** The same burst again on the same (now warm: JIT-compiled, connection pools open) process. */
+  readonly gatewayPingWarm: BurstResult;
   readonly echo: BurstResult;
 }
 
@@ -27,7 +29,7 @@ const GATEWAY = /WebSocket\s+(ws:\/\/\S+)/;
  * Opens `count` sockets to a server (a child process), samples its resident memory before and
  * after, then sends one message on every socket at once and times each reply.
  */
-async function burst(server: ChildServer, count: number, message: (i: number) => string): Promise<BurstResult> {
+export async function burst(server: ChildServer, count: number, message: (i: number) => string): Promise<BurstResult> {
   const before = await server.rssBytes();
   const sockets: WebSocket[] = [];
   for (let start = 0; start < count; start += 50) {
@@ -87,7 +89,9 @@ export async function measureLoad(connections = 1000): Promise<LoadResults> {
   try {
     const gatewayIdleRssMiB = (await gateway.rssBytes()) / 2 ** 20;
     // Memory first, on a fresh process: after the streams, garbage would blur it.
-    const gatewayPing = await burst(gateway, connections, (i) => JSON.stringify({ action: 'ping', requestId: `p-${i}` }));
+    const ping = (i: number): string => JSON.stringify({ action: 'ping', requestId: `p-${i}` });
+    const gatewayPing = await burst(gateway, connections, ping);
+    const gatewayPingWarm = await burst(gateway, connections, ping);
     const prompt = (i: number): string => `load question ${i}: how does the gateway stream?`;
     const streams = await runLoad({
       url: gateway.url,
@@ -98,8 +102,9 @@ export async function measureLoad(connections = 1000): Promise<LoadResults> {
     });
     const echoServer = await startChild('bench/echo-server.ts', {}, /ECHO (ws:\/\/\S+)/);
     try {
-      const echo = await burst(echoServer, connections, (i) => JSON.stringify({ action: 'ping', requestId: `p-${i}` }));
-      return { connections, answerTokens, tokenDelayMs, streams, gatewayIdleRssMiB, gatewayPing, echo };
+      await burst(echoServer, connections, ping); // warmed the same way
+      const echo = await burst(echoServer, connections, ping);
+      return { connections, answerTokens, tokenDelayMs, streams, gatewayIdleRssMiB, gatewayPing, gatewayPingWarm, echo };
     } finally {
       await echoServer.stop();
     }

@@ -18,11 +18,11 @@ export async function rssOf(pid: number): Promise<number> {
 }
 
 /**
- * Starts `node --import tsx <script>` and waits for it to print its ws:// URL. The child is
+ * Starts `node [nodeFlags] --import tsx <script>` and waits for it to print its ws:// URL. The child is
  * killed if it does not start within 20 s, and on stop.
  */
-export async function startChild(script: string, env: Record<string, string>, urlPattern: RegExp): Promise<ChildServer> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+export async function startChild(script: string, env: Record<string, string>, urlPattern: RegExp, nodeFlags: readonly string[] = []): Promise<ChildServer> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], {
     env: { ...process.env, ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,8 @@
 /** `npm run bench`: runs every measurement in one process, prints them and writes docs/BENCHMARKS.md. */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { coldStartSection, measureColdStart } from './cold-start';
+import { burstProfileSection, profileBurst } from './burst-profile';
+import { coldRatio, coldStartSection, measureColdStart } from './cold-start';
 import { kib, ms } from './format';
 import { percentile } from './load-client';
 import { measureLoad } from './load';
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
   const workerCpu = await measureWorkerCpu();
   step('DynamoDB operations per answer');
   const dynamoOps = await measureDynamoOps();
+  step('profile of a burst of pings');
+  const burstProfile = await profileBurst(connections);
   step('client bundle');
   const clientBundle = await measureClientBundle();
 
@@ -41,6 +44,11 @@ async function main(): Promise<void> {
   const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
   const s = load.streams;
   const modelMs = load.answerTokens * load.tokenDelayMs;
+  const yes = (met: boolean, why = ''): string => (met ? 'yes' : `**no**${why}`);
+  const apiBundle = cold.bundles.find((b) => b.name === 'api')!;
+  const pingRatio = load.gatewayPingWarm.roundTripP50Ms / load.echo.roundTripP50Ms;
+  const firstChunkP50 = percentile(s.timeToFirstChunkMs, 50);
+  const batchRatio = (b: typeof batchFast): number => b.batchFirstChunkP50Ms / b.loneFirstChunkMs;
   const [ours100, fixed100, ours150] = streaming.ours;
   const naive = streaming.naive;
   const ratio = (run: SenderRun): string => `${(naive.posts / run.posts).toFixed(1)}×`;
@@ -68,6 +76,12 @@ async function main(): Promise<void> {
     `| answer complete within model time + 2 post latencies (${2 * streaming.postLatencyMs} ms) after the model's last token | ${ms(ours100!.run.lagMs)} after the last token | ${target(ours100!.run)} |`,
     `| … counted from the client's frame instead | ${ms(ours100!.run.completionMs - ours100!.run.modelMs)} over model time | ${ours100!.run.completionMs - ours100!.run.modelMs <= 2 * streaming.postLatencyMs ? 'yes' : '**no**: `accepted` is posted and the job queued before the model starts'} |`,
     `| ${connections} concurrent streams complete, in order, no crosstalk | ${s.complete} of ${connections} | ${s.complete === connections && s.failures.length === 0 ? 'yes' : '**no**'} |`,
+    `| route function bundle ≤ 1 MB | ${kib(apiBundle.bytes)} (${apiBundle.bytes} bytes) | ${yes(apiBundle.bytes <= 1024 * 1024)} |`,
+    `| route function require + first invocation ≤ 2× the bare handler | ${coldRatio(cold, 'api').toFixed(2)}× | ${yes(coldRatio(cold, 'api') <= 2, ': Fastify alone costs more than the budget (see "Where the route function\'s cold start goes")')} |`,
+    `| worker require + first invocation ≤ 2.5× the bare handler | ${coldRatio(cold, 'jobs').toFixed(2)}× | ${yes(coldRatio(cold, 'jobs') <= 2.5)} |`,
+    `| burst of ${connections} pings: p50 ≤ 10× the raw \`ws\` echo's | ${pingRatio.toFixed(1)}× warm (${ms(load.gatewayPingWarm.roundTripP50Ms)} vs ${ms(load.echo.roundTripP50Ms)}); first burst on a fresh process ${(load.gatewayPing.roundTripP50Ms / load.echo.roundTripP50Ms).toFixed(1)}× | ${yes(pingRatio <= 10, ': one thread does both ends of every signed post (see "Where the emulator\'s time goes")')} |`,
+    `| ${connections} simultaneous ${load.answerTokens}-token streams: first chunk p50 ≤ 1 s, every stream exact | ${ms(firstChunkP50)}, ${s.complete} of ${connections} exact | ${yes(firstChunkP50 <= 1000 && s.complete === connections, ': the same one thread')} |`,
+    `| 10 jobs in one worker invocation: first chunk ≤ 1.2× a lone job's | ${batchRatio(batchFast).toFixed(2)}× at ${batchFast.tokenDelayMs} ms to first token, ${batchRatio(batchSlow).toFixed(2)}× at ${batchSlow.tokenDelayMs} ms | ${yes(batchRatio(batchSlow) <= 1.2 && batchRatio(batchFast) <= 1.2, batchRatio(batchSlow) <= 1.2 ? ' at 10 ms (a fixed ~5 ms of shared posting), yes at 100 ms' : '')} |`,
     '',
     `## Load: ${connections} connections, one streamed answer each, at once`,
     '',
@@ -84,8 +98,10 @@ async function main(): Promise<void> {
     `| streams complete and correct | ${s.complete} (${s.failures.length} failures) | — |`,
     `| resident memory per idle connection (server process) | ${load.gatewayPing.rssPerConnectionKiB.toFixed(1)} KiB | ${load.echo.rssPerConnectionKiB.toFixed(1)} KiB |`,
     `| server process at rest | ${load.gatewayIdleRssMiB.toFixed(0)} MiB | — |`,
-    `| burst of ${connections} simultaneous pings / echoes: round trip p50 | ${ms(load.gatewayPing.roundTripP50Ms)} | ${ms(load.echo.roundTripP50Ms)} |`,
-    `| … p99 | ${ms(load.gatewayPing.roundTripP99Ms)} | ${ms(load.echo.roundTripP99Ms)} |`,
+    `| burst of ${connections} simultaneous pings / echoes on a fresh process: round trip p50 | ${ms(load.gatewayPing.roundTripP50Ms)} | — |`,
+    `| … p99 | ${ms(load.gatewayPing.roundTripP99Ms)} | — |`,
+    `| the same burst again (warm): round trip p50 | ${ms(load.gatewayPingWarm.roundTripP50Ms)} | ${ms(load.echo.roundTripP50Ms)} |`,
+    `| … p99 | ${ms(load.gatewayPingWarm.roundTripP99Ms)} | ${ms(load.echo.roundTripP99Ms)} |`,
     `| all ${connections} answers, first prompt to last \`done\` | ${ms(s.elapsedMs)} | — |`,
     `| answers per second | ${(s.complete / (s.elapsedMs / 1000)).toFixed(0)} | — |`,
     `| time to first chunk p50 / p99 | ${ms(percentile(s.timeToFirstChunkMs, 50))} / ${ms(percentile(s.timeToFirstChunkMs, 99))} | — |`,
@@ -124,6 +140,7 @@ async function main(): Promise<void> {
     '(200 ms): a long answer needs fewer frames, and its text keeps flowing (compare the lag columns).',
     '',
     ...coldStartSection(cold),
+    ...burstProfileSection(burstProfile, load.gatewayPingWarm.roundTripP50Ms, load.echo.roundTripP50Ms),
     '## Round trip on one connection',
     '',
     `${ping.samples} sequential pings on one connection (after 20 warm-up): median ${ms(ping.medianMs)}, p99 ${ms(ping.p99Ms)} —`,

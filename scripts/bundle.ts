@@ -12,6 +12,30 @@ import type { BuildOptions } from 'esbuild';
  */
 export const ENTRIES = { api: 'src/entries/api.ts', jobs: 'src/entries/jobs.ts', authorizer: 'src/authorizer.ts' } as const;
 
+/**
+ * Left out of every bundle, because no invocation in Lambda reaches them:
+ * - Fastify's default schema compilers: the app hands Fastify its own factory
+ *   (src/routes/no-schema-compilers.ts), so Fastify never requires them;
+ * - the SDK's credential sources after the first: Lambda puts the role's credentials in the
+ *   environment, which the default chain reads first; the chain imports the others (SSO, ini
+ *   files, processes, web identity, container and instance metadata, with the nested STS/SSO
+ *   clients they bring) lazily, and only if that fails — should it ever, the Node.js runtime's
+ *   own copy of the SDK answers those imports;
+ * - bowser, which the SDK imports lazily only to parse a browser's user agent.
+ * The template's `External` lists are these (the template test checks it).
+ */
+export const EXTERNAL = [
+  '@fastify/ajv-compiler',
+  '@fastify/fast-json-stringify-compiler',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
+  'bowser',
+];
+
 export const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   platform: 'node',
@@ -19,4 +43,5 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   format: 'cjs',
   minify: true,
   legalComments: 'none',
+  external: EXTERNAL,
 };

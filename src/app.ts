@@ -3,6 +3,7 @@ import type { AppConfig } from './config/config';
 import type { ChatModel } from './llm/chat-model';
 import { LIMITS } from './models/limits';
 import type { JobQueue } from './queue/job-queue';
+import { noSchemaCompilers } from './routes/no-schema-compilers';
 import { websocketRoutes } from './routes/websocket';
 import type { AppServices } from './services';
 import type { ConnectionStore } from './stores/connection-store';
@@ -46,6 +47,8 @@ export function buildApp(deps: AppDeps, services: AppServices): FastifyInstance 
     // intact. Nothing merges a parsed body into another object (see docs/SECURITY.md).
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
+    // Frames are checked by models/validate.ts; Fastify's own compilers stay out of the bundle.
+    schemaController: { compilersFactory: noSchemaCompilers },
   });
   app.decorate('services', services);
   void app.register(websocketRoutes, { metrics: deps.metrics });

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { compileOnUse } from './compile-on-use';
 import { ChatMessageSchema, InferenceConfigSchema } from './protocol';
 
 /**
@@ -43,11 +43,11 @@ export const JobSchema = Type.Object({
 
 export type Job = Static<typeof JobSchema>;
 
-const check = TypeCompiler.Compile(JobSchema);
+const check = compileOnUse(JobSchema);
 
 /** Why a queue message is not a job this worker can run (call it once `isJob` said no). */
 export function jobProblem(value: unknown): string {
-  const first = check.Errors(value).First();
+  const first = check().Errors(value).First();
   return first ? `${first.path || '/'}: ${first.message}` : 'not a job';
 }
 
@@ -64,13 +64,13 @@ export const JobIdentitySchema = Type.Object({
 
 export type JobIdentity = Static<typeof JobIdentitySchema>;
 
-const identity = TypeCompiler.Compile(JobIdentitySchema);
+const identity = compileOnUse(JobIdentitySchema);
 
 /** The request a queue message was written for, when it names one. */
 export function jobIdentityOf(value: unknown): JobIdentity | undefined {
-  return identity.Check(value) ? value : undefined;
+  return identity().Check(value) ? value : undefined;
 }
 
 export function isJob(value: unknown): value is Job {
-  return check.Check(value);
+  return check().Check(value);
 }

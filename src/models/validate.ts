@@ -1,8 +1,9 @@
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { TypeCheck } from '@sinclair/typebox/compiler';
 import { DefaultErrorFunction, SetErrorFunction } from '@sinclair/typebox/errors';
 import type { TSchema } from '@sinclair/typebox';
 import { GatewayError } from './errors';
 import { LIMITS } from './limits';
+import { compileOnUse } from './compile-on-use';
 import { characterCount, isWellFormed } from './text';
 import {
   CancelFrameSchema,
@@ -23,10 +24,10 @@ SetErrorFunction((error) => {
 
 const requestIdPattern = new RegExp(LIMITS.requestIdPattern);
 const checks = {
-  chat: TypeCompiler.Compile(ChatRequestFrameSchema),
-  cancel: TypeCompiler.Compile(CancelFrameSchema),
-  ping: TypeCompiler.Compile(PingFrameSchema),
-  resume: TypeCompiler.Compile(ResumeFrameSchema),
+  chat: compileOnUse(ChatRequestFrameSchema),
+  cancel: compileOnUse(CancelFrameSchema),
+  ping: compileOnUse(PingFrameSchema),
+  resume: compileOnUse(ResumeFrameSchema),
 };
 
 /** `/data/messages/0/role` → `data.messages[0].role` */
@@ -94,7 +95,7 @@ function metadataBytes(metadata: unknown): number {
  * schema cannot say (turn order, metadata size).
  */
 export function validateChatFrame(frame: unknown): ChatRequestFrame {
-  check(checks.chat, frame);
+  check(checks.chat(), frame);
   checkTexts(frame);
   const { messages, metadata } = frame.data;
   for (const [index, message] of messages.entries()) {
@@ -126,16 +127,16 @@ export function validateChatFrame(frame: unknown): ChatRequestFrame {
 }
 
 export function validateCancelFrame(frame: unknown): CancelFrame {
-  check(checks.cancel, frame);
+  check(checks.cancel(), frame);
   return frame;
 }
 
 export function validatePingFrame(frame: unknown): PingFrame {
-  check(checks.ping, frame);
+  check(checks.ping(), frame);
   return frame;
 }
 
 export function validateResumeFrame(frame: unknown): ResumeFrame {
-  check(checks.resume, frame);
+  check(checks.resume(), frame);
   return frame;
 }

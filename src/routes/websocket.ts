@@ -3,6 +3,7 @@ import { ROUTES, type RouteContext, type RouteHandler } from '../handlers';
 import type { Caller } from '../models/caller';
 import type { AppServices } from '../services';
 import { wsEventOf } from '../utils/fastify';
+import { withBindings } from '../utils/logger';
 import { routePath } from '../utils/lambda';
 import { METRICS, type GatewayMetrics } from '../utils/metrics';
 import { fromFastify } from './fastify-errors';
@@ -34,7 +35,8 @@ function callerOf(request: FastifyRequest): WsContext {
     userId,
     // Optional in the event (the @types/aws-lambda shape has no identity on some routes).
     sourceIp: identity?.sourceIp ?? 'unknown',
-    log: request.log.child({ connectionId, routeKey, ...(userId !== undefined ? { userId } : {}) }),
+    // request.log is this request's own child logger (Fastify makes one per request).
+    log: withBindings(request.log, { connectionId, routeKey, ...(userId !== undefined ? { userId } : {}) }),
   };
   return { event, caller };
 }

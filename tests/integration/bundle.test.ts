@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import connectFixture from '../fixtures/events/connect.json';
 import { sqsRecord } from '../helpers/direct-queue';
-import { BUNDLE_OPTIONS, ENTRIES } from '../../scripts/bundle';
+import { BUNDLE_OPTIONS, ENTRIES, EXTERNAL } from '../../scripts/bundle';
 
 type Bundle = {
   handler?: (e: unknown) => Promise<{ statusCode: number }>;
@@ -23,6 +24,15 @@ describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () 
       JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
       LOG_LEVEL: 'silent',
     });
+  });
+
+  it('leaves out the packages no Lambda invocation reaches, and runs where they cannot be found', () => {
+    const code = readFileSync(join(dir, 'api.js'), 'utf8');
+    for (const name of EXTERNAL.filter((n) => n.startsWith('@fastify/'))) expect(code).toContain(`require("${name}")`);
+    // The bundles run below from a directory with no node_modules: the app must not require
+    // Fastify's compilers (it gives its own factory), or loading api.js would throw.
+    const resolve = createRequire(join(dir, 'api.js'));
+    for (const name of EXTERNAL) expect(() => resolve.resolve(name)).toThrow(/Cannot find module/);
   });
 
   it('api exports the integration handler alone, serves a CONNECT event, and carries no Bedrock client', async () => {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { ACTION_ROUTES, ROUTE_KEYS } from '../../src/handlers';
 import { METRICS } from '../../src/utils/metrics';
-import { ENTRIES } from '../../scripts/bundle';
+import { ENTRIES, EXTERNAL } from '../../scripts/bundle';
 import { Resolver, translate, type Node } from '../helpers/cfn';
 
 /**
@@ -303,6 +303,8 @@ describe('template.yaml through the real SAM translator', () => {
       // One entry per function, the very file scripts/bundle.ts builds for it.
       expect({ name, entries }).toEqual({ name, entries: [Object.values(ENTRIES).find((e) => e.endsWith(`/${file}.ts`))] });
       expect(readFileSync(entry!, 'utf8')).toMatch(new RegExp(`export const ${exported}\\b`));
+      // The packages left out are those the bundle test's bundles leave out (and run without).
+      expect({ name, external: f['Metadata']['BuildProperties']['External'] }).toEqual({ name, external: EXTERNAL });
     }
   });
 
