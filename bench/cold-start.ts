@@ -199,8 +199,8 @@ export function coldStartSection(cold: ColdStartResults): string[] {
     '### Where the route function\'s cold start goes',
     '',
     'Its parts, each bundled with the same settings and started alone in fresh processes the same way',
-    '(`bench/cold-parts/`); a part includes what it shares with the others (the SDK\'s core, Node\'s modules), so',
-    'the parts add up to a little more than the whole:',
+    '(`bench/cold-parts/`); each part also pays for what it shares with the others (Node\'s module loading, the',
+    'SDK\'s core for the clients), so they overlap and do not add up exactly to the whole:',
     '',
     '| part | size | require + first invocation |',
     '|---|---|---|',
@@ -218,8 +218,8 @@ export function coldStartSection(cold: ColdStartResults): string[] {
     'served, the route function cannot reach 2×; what could be cut is cut: Fastify\'s default schema compilers',
     '(Ajv, fast-json-stringify: ~475 KiB, never used — the app gives Fastify a factory of its own and the bundle',
     'leaves them out), the SDK\'s fallback credential sources (Lambda\'s credentials are in the environment, read',
-    'first), and TypeBox compilation at import (each check compiles on first use). Before these cuts the',
-    'bundle was 1,628 KiB and 3.35–3.70× the bare handler.',
+    'first), and TypeBox compilation at import (each check compiles on first use); the bundle was 1,628 KiB',
+    'before them.',
     '',
   ];
 }
