@@ -1,5 +1,6 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AppDeps } from './app';
 import type { AppConfig } from './config/config';
 import type { ChatModel } from './llm/chat-model';
@@ -19,6 +20,8 @@ export interface DepsOptions {
   readonly bedrockClient?: BedrockRuntimeClient;
   /** A DynamoDB client made elsewhere (tests point one at dynalite). */
   readonly dynamoClient?: DynamoDBClient;
+  /** A Secrets Manager client made elsewhere (tests point one at a stand-in). */
+  readonly secretsClient?: SecretsManagerClient;
 }
 
 /**

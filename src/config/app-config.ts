@@ -1,5 +1,5 @@
 /** Where the answers come from: the built-in mock model or Amazon Bedrock. */
-export type LlmProvider = 'mock' | 'bedrock';
+export type LlmProvider = 'mock' | 'bedrock' | 'openai';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** Everything the Lambda app needs, read and validated once per cold start. */
@@ -89,6 +89,20 @@ export interface AppConfig {
     readonly endpoint: string | undefined;
     /** Attempts per ConverseStream call; the SDK retries throttling and 5xx before the stream. */
     readonly maxAttempts: number;
+  };
+  readonly providers: {
+    /** The provider that answers each allowed model id (MODEL_PROVIDERS, else LLM_PROVIDER). */
+    readonly byModel: Readonly<Record<string, LlmProvider>>;
+    readonly openai: {
+      /** Any Chat Completions server: OpenAI, Azure OpenAI's v1 API, vLLM, Ollama, LM Studio, Groq… */
+      readonly baseUrl: string;
+      readonly apiKey: string | undefined;
+      /** In AWS: the Secrets Manager secret holding the key, read by the worker at cold start. */
+      readonly apiKeySecretArn: string | undefined;
+      readonly maxTokensField: 'max_tokens' | 'max_completion_tokens';
+      /** Attempts per call; the SDK retries 429, 5xx and connection errors before the stream. */
+      readonly maxAttempts: number;
+    };
   };
   readonly mock: {
     readonly tokenDelayMs: number;

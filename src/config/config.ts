@@ -1,11 +1,9 @@
 import { EnvReader, type Env } from './env';
 
 import type { AppConfig, LlmProvider, LogLevel } from './app-config';
+import { defaultModelsOf, PROVIDERS, readProviders } from './providers';
 
 export type { AppConfig, LlmProvider, LogLevel } from './app-config';
-
-const MOCK_MODELS = ['mock.echo-v1', 'mock.echo-v1-large'];
-const BEDROCK_MODELS = ['us.amazon.nova-lite-v1:0', 'us.anthropic.claude-3-5-haiku-20241022-v1:0'];
 
 /** `MODEL_FALLBACKS=primary=fallback,other=its-fallback` */
 function readFallbacks(read: EnvReader): Record<string, string> {
@@ -83,13 +81,14 @@ export interface ConfigOverrides {
 }
 
 export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new EnvReader(env)): AppConfig {
-  const llmProvider = read.oneOf<LlmProvider>('LLM_PROVIDER', ['mock', 'bedrock'], 'mock');
-  const allowedModelIds = read.list('ALLOWED_MODEL_IDS', llmProvider === 'mock' ? MOCK_MODELS : BEDROCK_MODELS);
+  const llmProvider = read.oneOf<LlmProvider>('LLM_PROVIDER', PROVIDERS, 'mock');
+  const allowedModelIds = read.list('ALLOWED_MODEL_IDS', defaultModelsOf(llmProvider));
   if (allowedModelIds.length === 0) read.problem('ALLOWED_MODEL_IDS', 'ALLOWED_MODEL_IDS must name at least one model');
   const defaultModelId = read.string('DEFAULT_MODEL_ID', allowedModelIds[0] ?? '');
   if (defaultModelId !== '' && !allowedModelIds.includes(defaultModelId)) {
     read.problem('DEFAULT_MODEL_ID', `DEFAULT_MODEL_ID "${defaultModelId}" is not in ALLOWED_MODEL_IDS`);
   }
+  const fallbacks = readFallbacks(read);
   const managementEndpoint =
     overrides.managementEndpoint ??
     read.requiredUrl('MANAGEMENT_API_ENDPOINT', 'https://{apiId}.execute-api.{region}.amazonaws.com/{stage} (template.yaml sets it)');
@@ -141,7 +140,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
     model: {
       firstTokenTimeoutMs: read.int('MODEL_FIRST_TOKEN_TIMEOUT_MS', 20_000, 1, 900_000),
       idleTimeoutMs: read.int('MODEL_IDLE_TIMEOUT_MS', 15_000, 1, 900_000),
-      fallbacks: readFallbacks(read),
+      fallbacks,
     },
     store: readStore(read),
     auth: readAuth(read),
@@ -149,6 +148,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
       endpoint: read.url('BEDROCK_ENDPOINT'),
       maxAttempts: read.int('BEDROCK_MAX_ATTEMPTS', 3, 1, 10),
     },
+    providers: readProviders(read, allowedModelIds, fallbacks, llmProvider),
     mock: {
       tokenDelayMs: read.int('MOCK_TOKEN_DELAY_MS', 20, 0, 10000),
       answerTokens: read.int('MOCK_ANSWER_TOKENS', 120, 1, 100000),

@@ -90,6 +90,12 @@ export class EnvReader {
     }
   }
 
+  /** An http(s) URL, `fallback` when unset. */
+  urlOr(name: string, fallback: string): string {
+    this.defaults.set(name, fallback);
+    return this.url(name) ?? fallback;
+  }
+
   /** An http(s) URL that must be set: `why` says where it comes from. */
   requiredUrl(name: string, why: string): string | undefined {
     const value = this.url(name);

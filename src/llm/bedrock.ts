@@ -37,7 +37,7 @@ function usageOf(reported: { inputTokens?: number; outputTokens?: number; totalT
   // Bedrock always sends usage in the metadata event; this estimate only covers its absence.
   const inputTokens = estimatePromptTokens(request);
   const outputTokens = estimateTokens(text);
-  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, estimated: true };
 }
 
 /**

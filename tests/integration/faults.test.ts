@@ -5,6 +5,7 @@ import { MemoryConnectionStore } from '../../src/stores/memory-connection-store'
 import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import { BedrockEmulator, type Scenario } from '../helpers/bedrock-emulator';
+import { OpenAiStandIn, type OpenAiScenario } from '../helpers/openai-standin';
 import { dynamoClient, startDynalite } from '../helpers/dynamo';
 import { connectTracked, quiesce, startLocal } from '../helpers/local';
 import { sleep, until, type Frame, type TestClient } from '../helpers/ws-client';
@@ -172,6 +173,38 @@ describe('fault injection, with leak checks', () => {
       expect(frames.filter((f) => f.type === 'error')).toHaveLength(1);
       expect(contiguous(frames)).toBe(true);
       expect(chunksOf(frames).length > 0).toBe(partial);
+      await assertNoLeaks(r);
+    });
+  });
+
+  describe('an OpenAI-compatible server (the Chat Completions stand-in, official SDK)', () => {
+    let server: OpenAiStandIn;
+    beforeAll(async () => {
+      server = await new OpenAiStandIn().start();
+    });
+    afterAll(() => server.stop());
+    const words = Array.from({ length: 20 }, (_, i) => `w${i} `);
+
+    it.each<[string, OpenAiScenario, Record<string, unknown>, boolean]>([
+      ['throttling (429 with retry-after, after the SDK’s retry)', { kind: 'http-error', status: 429, message: 'Rate limit reached', headers: { 'retry-after': '1' } }, { code: 'upstream_throttled', retryable: true, retryAfterMs: 1000 }, false],
+      ['a server error (500, after the SDK’s retry)', { kind: 'http-error', status: 500, message: 'boom' }, { code: 'upstream_error', retryable: true }, false],
+      ['an error event mid-stream', { kind: 'error-event', tokens: words, after: 5, message: 'model crashed' }, { code: 'upstream_error', retryable: true }, true],
+      ['a connection cut mid-stream', { kind: 'break', tokens: words, after: 5 }, { code: 'upstream_error', retryable: true }, true],
+      ['a stall mid-stream', { kind: 'stall', tokens: words, after: 5 }, { code: 'upstream_timeout', retryable: true }, true],
+    ])('%s: one error frame after the text so far', async (_name, scenario, expected, partial) => {
+      server.requests.length = 0;
+      server.scenario = () => scenario;
+      const r = await start({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: 'sk-faults-0123456789', OPENAI_MAX_ATTEMPTS: '2', ALLOWED_MODEL_IDS: 'gpt-test', MODEL_IDLE_TIMEOUT_MS: '300', MODEL_FIRST_TOKEN_TIMEOUT_MS: '3000' });
+      r.client.send(ask('o'));
+      const end = await r.client.terminal('o', 10_000);
+      expect(end).toMatchObject({ type: 'error', ...expected });
+      const frames = r.client.of('o');
+      expect(frames.filter((f) => f.type === 'error')).toHaveLength(1);
+      expect(contiguous(frames)).toBe(true);
+      expect(chunksOf(frames).length > 0).toBe(partial);
+      // An HTTP error is retried by the SDK before the stream (OPENAI_MAX_ATTEMPTS 2); a failure inside it never is.
+      expect(server.requests).toHaveLength(scenario.kind === 'http-error' ? 2 : 1);
+      if (scenario.kind === 'stall') expect(server.requests[0]!.closedEarly).toBe(true);
       await assertNoLeaks(r);
     });
   });

@@ -52,7 +52,7 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    expect(problems).toMatch(/LLM_PROVIDER must be one of mock, bedrock/);
+    expect(problems).toMatch(/LLM_PROVIDER must be one of mock, bedrock, openai/);
     expect(problems).toMatch(/STREAM_FLUSH_BYTES must be an integer/);
     expect(problems).toMatch(/DEFAULT_MODEL_ID "x" is not in ALLOWED_MODEL_IDS/);
     expect(problems).toMatch(/MANAGEMENT_API_ENDPOINT is required/);
@@ -123,5 +123,41 @@ describe('docs/CONFIGURATION.md', () => {
       else if (fallback === '') expect({ name, quoted: /`[^`]+`/.test(cell) }).toEqual({ name, quoted: false });
       else expect({ name, cell }).toEqual({ name, cell: expect.stringContaining(`\`${fallback}\``) });
     }
+  });
+});
+
+describe('providers: MODEL_PROVIDERS and the openai settings', () => {
+  const BASE_ENV = { MANAGEMENT_API_ENDPOINT: 'https://a.example/prod', JOB_QUEUE_URL: 'https://q.example/1/jobs' };
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig({ ...BASE_ENV, ...env });
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems as string[];
+    }
+  };
+
+  it('routes listed models (Bedrock ids with ":" included) and leaves the rest to LLM_PROVIDER', () => {
+    const config = loadConfig({ ...BASE_ENV, LLM_PROVIDER: 'bedrock', ALLOWED_MODEL_IDS: 'us.amazon.nova-lite-v1:0,gpt-4o-mini,llama3.1', MODEL_PROVIDERS: 'gpt-4o-mini=openai, llama3.1=openai', MODEL_FALLBACKS: 'llama3.1=local.fallback', OPENAI_API_KEY: 'k' });
+    expect(config.providers.byModel).toEqual({ 'us.amazon.nova-lite-v1:0': 'bedrock', 'gpt-4o-mini': 'openai', 'llama3.1': 'openai' });
+    const fallbackRouted = loadConfig({ ...BASE_ENV, ALLOWED_MODEL_IDS: 'mock.echo-v1', MODEL_FALLBACKS: 'mock.echo-v1=gpt-4o-mini', MODEL_PROVIDERS: 'gpt-4o-mini=openai', OPENAI_API_KEY: 'k' });
+    expect(fallbackRouted.providers.byModel['gpt-4o-mini']).toBe('openai');
+  });
+
+  it('refuses a malformed pair, an unknown provider, an unknown model, and an openai model without a key', () => {
+    expect(problemsOf({ MODEL_PROVIDERS: 'no-equals' })).toEqual([expect.stringContaining('model=mock|bedrock|openai')]);
+    expect(problemsOf({ MODEL_PROVIDERS: 'mock.echo-v1=vertex' })).toEqual([expect.stringContaining('"mock.echo-v1=vertex"')]);
+    expect(problemsOf({ MODEL_PROVIDERS: 'gpt-9=openai', OPENAI_API_KEY: 'k' })).toEqual([expect.stringContaining('"gpt-9", which is neither in ALLOWED_MODEL_IDS')]);
+    expect(problemsOf({ LLM_PROVIDER: 'openai' })).toEqual([expect.stringContaining('OPENAI_API_KEY (or, in AWS, OPENAI_API_KEY_SECRET_ARN) is required')]);
+    expect(problemsOf({ LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'k', OPENAI_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:x' })).toEqual([expect.stringContaining('not both')]);
+    expect(problemsOf({ LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'ftp://x' })).toEqual([expect.stringContaining('OPENAI_BASE_URL must be an http(s) URL')]);
+  });
+
+  it('sends maxTokens as max_completion_tokens to OpenAI itself and as max_tokens elsewhere, unless told', () => {
+    const of = (env: Record<string, string>) => loadConfig({ ...BASE_ENV, LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'k', ...env }).providers.openai;
+    expect(of({})).toMatchObject({ baseUrl: 'https://api.openai.com/v1', maxTokensField: 'max_completion_tokens', maxAttempts: 3 });
+    expect(of({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1/' })).toMatchObject({ baseUrl: 'http://127.0.0.1:11434/v1', maxTokensField: 'max_tokens' });
+    expect(of({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', OPENAI_MAX_TOKENS_FIELD: 'max_completion_tokens' }).maxTokensField).toBe('max_completion_tokens');
+    expect(loadConfig({ ...BASE_ENV, LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'k' }).allowedModelIds).toEqual(['gpt-4o-mini']);
   });
 });

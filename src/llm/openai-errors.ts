@@ -1,0 +1,83 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError } from 'openai';
+import { GatewayError } from '../models/errors';
+
+/**
+ * Keys and credentials never reach a client: the key itself, anything shaped like an API key or
+ * a bearer token, and the user:password of a URL (a base URL may carry them).
+ */
+export function scrub(message: string, key: string | undefined): string {
+  let text = message;
+  if (key !== undefined && key.length >= 4) text = text.split(key).join('[key]');
+  return text
+    .replace(/\b(sk|gsk|xai|pk)-[A-Za-z0-9_-]{8,}/g, '[key]')
+    .replace(/Bearer\s+\S+/gi, 'Bearer [key]')
+    .replace(/(\w+:\/\/)[^/\s:@]+(:[^/\s@]*)?@/g, '$1')
+    .slice(0, 300);
+}
+
+/** `retry-after-ms` (OpenAI's), else `retry-after` in seconds or as an HTTP date; 1 s when absent. */
+function retryAfterMs(headers: Headers | undefined): number {
+  const ms = Number(headers?.get('retry-after-ms') ?? Number.NaN);
+  if (Number.isFinite(ms) && ms > 0) return Math.ceil(ms);
+  const after = headers?.get('retry-after');
+  if (after) {
+    const seconds = Number(after);
+    if (Number.isFinite(seconds) && seconds > 0) return Math.ceil(seconds * 1000);
+    const at = Date.parse(after);
+    if (Number.isFinite(at) && at > Date.now()) return at - Date.now();
+  }
+  return 1000;
+}
+
+const CONTEXT_TOO_LONG = /context[_ ]length|context window|maximum context|too many tokens|prompt is too long|reduce the length/i;
+
+/**
+ * Translates a failure of an OpenAI-compatible server — an HTTP error before the stream, an error
+ * event inside it, a broken connection — into the gateway's error codes, as Bedrock's are. What
+ * an operator must do is in the message; the key and URL credentials never are, and the original
+ * error stays attached as `cause` for the log.
+ */
+export function mapOpenAiError(raw: unknown, modelId: string, key: string | undefined): GatewayError {
+  if (raw instanceof GatewayError) return raw;
+  // The SDK wraps a failure of the key source (ours throws a GatewayError) in an OpenAIError.
+  if (raw instanceof OpenAIError && raw.cause instanceof GatewayError) return raw.cause;
+  const options = { cause: raw };
+  if (raw instanceof APIConnectionTimeoutError) {
+    return new GatewayError('upstream_timeout', `The model "${modelId}" timed out.`, { ...options, retryable: true });
+  }
+  if (raw instanceof APIConnectionError) {
+    return new GatewayError('upstream_error', `The gateway could not reach the model "${modelId}". Retry shortly.`, { ...options, retryable: true });
+  }
+  const api: APIError | undefined = raw instanceof APIError ? (raw as APIError) : undefined;
+  if (api?.status !== undefined) {
+    const status = api.status;
+    const detail = scrub(api.message, key);
+    if (status === 429) {
+      return new GatewayError('upstream_throttled', `The model "${modelId}" is busy (rate limited by its provider). Retry shortly.`, {
+        ...options,
+        retryable: true,
+        retryAfterMs: retryAfterMs(api.headers),
+      });
+    }
+    if (status === 401 || status === 403) {
+      return new GatewayError(
+        'upstream_error',
+        `The model provider refused the gateway's API key (HTTP ${status}). Operator: check OPENAI_API_KEY (in AWS, the secret ` +
+          'OPENAI_API_KEY_SECRET_ARN names) and that the key may use this model.',
+        options,
+      );
+    }
+    if (status === 404) {
+      return new GatewayError('model_not_allowed', `The model provider does not serve the model "${modelId}": ${detail}`, options);
+    }
+    if (status === 408) return new GatewayError('upstream_timeout', `The model "${modelId}" timed out.`, { ...options, retryable: true });
+    if (status === 400 || status === 413 || status === 422) {
+      if (api.code === 'context_length_exceeded' || CONTEXT_TOO_LONG.test(api.message)) {
+        return new GatewayError('invalid_request', `The conversation is too long for the model "${modelId}": shorten it or start a new one.`, options);
+      }
+      return new GatewayError('invalid_request', `The model provider rejected the request: ${detail}`, options);
+    }
+  }
+  // 5xx, an error event inside the stream, a connection cut mid-answer: trying again may work.
+  return new GatewayError('upstream_error', `The model "${modelId}" failed while answering. Retry shortly.`, { ...options, retryable: true });
+}

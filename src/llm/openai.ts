@@ -1,0 +1,112 @@
+import type OpenAI from 'openai';
+import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { AppConfig } from '../config/config';
+import { GatewayError } from '../models/errors';
+import type { Usage } from '../models/server-frames';
+import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
+import type { ApiKeySource } from './openai-key';
+import { mapOpenAiError } from './openai-errors';
+import { estimatePromptTokens, estimateTokens } from './tokens';
+
+type MaxTokensField = AppConfig['providers']['openai']['maxTokensField'];
+
+/** The provider-neutral request as a streamed Chat Completions request. */
+export function toChatCompletionsRequest(request: ChatModelRequest, maxTokensField: MaxTokensField): ChatCompletionCreateParamsStreaming {
+  const { maxTokens, temperature, topP, stopSequences } = request.inferenceConfig;
+  const messages: ChatCompletionMessageParam[] = [
+    ...(request.systemPrompt ? [{ role: 'system' as const, content: request.systemPrompt }] : []),
+    ...request.messages.map((message) => ({ role: message.role, content: message.content })),
+  ];
+  return {
+    model: request.modelId,
+    messages,
+    stream: true,
+    // The last chunk then carries the usage (its `choices` empty); servers without it send none.
+    stream_options: { include_usage: true },
+    ...(maxTokens !== undefined ? { [maxTokensField]: maxTokens } : {}),
+    ...(temperature !== undefined ? { temperature } : {}),
+    ...(topP !== undefined ? { top_p: topP } : {}),
+    ...(stopSequences !== undefined && stopSequences.length > 0 ? { stop: stopSequences } : {}),
+  };
+}
+
+/**
+ * `finish_reason` in the names `done.stopReason` uses for every provider (Bedrock's). Chat
+ * Completions reports a stop sequence as plain `stop`, so it reads as `end_turn` here.
+ */
+const STOP_REASONS: Readonly<Record<string, string>> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  content_filter: 'content_filtered',
+  tool_calls: 'tool_use',
+  function_call: 'tool_use',
+};
+
+interface ReportedUsage {
+  readonly prompt_tokens?: number;
+  readonly completion_tokens?: number;
+  readonly total_tokens?: number;
+}
+
+function usageOf(reported: ReportedUsage | undefined, request: ChatModelRequest, text: string): Usage {
+  if (reported?.prompt_tokens !== undefined && reported.completion_tokens !== undefined) {
+    const { prompt_tokens: inputTokens, completion_tokens: outputTokens } = reported;
+    return { inputTokens, outputTokens, totalTokens: reported.total_tokens ?? inputTokens + outputTokens };
+  }
+  const inputTokens = estimatePromptTokens(request);
+  const outputTokens = estimateTokens(text);
+  return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, estimated: true };
+}
+
+/**
+ * Any OpenAI-compatible server through the Chat Completions streaming API, with the official
+ * SDK (its `baseURL` reaches OpenAI, Azure OpenAI's v1 API, vLLM, Ollama, LM Studio, Groq…).
+ * The client is created once per cold start and injected. An abort (cancel, a gone client, a
+ * timeout) is passed to the SDK's fetch, which closes the connection, so the server stops
+ * generating; the SDK then ends the iterator silently, so the signal is checked after the loop.
+ */
+export class OpenAiChatModel implements ChatModel {
+  constructor(
+    private readonly client: OpenAI,
+    private readonly key: ApiKeySource,
+    private readonly maxTokensField: MaxTokensField,
+  ) {}
+
+  /** Resolves the key once (from Secrets Manager in AWS), as the first call would. */
+  async preflight(): Promise<string | undefined> {
+    try {
+      await this.key.get();
+      return undefined;
+    } catch (error) {
+      return mapOpenAiError(error, 'any', this.key.known()).message;
+    }
+  }
+
+  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
+    let finishReason: string | undefined;
+    let reported: ReportedUsage | undefined;
+    let text = '';
+    try {
+      const stream = await this.client.chat.completions.create(toChatCompletionsRequest(request, this.maxTokensField), { signal });
+      for await (const chunk of stream) {
+        const choice = chunk.choices[0];
+        const delta = choice?.delta?.content;
+        if (typeof delta === 'string' && delta !== '') {
+          text += delta;
+          yield { type: 'delta', text: delta };
+        }
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        if (chunk.usage) reported = chunk.usage;
+      }
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw mapOpenAiError(error, request.modelId, this.key.known());
+    }
+    signal.throwIfAborted();
+    if (finishReason === undefined) {
+      // The connection ended cleanly but the answer did not: no finish_reason, no [DONE].
+      throw new GatewayError('upstream_error', `The model "${request.modelId}" ended its answer without a finish reason.`, { retryable: true });
+    }
+    yield { type: 'end', stopReason: STOP_REASONS[finishReason] ?? finishReason, usage: usageOf(reported, request, text), modelId: request.modelId };
+  }
+}

@@ -1,0 +1,150 @@
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { LocalGateway } from '../../src/local/emulator';
+import { BedrockEmulator } from '../helpers/bedrock-emulator';
+import { connectTracked, startLocal } from '../helpers/local';
+import { OpenAiStandIn } from '../helpers/openai-standin';
+import { until, type Frame, type TestClient } from '../helpers/ws-client';
+
+/**
+ * End to end through the local emulator (route, queue, worker) with the openai provider and the
+ * official SDK against the Chat Completions stand-in; and one gateway in front of Bedrock (its
+ * ConverseStream emulator) and an OpenAI-compatible server, falling back from one to the other.
+ */
+const KEY = 'sk-gateway-test-0123456789';
+const NOVA = 'us.amazon.nova-lite-v1:0';
+const stream = (requestId: string, model?: string) => ({ action: 'llm/stream', requestId, data: { ...(model ? { modelId: model } : {}), messages: [{ role: 'user', content: 'hello' }] } });
+const textOf = (frames: Frame[]): string => frames.filter((f) => f.type === 'chunk').map((f) => String(f['content'])).join('');
+
+describe('the gateway with an OpenAI-compatible provider', () => {
+  let server: OpenAiStandIn;
+  let local: LocalGateway;
+  let client: TestClient;
+  const env = { LLM_PROVIDER: 'openai', OPENAI_API_KEY: KEY, OPENAI_MAX_ATTEMPTS: '1', ALLOWED_MODEL_IDS: 'gpt-test', MODEL_IDLE_TIMEOUT_MS: '400' };
+
+  beforeAll(async () => {
+    server = await new OpenAiStandIn().start();
+    local = await startLocal({ ...env, OPENAI_BASE_URL: server.baseUrl });
+    ({ client } = await connectTracked(local));
+  });
+  afterAll(async () => {
+    await client.close();
+    await local.stop();
+    await server.stop();
+  });
+  beforeEach(() => {
+    server.requests.length = 0;
+  });
+
+  it('streams the answer exactly, ending with done: our stop reason and the server\'s usage', async () => {
+    const tokens = Array.from({ length: 40 }, (_, i) => `t${i} `);
+    server.scenario = () => ({ kind: 'stream', tokens, delayMs: 1 });
+    client.send(stream('s1'));
+    const done = await client.terminal('s1', 10_000);
+    expect(done).toMatchObject({ type: 'done', modelId: 'gpt-test', stopReason: 'end_turn', usage: { inputTokens: 11, outputTokens: 40, totalTokens: 51 } });
+    expect(textOf(client.of('s1'))).toBe(tokens.join(''));
+    expect(server.requests[0]!.headers['authorization']).toBe(`Bearer ${KEY}`);
+  });
+
+  it('llm/chat answers in one response frame with usage', async () => {
+    server.scenario = () => ({ kind: 'stream', tokens: ['Whole ', 'answer.'] });
+    client.send({ action: 'llm/chat', requestId: 'c1', data: { messages: [{ role: 'user', content: 'hi' }] } });
+    const end = await client.terminal('c1', 10_000);
+    expect(end).toMatchObject({ type: 'response', content: 'Whole answer.', stopReason: 'end_turn', usage: { outputTokens: 2 } });
+  });
+
+  it('cancel closes the connection to the server, and the request ends with cancelled', async () => {
+    server.scenario = () => ({ kind: 'stall', tokens: ['first '], after: 1 });
+    client.send(stream('x1'));
+    await client.waitFor((frames) => frames.some((f) => f.requestId === 'x1' && f.type === 'chunk'), 5000, 'the first chunk');
+    client.send({ action: 'llm/cancel', requestId: 'x1' });
+    expect(await client.terminal('x1', 5000)).toMatchObject({ type: 'error', code: 'cancelled' });
+    await until(() => server.requests[0]!.closedEarly, 'the server saw the connection close', 5000);
+  });
+
+  it('a 429 reaches the client as upstream_throttled with the server\'s retry-after-ms', async () => {
+    server.scenario = () => ({ kind: 'http-error', status: 429, message: 'slow down', headers: { 'retry-after-ms': '2500' } });
+    client.send(stream('r1'));
+    expect(await client.terminal('r1', 5000)).toMatchObject({ type: 'error', code: 'upstream_throttled', retryable: true, retryAfterMs: 2500 });
+  });
+
+  it('a refused key is upstream_error, not retryable, and the key is in no frame', async () => {
+    server.scenario = () => ({ kind: 'http-error', status: 401, message: `Incorrect API key provided: ${KEY}` });
+    client.send(stream('k1'));
+    const end = await client.terminal('k1', 5000);
+    expect(end).toMatchObject({ type: 'error', code: 'upstream_error', retryable: false });
+    expect(JSON.stringify(client.of('k1'))).not.toContain(KEY);
+  });
+});
+
+describe('Bedrock and an OpenAI-compatible server behind one gateway, falling back across them', () => {
+  let bedrock: BedrockEmulator;
+  let bedrockClient: BedrockRuntimeClient;
+  let server: OpenAiStandIn;
+  let local: LocalGateway;
+  let client: TestClient;
+
+  beforeAll(async () => {
+    bedrock = await new BedrockEmulator().start();
+    bedrockClient = new BedrockRuntimeClient({ endpoint: bedrock.endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+    server = await new OpenAiStandIn().start();
+    local = await startLocal(
+      {
+        LLM_PROVIDER: 'bedrock',
+        ALLOWED_MODEL_IDS: `${NOVA},gpt-test`,
+        MODEL_PROVIDERS: 'gpt-test=openai',
+        MODEL_FALLBACKS: `${NOVA}=gpt-test,gpt-test=${NOVA}`,
+        OPENAI_BASE_URL: server.baseUrl,
+        OPENAI_API_KEY: KEY,
+        OPENAI_MAX_ATTEMPTS: '1',
+      },
+      { clients: { bedrockClient } },
+    );
+    ({ client } = await connectTracked(local));
+  });
+  afterAll(async () => {
+    await client.close();
+    await local.stop();
+    bedrockClient.destroy();
+    await bedrock.stop();
+    await server.stop();
+  });
+  beforeEach(() => {
+    bedrock.requests.length = 0;
+    server.requests.length = 0;
+    bedrock.scenario = () => ({ kind: 'stream', tokens: ['from ', 'bedrock'] });
+    server.scenario = () => ({ kind: 'stream', tokens: ['from ', 'openai'] });
+  });
+
+  it('routes each model to its provider', async () => {
+    client.send(stream('a', NOVA));
+    client.send(stream('b', 'gpt-test'));
+    expect(await client.terminal('a', 10_000)).toMatchObject({ type: 'done', modelId: NOVA });
+    expect(await client.terminal('b', 10_000)).toMatchObject({ type: 'done', modelId: 'gpt-test' });
+    expect(textOf(client.of('a'))).toBe('from bedrock');
+    expect(textOf(client.of('b'))).toBe('from openai');
+    expect(bedrock.requests.map((r) => r.modelId)).toEqual([NOVA]);
+    expect(server.requests.map((r) => r.body.model)).toEqual(['gpt-test']);
+  });
+
+  it('Bedrock throttled → the OpenAI-compatible model answers', async () => {
+    bedrock.scenario = () => ({ kind: 'http-error', status: 429, errorType: 'ThrottlingException' });
+    client.send(stream('f1', NOVA));
+    expect(await client.terminal('f1', 10_000)).toMatchObject({ type: 'done', modelId: 'gpt-test' });
+    expect(textOf(client.of('f1'))).toBe('from openai');
+  });
+
+  it('the OpenAI-compatible server down → Bedrock answers', async () => {
+    server.scenario = () => ({ kind: 'http-error', status: 503, message: 'overloaded' });
+    client.send(stream('f2', 'gpt-test'));
+    expect(await client.terminal('f2', 10_000)).toMatchObject({ type: 'done', modelId: NOVA });
+    expect(textOf(client.of('f2'))).toBe('from bedrock');
+  });
+
+  it('no fallback once text was sent: a break mid-answer ends with one error after the text', async () => {
+    server.scenario = () => ({ kind: 'break', tokens: ['partial ', 'text ', 'more'], after: 2 });
+    client.send(stream('f3', 'gpt-test'));
+    expect(await client.terminal('f3', 10_000)).toMatchObject({ type: 'error', code: 'upstream_error' });
+    expect(textOf(client.of('f3'))).toBe('partial text ');
+    expect(bedrock.requests).toEqual([]);
+  });
+});
