@@ -46,7 +46,7 @@ describe('loadConfig', () => {
   it('reports every invalid variable at once, naming each', () => {
     let error: unknown;
     try {
-      loadConfig({ LLM_PROVIDER: 'openai', STREAM_FLUSH_BYTES: 'lots', DEFAULT_MODEL_ID: 'x' });
+      loadConfig({ LLM_PROVIDER: 'vertex', STREAM_FLUSH_BYTES: 'lots', DEFAULT_MODEL_ID: 'x' });
     } catch (caught) {
       error = caught;
     }
