@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { ACTION_ROUTES, ROUTE_KEYS } from '../../src/handlers';
 import { METRICS } from '../../src/utils/metrics';
 import { ENTRIES, EXTERNAL } from '../../scripts/bundle';
+import { loadConfig } from '../../src/config/config';
 import { Resolver, translate, type Node } from '../helpers/cfn';
 
 /**
@@ -182,7 +183,26 @@ describe('template.yaml through the real SAM translator', () => {
       { Sid: 'FoundationModels', Effect: 'Allow', Action: 'bedrock:InvokeModelWithResponseStream', Resource: ['arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1'] },
     ]);
     const env = resolver.resolve(resources['WorkerFunction']!['Properties']['Environment']['Variables']) as Node;
-    expect(env['ALLOWED_MODEL_IDS']).toBe(`${parameters.InferenceProfileIds},${parameters.FoundationModelIds}`);
+    expect(env['ALLOWED_MODEL_IDS']).toBe(`${parameters.InferenceProfileIds},${parameters.FoundationModelIds},`);
+  });
+
+  translatedIt('serves OpenAI-compatible models next to Bedrock: routed by MODEL_PROVIDERS, the key readable by the worker alone', () => {
+    const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:openai-AbCdEf';
+    const parameters = { OpenAiModelIds: 'gpt-4o-mini,llama3.1', OpenAiApiKeySecretArn: ARN, ModelFallbacks: 'us.amazon.nova-lite-v1:0=gpt-4o-mini' };
+    const { resolver, resources } = translated(parameters);
+    const env = resolver.resolve(resources['WorkerFunction']!['Properties']['Environment']['Variables']) as Record<string, string>;
+    expect(env).toMatchObject({ MODEL_PROVIDERS: 'gpt-4o-mini=openai,llama3.1=openai', OPENAI_API_KEY_SECRET_ARN: ARN, OPENAI_BASE_URL: 'https://api.openai.com/v1', MODEL_FALLBACKS: parameters.ModelFallbacks });
+    expect(env).not.toHaveProperty('OPENAI_API_KEY');
+    // The environment the template writes is one the app's config accepts, routing as asked.
+    const config = loadConfig({ ...env, CONNECTIONS_TABLE: 'table', MANAGEMENT_API_ENDPOINT: 'https://a.example/prod', JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/q' });
+    expect(config.providers.byModel).toMatchObject({ 'us.amazon.nova-lite-v1:0': 'bedrock', 'gpt-4o-mini': 'openai', 'llama3.1': 'openai' });
+    const secrets = statementsOf(resolver, resources).filter((s) => asList(s.statement['Action'] as string[]).some((a) => a.startsWith('secretsmanager:')));
+    expect(secrets.map((s) => [s.role, s.statement['Action'], s.statement['Resource']])).toEqual([['WorkerRole', 'secretsmanager:GetSecretValue', ARN]]);
+    const without = translated();
+    const plain = without.resolver.resolve(without.resources['WorkerFunction']!['Properties']['Environment']['Variables']) as Record<string, string>;
+    expect(plain).not.toHaveProperty('MODEL_PROVIDERS');
+    expect(plain).not.toHaveProperty('OPENAI_API_KEY_SECRET_ARN');
+    expect(statementsOf(without.resolver, without.resources).some((s) => asList(s.statement['Action'] as string[]).some((a) => a.startsWith('secretsmanager:')))).toBe(false);
   });
 
   translatedIt('keeps one inline Bedrock policy for six profiles and six models (no managed policy toward the limit of 10 per role), and none for none', () => {
