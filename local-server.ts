@@ -7,6 +7,12 @@ import { loadLocalServerConfig } from './src/config/local';
 import { startDynalite } from './src/local/dynalite';
 import { startLocalGateway } from './src/local/emulator';
 
+/** A base URL without the user:password it may carry. */
+function endpointOf(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}
+
 async function main(): Promise<void> {
   const server = loadLocalServerConfig(process.env);
   // --dynalite: run the real DynamoDB persistence path against an in-process DynamoDB emulator.
@@ -20,7 +26,8 @@ async function main(): Promise<void> {
     `  WebSocket   ${local.url}`,
     `  Chat page   ${local.pageUrl}`,
     `  @connections ${local.managementEndpoint}/@connections/{connectionId}`,
-    `  Model       ${config.llmProvider} (${config.allowedModelIds.join(', ')})`,
+    `  Models      ${config.allowedModelIds.map((id) => `${id} (${config.providers.byModel[id] ?? config.llmProvider})`).join(', ')}`,
+    ...(Object.values(config.providers.byModel).includes('openai') ? [`  OpenAI API  ${endpointOf(config.providers.openai.baseUrl)}`] : []),
     `  Queue       in-process SQS at ${local.queue.url} (worker concurrency ${server.queue.maxConcurrency})`,
     `  Store       ${config.store.kind}${config.store.kind === 'dynamodb' ? ` (table ${config.store.tableName} at ${config.store.endpoint ?? 'AWS'})` : ''}`,
     '  Stop with Ctrl+C.',

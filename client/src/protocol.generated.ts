@@ -33,6 +33,8 @@ export interface Usage {
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
+  /** Present (true) when the provider reported no usage and these counts are the gateway's estimate. */
+  estimated?: true;
 }
 
 export interface AcceptedFrame {

@@ -1,5 +1,6 @@
 import type { DepsParts } from '../deps';
-import { createApiKeySource, createBedrockClient, createChatModel, createOpenAiClient, createSecretsClient } from '../llm';
+import { createBedrockClient, createChatModel } from '../llm';
+import type * as OpenAiProvider from '../llm/openai-provider';
 import { unused } from './unused';
 
 /** The worker's parts: the model (Bedrock, OpenAI-compatible, the mock); no queue (it never sends to one). */
@@ -8,9 +9,12 @@ export const WORKER_PARTS: DepsParts = {
   model: (config, options) =>
     createChatModel(config, {
       bedrock: () => options.bedrockClient ?? createBedrockClient(config),
-      openai: () => {
-        const key = createApiKeySource(config, () => options.secretsClient ?? createSecretsClient(config));
-        return { client: createOpenAiClient(config, key), key };
-      },
+      openai: () => Promise.resolve().then(() => {
+        // Required here, only when a model is served by it, so the bundler wraps the module and its
+        // OpenAI SDK to be evaluated on demand: a worker without such a model never evaluates them.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const provider = require('../llm/openai-provider') as typeof OpenAiProvider;
+        return provider.createOpenAiModel(config, options.secretsClient);
+      }),
     }),
 };

@@ -1,12 +1,9 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import OpenAI from 'openai';
 import type { AppConfig, LlmProvider } from '../config/config';
 import { BedrockChatModel } from './bedrock';
 import type { ChatModel } from './chat-model';
 import { MockChatModel } from './mock';
-import { OpenAiChatModel } from './openai';
-import { secretsManagerKey, staticKey, type ApiKeySource } from './openai-key';
+import { lazyModel } from './lazy';
 import { withFallback, withTimeouts } from './resilience';
 import { routeByModel } from './router';
 
@@ -19,34 +16,10 @@ export function createBedrockClient(config: AppConfig): BedrockRuntimeClient {
   });
 }
 
-/** The key of the OpenAI-compatible provider: OPENAI_API_KEY, or its Secrets Manager secret (fetched now). */
-export function createApiKeySource(config: AppConfig, secretsClient: () => SecretsManagerClient): ApiKeySource {
-  const { apiKey, apiKeySecretArn } = config.providers.openai;
-  return apiKey !== undefined ? staticKey(apiKey) : secretsManagerKey(secretsClient(), apiKeySecretArn ?? '');
-}
-
-/** The one Secrets Manager client of a cold start, made only when the key lives there. */
-export function createSecretsClient(config: AppConfig): SecretsManagerClient {
-  return new SecretsManagerClient({ region: config.region });
-}
-
-/** The one OpenAI SDK client of a cold start: explicit settings only, never the SDK's own env reading. */
-export function createOpenAiClient(config: AppConfig, key: ApiKeySource): OpenAI {
-  const { baseUrl, maxAttempts } = config.providers.openai;
-  return new OpenAI({
-    baseURL: baseUrl,
-    apiKey: () => key.get(),
-    organization: null,
-    project: null,
-    maxRetries: maxAttempts - 1,
-    // The SDK would log unparsable events (user text) to the console; failures reach our log as errors.
-    logLevel: 'off',
-  });
-}
-
 export interface ModelClients {
   readonly bedrock: () => BedrockRuntimeClient;
-  readonly openai: () => { readonly client: OpenAI; readonly key: ApiKeySource };
+  /** The openai provider, imported when needed (see openai-provider.ts). */
+  readonly openai: () => Promise<ChatModel>;
 }
 
 /**
@@ -58,10 +31,7 @@ export function createChatModel(config: AppConfig, clients: ModelClients): ChatM
   const make: Record<LlmProvider, () => ChatModel> = {
     mock: () => new MockChatModel(config.mock),
     bedrock: () => new BedrockChatModel(clients.bedrock()),
-    openai: () => {
-      const { client, key } = clients.openai();
-      return new OpenAiChatModel(client, key, config.providers.openai.maxTokensField);
-    },
+    openai: () => lazyModel(clients.openai),
   };
   const needed = new Set<LlmProvider>([config.llmProvider, ...Object.values(config.providers.byModel)]);
   const providers = Object.fromEntries([...needed].map((name) => [name, make[name]()]));

@@ -43,6 +43,7 @@ describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () 
     const code = readFileSync(join(dir, 'api.js'), 'utf8');
     expect(code).toMatch(/FST_ERR_/); // the marker below is meaningful: Fastify's error codes are kept
     expect(code).not.toMatch(/ConverseStream/);
+    expect(code).not.toMatch(/x-stainless-/i); // the OpenAI SDK's request headers: the route function calls no model
     // Tokens are verified by the authorizer function: no JWT library here.
     expect(code).not.toMatch(/ERR_JWS_INVALID/);
   });
@@ -54,6 +55,7 @@ describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () 
     expect((await bundle.worker!({ Records: [sqsRecord('{}', 1, 'm-1')] })).batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
     const code = readFileSync(join(dir, 'jobs.js'), 'utf8');
     expect(code).not.toMatch(/SendMessageCommand/);
+    expect(code).toMatch(/x-stainless-/i); // the OpenAI SDK is in, evaluated only when a model is served by it
     // The worker serves no route: no Fastify (its error codes) and no JWT library.
     expect(code).not.toMatch(/FST_ERR_/);
     expect(code).not.toMatch(/ERR_JWS_INVALID/);

@@ -1,7 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import OpenAI from 'openai';
 import { loadConfig } from '../../src/config/config';
-import { createApiKeySource, createOpenAiClient } from '../../src/llm';
+import { createApiKeySource, createOpenAiClient } from '../../src/llm/openai-provider';
 import type { ChatModelEvent, ChatModelRequest } from '../../src/llm/chat-model';
 import { OpenAiChatModel } from '../../src/llm/openai';
 import { secretsManagerKey, staticKey } from '../../src/llm/openai-key';
