@@ -5,14 +5,14 @@ import { GatewayError } from '../models/errors';
  * Keys and credentials never reach a client: the key itself, anything shaped like an API key or
  * a bearer token, and the user:password of a URL (a base URL may carry them).
  */
-export function scrub(message: string, key: string | undefined): string {
+export function scrub(message: string, key: string | undefined, maxLength = 300): string {
   let text = message;
   if (key !== undefined && key.length >= 4) text = text.split(key).join('[key]');
   return text
     .replace(/\b(sk|gsk|xai|pk)-[A-Za-z0-9_-]{8,}/g, '[key]')
     .replace(/Bearer\s+\S+/gi, 'Bearer [key]')
     .replace(/(\w+:\/\/)[^/\s:@]+(:[^/\s@]*)?@/g, '$1')
-    .slice(0, 300);
+    .slice(0, maxLength);
 }
 
 /** `retry-after-ms` (OpenAI's), else `retry-after` in seconds or as an HTTP date; 1 s when absent. */
@@ -29,6 +29,20 @@ function retryAfterMs(headers: Headers | undefined): number {
   return 1000;
 }
 
+/**
+ * The failure as the log gets it (pino prints `cause` with its message and stack): the same name,
+ * status and code, with the message and stack scrubbed, and none of the response's headers or body.
+ */
+function scrubbedCause(raw: unknown, key: string | undefined): Error {
+  if (!(raw instanceof Error)) return new Error(scrub(String(raw), key));
+  const copy = new Error(scrub(raw.message, key));
+  copy.name = raw.name;
+  copy.stack = scrub(raw.stack ?? raw.message, key, 4000);
+  const api = raw instanceof APIError ? (raw as APIError) : undefined;
+  if (api !== undefined) Object.assign(copy, { status: api.status, code: api.code, requestId: api.requestID });
+  return copy;
+}
+
 const CONTEXT_TOO_LONG = /context[_ ]length|context window|maximum context|too many tokens|prompt is too long|reduce the length/i;
 
 /**
@@ -41,7 +55,7 @@ export function mapOpenAiError(raw: unknown, modelId: string, key: string | unde
   if (raw instanceof GatewayError) return raw;
   // The SDK wraps a failure of the key source (ours throws a GatewayError) in an OpenAIError.
   if (raw instanceof OpenAIError && raw.cause instanceof GatewayError) return raw.cause;
-  const options = { cause: raw };
+  const options = { cause: scrubbedCause(raw, key) };
   if (raw instanceof APIConnectionTimeoutError) {
     return new GatewayError('upstream_timeout', `The model "${modelId}" timed out.`, { ...options, retryable: true });
   }

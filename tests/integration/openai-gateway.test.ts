@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import pino from 'pino';
 import type { LocalGateway } from '../../src/local/emulator';
 import { BedrockEmulator } from '../helpers/bedrock-emulator';
 import { connectTracked, startLocal } from '../helpers/local';
@@ -19,11 +21,13 @@ describe('the gateway with an OpenAI-compatible provider', () => {
   let server: OpenAiStandIn;
   let local: LocalGateway;
   let client: TestClient;
+  const logged: string[] = [];
+  const logger = pino({ level: 'debug', base: undefined }, new Writable({ write: (chunk: Buffer, _enc, next) => (logged.push(chunk.toString('utf8')), next()) }));
   const env = { LLM_PROVIDER: 'openai', OPENAI_API_KEY: KEY, OPENAI_MAX_ATTEMPTS: '1', ALLOWED_MODEL_IDS: 'gpt-test', MODEL_IDLE_TIMEOUT_MS: '400' };
 
   beforeAll(async () => {
     server = await new OpenAiStandIn().start();
-    local = await startLocal({ ...env, OPENAI_BASE_URL: server.baseUrl });
+    local = await startLocal({ ...env, OPENAI_BASE_URL: server.baseUrl }, { deps: { logger } });
     ({ client } = await connectTracked(local));
   });
   afterAll(async () => {
@@ -67,12 +71,20 @@ describe('the gateway with an OpenAI-compatible provider', () => {
     expect(await client.terminal('r1', 5000)).toMatchObject({ type: 'error', code: 'upstream_throttled', retryable: true, retryAfterMs: 2500 });
   });
 
-  it('a refused key is upstream_error, not retryable, and the key is in no frame', async () => {
+  it('a refused key is upstream_error, not retryable, and the key is in no frame and no log line, even when the server echoes it', async () => {
+    logged.length = 0;
     server.scenario = () => ({ kind: 'http-error', status: 401, message: `Incorrect API key provided: ${KEY}` });
     client.send(stream('k1'));
     const end = await client.terminal('k1', 5000);
     expect(end).toMatchObject({ type: 'error', code: 'upstream_error', retryable: false });
     expect(JSON.stringify(client.of('k1'))).not.toContain(KEY);
+    server.scenario = () => ({ kind: 'http-error', status: 500, message: `internal error for key ${KEY}` });
+    client.send(stream('k2'));
+    expect(await client.terminal('k2', 5000)).toMatchObject({ type: 'error', code: 'upstream_error', retryable: true });
+    const failures = logged.filter((line) => /request failed|ended with an error/.test(line));
+    expect(failures).toHaveLength(2); // both failures were logged, with their (scrubbed) cause
+    expect(failures.join('')).toMatch(/Incorrect API key provided: \[key\]/);
+    expect(logged.join('')).not.toContain(KEY);
   });
 });
 
