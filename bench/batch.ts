@@ -30,6 +30,8 @@ class StartClock implements ChatModel {
   }
 }
 
+const ROUNDS = 3;
+
 /** `tokenDelayMs` is the mock model's time per token, first token included. */
 export async function measureBatch(tokenDelayMs: number): Promise<BatchResults> {
   const model = new StartClock(new MockChatModel({ tokenDelayMs, answerTokens: 20 }));
@@ -50,15 +52,21 @@ export async function measureBatch(tokenDelayMs: number): Promise<BatchResults> 
       await client.terminal(`lone-${i}`, 20_000);
     }
     // A long job holds the one invocation; ten more queue up meanwhile and go as one batch.
-    ask('holder', 'holder');
-    await client.waitFor((frames) => frames.some((f) => f.requestId === 'holder' && f.type === 'chunk'));
-    for (let i = 0; i < 10; i += 1) ask(`batch-${i}`, `batch ${i}`);
-    const batch = await Promise.all(Array.from({ length: 10 }, (_, i) => firstChunk(`batch-${i}`, `batch ${i}`)));
-    await Promise.all(Array.from({ length: 10 }, (_, i) => client.terminal(`batch-${i}`, 20_000)));
+    // Three rounds: the report takes the median round (one round is at the mercy of a GC pause).
+    const rounds: number[][] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      ask(`holder-${round}`, `holder ${round}`);
+      await client.waitFor((frames) => frames.some((f) => f.requestId === `holder-${round}` && f.type === 'chunk'));
+      const ids = Array.from({ length: 10 }, (_, i) => `batch-${round}-${i}`);
+      for (const id of ids) ask(id, id);
+      rounds.push(await Promise.all(ids.map((id) => firstChunk(id, id))));
+      await Promise.all(ids.map((id) => client.terminal(id, 20_000)));
+    }
+    const medians = rounds.map((batch) => percentile(batch, 50));
     return {
       loneFirstChunkMs: percentile(lone, 50),
-      batchFirstChunkP50Ms: percentile(batch, 50),
-      batchFirstChunkMaxMs: Math.max(...batch),
+      batchFirstChunkP50Ms: percentile(medians, 50),
+      batchFirstChunkMaxMs: Math.max(...rounds.flat()),
       batchSize: Math.max(...local.queue.batchSizes),
       tokenDelayMs,
     };
@@ -68,6 +76,13 @@ export async function measureBatch(tokenDelayMs: number): Promise<BatchResults> 
   }
 }
 
+/** A batch's first chunk against a lone job's. */
+export function batchRatio(b: BatchResults): number {
+  return b.batchFirstChunkP50Ms / b.loneFirstChunkMs;
+}
+
+const verdict = (b: BatchResults): string => (batchRatio(b) <= 1.2 ? 'meets' : 'misses');
+
 /** The report's section on batched worker invocations, from a fast and a slow mock model. */
 export function batchSection(batchFast: BatchResults, batchSlow: BatchResults): string[] {
   return [
@@ -75,17 +90,17 @@ export function batchSection(batchFast: BatchResults, batchSlow: BatchResults): 
     '',
     'One worker invocation at a time, batches of up to 10 (the template\'s BatchSize, no batching window). A long job',
     'holds the invocation while ten more queue, so the next invocation carries all ten. Measured: from the moment each',
-    'answer\'s model call starts to its first chunk at the client (lone: median of 5). The mock model waits its token',
+    `answer\'s model call starts to its first chunk at the client (lone: median of 5; batch: the median round of ${ROUNDS}). The mock model waits its token`,
     'delay before every token, the first included.',
     '',
-    '| Mock token delay | Lone job | 10 jobs in one invocation: median / worst | Ratio (target ≤ 1.2×) |',
+    '| Mock token delay | Lone job | 10 jobs in one invocation: median / worst of all rounds | Ratio (target ≤ 1.2×) |',
     '| --- | --- | --- | --- |',
-    ...[batchFast, batchSlow].map((b) => `| ${b.tokenDelayMs} ms | ${ms(b.loneFirstChunkMs)} | ${ms(b.batchFirstChunkP50Ms)} / ${ms(b.batchFirstChunkMaxMs)} (batch of ${b.batchSize}) | ${(b.batchFirstChunkP50Ms / b.loneFirstChunkMs).toFixed(2)}× |`),
+    ...[batchFast, batchSlow].map((b) => `| ${b.tokenDelayMs} ms | ${ms(b.loneFirstChunkMs)} | ${ms(b.batchFirstChunkP50Ms)} / ${ms(b.batchFirstChunkMaxMs)} (batch of ${b.batchSize}) | ${batchRatio(b).toFixed(2)}× |`),
     '',
-    `The batch adds a fixed ${ms(batchFast.batchFirstChunkP50Ms - batchFast.loneFirstChunkMs)} / ${ms(batchSlow.batchFirstChunkP50Ms - batchSlow.loneFirstChunkMs)} at the two paces: ten first chunks come due in the same tick and each`,
+    `The batch adds ${ms(batchFast.batchFirstChunkP50Ms - batchFast.loneFirstChunkMs)} / ${ms(batchSlow.batchFirstChunkP50Ms - batchSlow.loneFirstChunkMs)} at the two paces: ten first chunks come due in the same tick and each`,
     'post (SigV4 signing, HTTP to the emulator\'s `@connections`, the emulator\'s WebSocket send) takes its turn on the',
-    'one thread of this process, which here holds the worker, the emulator and the client. Against a 10 ms first token',
-    'that misses the 1.2× target; against 100 ms it meets it, and a hosted model\'s first token usually takes longer. In AWS the',
+    `one thread of this process, which here holds the worker, the emulator and the client. Against a ${batchFast.tokenDelayMs} ms first token`,
+    `that ${verdict(batchFast)} the 1.2× target; against ${batchSlow.tokenDelayMs} ms it ${verdict(batchSlow)} it, and a hosted model's first token usually takes longer. In AWS the`,
     'receiving side is API Gateway\'s, so the worker pays only its own half.',
     '',
     'What it changes in AWS (arithmetic, for the cost table\'s answer of ~10.3 s at 512 MB): with BatchSize 1 every answer in',
