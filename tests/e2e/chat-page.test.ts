@@ -7,6 +7,7 @@ import type { LocalGateway } from '../../src/local/emulator';
 import type { ChatModel } from '../../src/llm/chat-model';
 import { mockAnswerTokens } from '../../src/llm/mock';
 import { startLocal } from '../helpers/local';
+import { OpenAiStandIn } from '../helpers/openai-standin';
 import { sleep } from '../helpers/ws-client';
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
@@ -177,6 +178,26 @@ describeBrowser('test-client.html in headless Chromium', () => {
     expect(await li.locator('.answer ul li').count()).toBe(2);
     expect(await page.locator('[data-testid="messages"] img, [data-testid="messages"] b').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  });
+
+  it('answers from an OpenAI-compatible server (the Chat Completions stand-in), marking a usage the server did not report as estimated', async () => {
+    const server = await new OpenAiStandIn().start();
+    try {
+      server.scenario = () => ({ kind: 'stream', tokens: ['Hello ', 'from ', 'llama'], usage: 'none' });
+      await page.close();
+      await local.stop();
+      local = await startLocal({ ...ENV, LLM_PROVIDER: 'openai', OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: 'ollama', ALLOWED_MODEL_IDS: 'llama3.2' });
+      page = await browser.newPage();
+      await page.goto(local.pageUrl);
+      await page.waitForSelector('[data-testid="status"][data-state="open"]');
+      const li = answerOf(await ask('hi'));
+      await li.locator('.usage').waitFor();
+      expect(await li.locator('.answer').textContent()).toBe('Hello from llama');
+      expect(await li.locator('.usage').textContent()).toMatch(/^llama3\.2 · \d+ tokens in · \d+ out \(estimated\) · .* · stop: end_turn$/);
+      expect(server.requests[0]!.body.model).toBe('llama3.2');
+    } finally {
+      await server.stop();
+    }
   });
 
   it('follows the system’s dark preference', async () => {

@@ -23,7 +23,7 @@ describe('the gateway with an OpenAI-compatible provider', () => {
   let client: TestClient;
   const logged: string[] = [];
   const logger = pino({ level: 'debug', base: undefined }, new Writable({ write: (chunk: Buffer, _enc, next) => (logged.push(chunk.toString('utf8')), next()) }));
-  const env = { LLM_PROVIDER: 'openai', OPENAI_API_KEY: KEY, OPENAI_MAX_ATTEMPTS: '1', ALLOWED_MODEL_IDS: 'gpt-test', MODEL_IDLE_TIMEOUT_MS: '400' };
+  const env = { LLM_PROVIDER: 'openai', OPENAI_API_KEY: KEY, OPENAI_MAX_ATTEMPTS: '1', ALLOWED_MODEL_IDS: 'gpt-test', MODEL_IDLE_TIMEOUT_MS: '400', RESUME_GRACE_SECONDS: '0' };
 
   beforeAll(async () => {
     server = await new OpenAiStandIn().start();
@@ -62,6 +62,15 @@ describe('the gateway with an OpenAI-compatible provider', () => {
     await client.waitFor((frames) => frames.some((f) => f.requestId === 'x1' && f.type === 'chunk'), 5000, 'the first chunk');
     client.send({ action: 'llm/cancel', requestId: 'x1' });
     expect(await client.terminal('x1', 5000)).toMatchObject({ type: 'error', code: 'cancelled' });
+    await until(() => server.requests[0]!.closedEarly, 'the server saw the connection close', 5000);
+  });
+
+  it('a departed client (no resume grace) closes the connection to the server too', async () => {
+    server.scenario = () => ({ kind: 'stall', tokens: ['first '], after: 1 });
+    const { client: leaving } = await connectTracked(local);
+    leaving.send(stream('gone-1'));
+    await leaving.waitFor((frames) => frames.some((f) => f.requestId === 'gone-1' && f.type === 'chunk'), 5000, 'the first chunk');
+    await leaving.close();
     await until(() => server.requests[0]!.closedEarly, 'the server saw the connection close', 5000);
   });
 
