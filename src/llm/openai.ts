@@ -1,4 +1,4 @@
-import type OpenAI from 'openai';
+import { APIConnectionError, type OpenAI } from 'openai';
 import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { AppConfig } from '../config/config';
 import { GatewayError } from '../models/errors';
@@ -72,13 +72,20 @@ export class OpenAiChatModel implements ChatModel {
     private readonly maxTokensField: MaxTokensField,
   ) {}
 
-  /** Resolves the key once (from Secrets Manager in AWS), as the first call would. */
+  /**
+   * Resolves the key once (from Secrets Manager in AWS), then asks the server for its model list
+   * (`GET /models`, 3 s, no retry) to learn early that it is down or refuses the key. A server
+   * without that endpoint (404) is not a problem: it may still serve Chat Completions.
+   */
   async preflight(): Promise<string | undefined> {
     try {
       await this.key.get();
+      await this.client.models.list({ timeout: 3000, maxRetries: 0 });
       return undefined;
     } catch (error) {
-      return mapOpenAiError(error, 'any', this.key.known()).message;
+      if (error instanceof APIConnectionError) return 'Cannot reach the OpenAI-compatible server at OPENAI_BASE_URL: is it running, and is the URL right?';
+      const mapped = mapOpenAiError(error, 'any', this.key.known());
+      return mapped.code === 'model_not_allowed' ? undefined : mapped.message;
     }
   }
 

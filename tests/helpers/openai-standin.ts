@@ -40,6 +40,9 @@ export class OpenAiStandIn {
     this.serve(req, res).catch(() => res.destroy());
   });
   private readonly sockets = new Set<Socket>();
+  /** What `GET /v1/models` answers (OpenAI's list shape, or an error with this status). */
+  modelList: { status: number; models: readonly string[] } = { status: 200, models: ['gpt-test'] };
+  modelListRequests = 0;
   /** The base URL an SDK client is given, e.g. http://127.0.0.1:PORT/v1 */
   baseUrl = '';
 
@@ -61,6 +64,13 @@ export class OpenAiStandIn {
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method === 'GET' && req.url === '/v1/models') {
+      this.modelListRequests += 1;
+      const { status, models } = this.modelList;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(status === 200 ? { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'standin' })) } : { error: { message: `models: HTTP ${status}`, type: 'error', code: null, param: null } }));
+      return;
+    }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${req.url}`, type: 'invalid_request_error' } }));
       return;

@@ -160,6 +160,21 @@ describe('the openai provider (official SDK, Chat Completions SSE stand-in)', ()
     await until(() => server.requests[0]!.closedEarly, 'the stand-in saw the connection close', 3000);
   });
 
+  it('preflight asks the server for its models: fine when listed or when it has no such endpoint; says so when it refuses the key or is down', async () => {
+    const m = model();
+    server.modelListRequests = 0;
+    expect(await m.preflight()).toBeUndefined();
+    server.modelList = { status: 404, models: [] };
+    expect(await m.preflight()).toBeUndefined();
+    server.modelList = { status: 401, models: [] };
+    expect(await m.preflight()).toMatch(/refused the gateway's API key.*OPENAI_API_KEY/);
+    server.modelList = { status: 200, models: ['gpt-test'] };
+    expect(server.modelListRequests).toBe(3);
+    const config = loadConfig({ MANAGEMENT_API_ENDPOINT: 'http://127.0.0.1:1/prod', JOB_QUEUE_URL: 'http://127.0.0.1:1/q', LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1', OPENAI_API_KEY: KEY, ALLOWED_MODEL_IDS: 'gpt-test' });
+    const down = new OpenAiChatModel(createOpenAiClient(config, staticKey(KEY)), staticKey(KEY), 'max_tokens');
+    expect(await down.preflight()).toMatch(/^Cannot reach the OpenAI-compatible server at OPENAI_BASE_URL/);
+  });
+
   it('an unreachable server is a retryable upstream_error', async () => {
     const config = loadConfig({ MANAGEMENT_API_ENDPOINT: 'http://127.0.0.1:1/prod', JOB_QUEUE_URL: 'http://127.0.0.1:1/q', LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://user:secret@127.0.0.1:1/v1', OPENAI_API_KEY: KEY, OPENAI_MAX_ATTEMPTS: '1', ALLOWED_MODEL_IDS: 'gpt-test' });
     const offline = new OpenAiChatModel(createOpenAiClient(config, staticKey(KEY)), staticKey(KEY), 'max_tokens');
