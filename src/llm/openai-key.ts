@@ -35,29 +35,27 @@ function keyIn(secret: string): string | undefined {
 export function secretsManagerKey(client: SecretsManagerClient, secretId: string): ApiKeySource {
   let key: string | undefined;
   let pending: Promise<string> | undefined;
-  const fetch = (): Promise<string> => {
-    pending ??= client.send(new GetSecretValueCommand({ SecretId: secretId })).then(
-      (output) => {
+  const load = (): Promise<string> => {
+    pending ??= client
+      .send(new GetSecretValueCommand({ SecretId: secretId }))
+      .then((output) => {
         const found = output.SecretString === undefined ? undefined : keyIn(output.SecretString);
         if (found === undefined) throw new Error('the secret has no SecretString holding the key (the key itself, or JSON with "apiKey")');
         key = found;
         return found;
-      },
-      (error: unknown) => {
-        throw error;
-      },
-    ).catch((error: unknown) => {
-      pending = undefined;
-      throw new GatewayError(
-        'upstream_error',
-        'The gateway cannot read its API key for the OpenAI-compatible provider from AWS Secrets Manager. Operator: check that ' +
-          'OPENAI_API_KEY_SECRET_ARN names a secret holding the key and that the worker may call secretsmanager:GetSecretValue on it.',
-        { cause: error },
-      );
-    });
+      })
+      .catch((error: unknown) => {
+        pending = undefined;
+        throw new GatewayError(
+          'upstream_error',
+          'The gateway cannot read its API key for the OpenAI-compatible provider from AWS Secrets Manager. Operator: check that ' +
+            'OPENAI_API_KEY_SECRET_ARN names a secret holding the key and that the worker may call secretsmanager:GetSecretValue on it.',
+          { cause: error },
+        );
+      });
     return pending;
   };
   // At cold start, not at the first answer; a failure here is reported by the first call (or preflight).
-  fetch().catch(() => undefined);
-  return { get: () => (key !== undefined ? Promise.resolve(key) : fetch()), known: () => key };
+  load().catch(() => undefined);
+  return { get: () => (key !== undefined ? Promise.resolve(key) : load()), known: () => key };
 }
