@@ -10,7 +10,10 @@ export function lazyModel(load: () => Promise<ChatModel>): ChatModel {
   // A failed load is reported by the first request (and preflight), not as an unhandled rejection.
   model.catch(() => undefined);
   return {
-    preflight: async () => (await model).preflight?.(),
+    preflight: async () => {
+      const loaded = await model.catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+      return loaded instanceof Error ? `The model provider could not be loaded: ${loaded.message}` : loaded.preflight?.();
+    },
     async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
       yield* (await model).stream(request, signal);
     },
