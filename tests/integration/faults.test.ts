@@ -77,6 +77,16 @@ describe('fault injection, with leak checks', () => {
     }
   }
 
+  /** Asks once; the answer ends with exactly one error frame like `expected`, after contiguous chunks (some, if `partial`). */
+  async function expectOneErrorAfterText(r: Rig, requestId: string, expected: Record<string, unknown>, partial: boolean): Promise<void> {
+    r.client.send(ask(requestId));
+    expect(await r.client.terminal(requestId, 10_000)).toMatchObject({ type: 'error', ...expected });
+    const frames = r.client.of(requestId);
+    expect(frames.filter((f) => f.type === 'error')).toHaveLength(1);
+    expect(contiguous(frames)).toBe(true);
+    expect(chunksOf(frames).length > 0).toBe(partial);
+  }
+
   /** Fails posts of this connection from the `from`-th chunk on, `times` times (Infinity: for good). */
   function faultFromChunk(status: number, errorType: string, from: number, times: number): ManagementApiOptions['beforePost'] {
     let injected = 0;
@@ -166,13 +176,7 @@ describe('fault injection, with leak checks', () => {
     ])('%s: one error frame after the text so far', async (_name, scenario, expected, partial) => {
       bedrock.scenario = () => scenario;
       const r = await start(bedrockEnv, { bedrock: client });
-      r.client.send(ask('b'));
-      const end = await r.client.terminal('b', 10_000);
-      expect(end).toMatchObject({ type: 'error', ...expected });
-      const frames = r.client.of('b');
-      expect(frames.filter((f) => f.type === 'error')).toHaveLength(1);
-      expect(contiguous(frames)).toBe(true);
-      expect(chunksOf(frames).length > 0).toBe(partial);
+      await expectOneErrorAfterText(r, 'b', expected, partial);
       await assertNoLeaks(r);
     });
   });
@@ -195,13 +199,7 @@ describe('fault injection, with leak checks', () => {
       server.requests.length = 0;
       server.scenario = () => scenario;
       const r = await start({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: 'sk-faults-0123456789', OPENAI_MAX_ATTEMPTS: '2', ALLOWED_MODEL_IDS: 'gpt-test', MODEL_IDLE_TIMEOUT_MS: '300', MODEL_FIRST_TOKEN_TIMEOUT_MS: '3000' });
-      r.client.send(ask('o'));
-      const end = await r.client.terminal('o', 10_000);
-      expect(end).toMatchObject({ type: 'error', ...expected });
-      const frames = r.client.of('o');
-      expect(frames.filter((f) => f.type === 'error')).toHaveLength(1);
-      expect(contiguous(frames)).toBe(true);
-      expect(chunksOf(frames).length > 0).toBe(partial);
+      await expectOneErrorAfterText(r, 'o', expected, partial);
       // An HTTP error is retried by the SDK before the stream (OPENAI_MAX_ATTEMPTS 2); a failure inside it never is.
       expect(server.requests).toHaveLength(scenario.kind === 'http-error' ? 2 : 1);
       if (scenario.kind === 'stall') expect(server.requests[0]!.closedEarly).toBe(true);
