@@ -1,4 +1,5 @@
 import { GatewayError } from '../models/errors';
+import { retryAfterMs } from './retry-after';
 
 interface SdkError {
   name?: string;
@@ -27,12 +28,6 @@ function sanitise(message: string): string {
     .slice(0, 300);
 }
 
-function retryAfterMs(error: SdkError): number {
-  const header = error.$response?.headers?.['retry-after'];
-  const seconds = header === undefined ? Number.NaN : Number(header);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds * 1000) : 1000;
-}
-
 /**
  * Translates a Bedrock failure — an HTTP error before the stream or an exception event inside
  * it (the SDK throws both) — into the gateway's error codes. Messages are written for the
@@ -51,7 +46,7 @@ export function mapBedrockError(raw: unknown, modelId: string): GatewayError {
     return new GatewayError('upstream_throttled', `The model "${modelId}" is busy (throttled by Amazon Bedrock). Retry shortly.`, {
       ...options,
       retryable: true,
-      retryAfterMs: retryAfterMs(error),
+      retryAfterMs: retryAfterMs((name) => error.$response?.headers?.[name]),
     });
   }
   if (name === 'modeltimeoutexception' || status === 408) {

@@ -1,5 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError } from 'openai';
 import { GatewayError } from '../models/errors';
+import { retryAfterMs } from './retry-after';
 
 /**
  * Keys and credentials never reach a client: the key itself, anything shaped like an API key or
@@ -13,20 +14,6 @@ export function scrub(message: string, key: string | undefined, maxLength = 300)
     .replace(/Bearer\s+\S+/gi, 'Bearer [key]')
     .replace(/(\w+:\/\/)[^/\s:@]+(:[^/\s@]*)?@/g, '$1')
     .slice(0, maxLength);
-}
-
-/** `retry-after-ms` (OpenAI's), else `retry-after` in seconds or as an HTTP date; 1 s when absent. */
-function retryAfterMs(headers: Headers | undefined): number {
-  const ms = Number(headers?.get('retry-after-ms') ?? Number.NaN);
-  if (Number.isFinite(ms) && ms > 0) return Math.ceil(ms);
-  const after = headers?.get('retry-after');
-  if (after) {
-    const seconds = Number(after);
-    if (Number.isFinite(seconds) && seconds > 0) return Math.ceil(seconds * 1000);
-    const at = Date.parse(after);
-    if (Number.isFinite(at) && at > Date.now()) return at - Date.now();
-  }
-  return 1000;
 }
 
 /**
@@ -70,7 +57,7 @@ export function mapOpenAiError(raw: unknown, modelId: string, key: string | unde
       return new GatewayError('upstream_throttled', `The model "${modelId}" is busy (rate limited by its provider). Retry shortly.`, {
         ...options,
         retryable: true,
-        retryAfterMs: retryAfterMs(api.headers),
+        retryAfterMs: retryAfterMs((name) => api.headers?.get(name)),
       });
     }
     if (status === 401 || status === 403) {
