@@ -1,4 +1,3 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ConnectionRecord } from '../../src/models/connection';
 import type { ConnectionStore } from '../../src/stores/connection-store';
 import { DynamoConnectionStore } from '../../src/stores/dynamodb/connection-store';
@@ -14,7 +13,7 @@ import { DynamoStreamStore } from '../../src/stores/dynamodb/stream-store';
 import { MemoryStreamStore } from '../../src/stores/memory-stream-store';
 import type { StreamStore } from '../../src/stores/stream-store';
 import type { ServerFrame } from '../../src/models/server-frames';
-import { documentClient, dynamoClient, startDynalite, throttlingProxy } from '../helpers/dynamo';
+import { documentClient, dynamoClient, throttlingProxy, useDynalite } from '../helpers/dynamo';
 
 /** A fresh pair of stores on a clock the test controls. */
 interface Subject {
@@ -322,26 +321,16 @@ storeContract('memory', () => {
 });
 
 describe('on dynalite, through the real SDK', () => {
-  let dynalite: Awaited<ReturnType<typeof startDynalite>>;
-  let client: DynamoDBClient;
+  const dynalite = useDynalite();
   let tables = 0;
-
-  beforeAll(async () => {
-    dynalite = await startDynalite();
-    client = dynamoClient(dynalite.endpoint);
-  });
-  afterAll(async () => {
-    client.destroy();
-    await dynalite.stop();
-  });
 
   storeContract('DynamoDB', async () => {
     const table = `contract-${(tables += 1)}`;
-    expect(await ensureTable(client, table)).toBe('created');
-    expect(await ensureTable(client, table)).toBe('exists');
+    expect(await ensureTable(dynalite.client, table)).toBe('created');
+    expect(await ensureTable(dynalite.client, table)).toBe('exists');
     let now = T0;
     const clock = () => now;
-    const db = documentClient(client);
+    const db = documentClient(dynalite.client);
     return {
       connections: new DynamoConnectionStore(db, table, clock),
       requests: new DynamoRequestStore(db, table, clock),
@@ -352,7 +341,7 @@ describe('on dynalite, through the real SDK', () => {
   });
 
   it('rides out DynamoDB throttling through the SDK’s retries', async () => {
-    await ensureTable(client, 'throttled');
+    await ensureTable(dynalite.client, 'throttled');
     const proxy = await throttlingProxy(dynalite.endpoint, 2);
     const throttled = dynamoClient(proxy.endpoint, 4);
     try {

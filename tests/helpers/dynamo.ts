@@ -14,6 +14,35 @@ export function dynamoClient(endpoint: string, maxAttempts = 3): DynamoDBClient 
   });
 }
 
+/**
+ * A dynalite for the enclosing `describe`: started in `beforeAll` with a real SDK client on it,
+ * both stopped in `afterAll`. Read `endpoint` and `client` inside tests and hooks.
+ */
+export function useDynalite(): { readonly endpoint: string; readonly client: DynamoDBClient } {
+  let dynalite: Awaited<ReturnType<typeof startDynalite>> | undefined;
+  let client: DynamoDBClient | undefined;
+  beforeAll(async () => {
+    dynalite = await startDynalite();
+    client = dynamoClient(dynalite.endpoint);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await dynalite?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('dynalite is not started: use it inside tests and hooks');
+    return value;
+  };
+  return {
+    get endpoint() {
+      return started(dynalite).endpoint;
+    },
+    get client() {
+      return started(client);
+    },
+  };
+}
+
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

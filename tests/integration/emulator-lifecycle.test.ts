@@ -1,11 +1,10 @@
 import net from 'node:net';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LocalGateway } from '../../src/local/emulator';
 import type { ConnectionRecord } from '../../src/models/connection';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import type { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import type { WsEvent } from '../../src/utils/lambda';
-import { dynamoClient, slowProxy, startDynalite } from '../helpers/dynamo';
+import { dynamoClient, slowProxy, useDynalite } from '../helpers/dynamo';
 import { AUDIENCE, claims, hs256, ISSUER, SECRET } from '../helpers/jwt';
 import { startLocal } from '../helpers/local';
 import { TestClient, until } from '../helpers/ws-client';
@@ -51,17 +50,7 @@ async function listening(port: number): Promise<void> {
 }
 
 describe('the emulator’s connection lifecycle', () => {
-  let dynalite: Awaited<ReturnType<typeof startDynalite>>;
-  let client: DynamoDBClient;
-
-  beforeAll(async () => {
-    dynalite = await startDynalite();
-    client = dynamoClient(dynalite.endpoint);
-  });
-  afterAll(async () => {
-    client.destroy();
-    await dynalite.stop();
-  });
+  const dynalite = useDynalite();
 
   it('sends $disconnect for a client that half-closes while $connect runs, so its connection slot comes back', async () => {
     const events: WsEvent[] = [];
@@ -91,7 +80,7 @@ describe('the emulator’s connection lifecycle', () => {
   });
 
   it('holds the per-user connection cap exactly under 30 parallel handshakes on DynamoDB', async () => {
-    const local = await startLocal({ ...AUTH, MAX_CONNECTIONS_PER_USER: '3', DYNAMODB_ENDPOINT: dynalite.endpoint, CONNECTIONS_TABLE: 'cap-race' }, { clients: { dynamoClient: client } });
+    const local = await startLocal({ ...AUTH, MAX_CONNECTIONS_PER_USER: '3', DYNAMODB_ENDPOINT: dynalite.endpoint, CONNECTIONS_TABLE: 'cap-race' }, { clients: { dynamoClient: dynalite.client } });
     try {
       const token = await hs256(claims({ sub: 'crowd' }));
       const attempts = await Promise.allSettled(Array.from({ length: 30 }, () => TestClient.connect(`${local.url}?token=${token}`)));
