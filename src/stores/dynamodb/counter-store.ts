@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CounterStore } from '../counter-store';
-import { isConditionFailure, KEYS, nowSeconds } from './table';
+import { KEYS, nowSeconds, unlessConditionFails } from './table';
 
 /** Optimistic rounds of one slot acquisition before it gives up (only expired-slot pruning races). */
 const SLOT_ROUNDS = 6;
@@ -22,8 +22,8 @@ export class DynamoCounterStore implements CounterStore {
     // the item-creating update through whatever its size).
     if (amount > limit) return { ok: false, value: 0 };
     const now = nowSeconds(this.now);
-    try {
-      const { Attributes } = await this.db.send(
+    const added = await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: KEYS.counter(key),
@@ -35,17 +35,15 @@ export class DynamoCounterStore implements CounterStore {
           ExpressionAttributeValues: { ':amount': amount, ':max': limit - amount, ':expires': expiresAt, ':now': now },
           ReturnValues: 'UPDATED_NEW',
         }),
-      );
-      return { ok: true, value: Number(Attributes?.['v'] ?? amount) };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
+    if (added) return { ok: true, value: Number(added.Attributes?.['v'] ?? amount) };
     // Refused: over the limit, or an expired counter DynamoDB has not deleted yet.
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: KEYS.counter(key), ConsistentRead: true }));
     const expired = Item !== undefined && Number(Item['ttl']) <= now;
     if (!expired) return { ok: false, value: Number(Item?.['v'] ?? 0) };
-    try {
-      await this.db.send(
+    const restarted = await unlessConditionFails(
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...KEYS.counter(key), v: amount, ttl: expiresAt },
@@ -54,17 +52,15 @@ export class DynamoCounterStore implements CounterStore {
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':now': now },
         }),
-      );
-      return { ok: true, value: amount };
-    } catch (error) {
-      if (isConditionFailure(error)) return this.tryAdd(key, amount, limit, expiresAt);
-      throw error;
-    }
+      ),
+    );
+    return restarted ? { ok: true, value: amount } : this.tryAdd(key, amount, limit, expiresAt);
   }
 
   async release(key: string, amount: number): Promise<void> {
-    try {
-      await this.db.send(
+    // A failed condition: already expired or released, nothing to take back.
+    await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: KEYS.counter(key),
@@ -73,11 +69,8 @@ export class DynamoCounterStore implements CounterStore {
           ExpressionAttributeNames: { '#v': 'v', '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':negative': -amount, ':amount': amount, ':now': nowSeconds(this.now) },
         }),
-      );
-    } catch (error) {
-      // Already expired or released: nothing to take back.
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
   }
 
   /**
@@ -91,8 +84,8 @@ export class DynamoCounterStore implements CounterStore {
     if (limit <= 0) return false;
     const Key = KEYS.slots(key);
     for (let round = 0; round < SLOT_ROUNDS; round += 1) {
-      try {
-        await this.db.send(
+      const added = await unlessConditionFails(
+        this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key,
@@ -101,11 +94,9 @@ export class DynamoCounterStore implements CounterStore {
             ExpressionAttributeNames: { '#s': 's', '#id': slotId, '#ttl': 'ttl', '#ver': 'ver' },
             ExpressionAttributeValues: { ':exp': expiresAt, ':limit': limit, ':one': 1 },
           }),
-        );
-        return true;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+        ),
+      );
+      if (added) return true;
       const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
       const now = nowSeconds(this.now);
       const held = Object.entries((Item?.['s'] ?? {}) as Record<string, number>).filter(([, expiry]) => expiry > now);
@@ -113,8 +104,8 @@ export class DynamoCounterStore implements CounterStore {
       if (held.length >= limit) return false;
       const slots = Object.fromEntries([...held, [slotId, expiresAt]]);
       const version = Number(Item?.['ver'] ?? 0);
-      try {
-        await this.db.send(
+      const rewritten = await unlessConditionFails(
+        this.db.send(
           new PutCommand({
             TableName: this.tableName,
             Item: { ...Key, s: slots, ver: version + 1, ttl: Math.max(expiresAt, ...held.map(([, expiry]) => expiry)) },
@@ -122,18 +113,16 @@ export class DynamoCounterStore implements CounterStore {
             ConditionExpression: Item === undefined ? 'attribute_not_exists(pk)' : '#ver = :ver',
             ...(Item === undefined ? {} : { ExpressionAttributeNames: { '#ver': 'ver' }, ExpressionAttributeValues: { ':ver': version } }),
           }),
-        );
-        return true;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+        ),
+      );
+      if (rewritten) return true;
     }
     throw new Error(`slot key ${key}: too many concurrent writers, gave up after ${SLOT_ROUNDS} rounds`);
   }
 
   async releaseSlot(key: string, slotId: string): Promise<void> {
-    try {
-      await this.db.send(
+    await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: KEYS.slots(key),
@@ -143,9 +132,7 @@ export class DynamoCounterStore implements CounterStore {
           ExpressionAttributeNames: { '#s': 's', '#id': slotId, '#ver': 'ver' },
           ExpressionAttributeValues: { ':one': 1 },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
   }
 }

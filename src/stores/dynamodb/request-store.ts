@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Claim, RequestStore } from '../request-store';
-import { isConditionFailure, KEYS, nowSeconds } from './table';
+import { KEYS, nowSeconds, unlessConditionFails } from './table';
 
 /** RequestStore on DynamoDB: one item per live request, in its connection's partition. */
 export class DynamoRequestStore implements RequestStore {
@@ -12,8 +12,8 @@ export class DynamoRequestStore implements RequestStore {
 
   async begin(connectionId: string, requestId: string, jobId: string, ttlSeconds: number, streamKey?: string): Promise<boolean> {
     const now = nowSeconds(this.now);
-    try {
-      await this.db.send(
+    const begun = await unlessConditionFails(
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...KEYS.request(connectionId, requestId), jobId, streamKey, state: 'queued', leaseUntil: 0, cancelled: false, ttl: now + ttlSeconds },
@@ -24,18 +24,15 @@ export class DynamoRequestStore implements RequestStore {
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':now': now },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
+    return begun !== undefined;
   }
 
   async claim(connectionId: string, requestId: string, jobId: string, leaseUntilMs: number): Promise<Claim> {
     const Key = KEYS.request(connectionId, requestId);
-    try {
-      const { Attributes } = await this.db.send(
+    const claimed = await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key,
@@ -47,17 +44,15 @@ export class DynamoRequestStore implements RequestStore {
           ExpressionAttributeValues: { ':running': 'running', ':queued': 'queued', ':lease': leaseUntilMs, ':job': jobId, ':now': nowSeconds(this.now) },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return { outcome: 'claimed', cancelled: Attributes?.['cancelled'] === true };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
+    if (claimed) return { outcome: 'claimed', cancelled: claimed.Attributes?.['cancelled'] === true };
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
     const live = Item !== undefined && Item['jobId'] === jobId && (Item['ttl'] as number) > nowSeconds(this.now);
     const lease = Number(Item?.['leaseUntil'] ?? 0);
     if (!live || Item['state'] !== 'running' || lease > this.now()) return { outcome: 'duplicate' };
-    try {
-      await this.db.send(
+    const takenOver = await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key,
@@ -66,12 +61,9 @@ export class DynamoRequestStore implements RequestStore {
           ConditionExpression: 'jobId = :job AND leaseUntil = :old',
           ExpressionAttributeValues: { ':lease': leaseUntilMs, ':job': jobId, ':old': lease },
         }),
-      );
-      return { outcome: 'interrupted' };
-    } catch (error) {
-      if (isConditionFailure(error)) return { outcome: 'duplicate' };
-      throw error;
-    }
+      ),
+    );
+    return takenOver ? { outcome: 'interrupted' } : { outcome: 'duplicate' };
   }
 
   async requestCancel(connectionId: string, requestId: string): Promise<{ readonly streamKey: string | undefined } | undefined> {
@@ -123,8 +115,8 @@ export class DynamoRequestStore implements RequestStore {
   }
 
   async end(connectionId: string, requestId: string, jobId: string): Promise<void> {
-    try {
-      await this.db.send(
+    await unlessConditionFails(
+      this.db.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: KEYS.request(connectionId, requestId),
@@ -133,16 +125,14 @@ export class DynamoRequestStore implements RequestStore {
           ConditionExpression: 'jobId = :job',
           ExpressionAttributeValues: { ':job': jobId },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
   }
 
   /** Sets the cancel flag of a live request; its attributes, or undefined when there is none. */
   private async flag(connectionId: string, requestId: string): Promise<Record<string, unknown> | undefined> {
-    try {
-      const { Attributes } = await this.db.send(
+    const flagged = await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: KEYS.request(connectionId, requestId),
@@ -154,11 +144,8 @@ export class DynamoRequestStore implements RequestStore {
           ExpressionAttributeValues: { ':yes': true, ':now': nowSeconds(this.now) },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return Attributes ?? {};
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+      ),
+    );
+    return flagged === undefined ? undefined : (flagged.Attributes ?? {});
   }
 }

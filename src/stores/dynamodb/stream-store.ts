@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ServerFrame } from '../../models/server-frames';
 import type { StreamMeta, StreamStore } from '../stream-store';
-import { isConditionFailure, KEYS, nowSeconds } from './table';
+import { KEYS, nowSeconds, unlessConditionFails } from './table';
 
 /**
  * StreamStore on DynamoDB: one meta item per stream and one item per logged frame, in the
@@ -29,8 +29,8 @@ export class DynamoStreamStore implements StreamStore {
   }
 
   async retarget(key: string, connectionId: string, fromSeq: number): ReturnType<StreamStore['retarget']> {
-    try {
-      const { Attributes } = await this.db.send(
+    const moved = await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: KEYS.stream(key),
@@ -41,11 +41,9 @@ export class DynamoStreamStore implements StreamStore {
           ExpressionAttributeValues: { ':c': connectionId, ':from': fromSeq, ':cs': [connectionId], ':one': 1, ':now': nowSeconds(this.now) },
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return { outcome: 'moved', meta: this.metaOf(Attributes ?? {}) };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
+    if (moved) return { outcome: 'moved', meta: this.metaOf(moved.Attributes ?? {}) };
     const meta = await this.get(key);
     return meta?.terminal !== undefined ? { outcome: 'ended', meta } : { outcome: 'unknown' };
   }
@@ -77,8 +75,8 @@ export class DynamoStreamStore implements StreamStore {
   }
 
   async end(key: string, terminal: ServerFrame, version: number, retentionSeconds: number): Promise<boolean> {
-    try {
-      await this.db.send(
+    const ended = await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: KEYS.stream(key),
@@ -88,17 +86,14 @@ export class DynamoStreamStore implements StreamStore {
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':t': JSON.stringify(terminal), ':v': version, ':expires': nowSeconds(this.now) + retentionSeconds },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return (await this.get(key)) === undefined;
-    }
+      ),
+    );
+    return ended !== undefined || (await this.get(key)) === undefined;
   }
 
   async cancel(key: string): Promise<void> {
-    try {
-      await this.db.send(
+    await unlessConditionFails(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: KEYS.stream(key),
@@ -107,10 +102,8 @@ export class DynamoStreamStore implements StreamStore {
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(terminal)',
           ExpressionAttributeValues: { ':yes': true },
         }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
   }
 
   private metaOf(item: Record<string, unknown>): StreamMeta {

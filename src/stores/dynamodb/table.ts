@@ -73,6 +73,19 @@ export function nowSeconds(now: () => number): number {
   return Math.floor(now() / 1000);
 }
 
-export function isConditionFailure(error: unknown): boolean {
+function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * A conditional write's output, or undefined when its condition failed: for these stores a failed
+ * condition is an answer (over the limit, a duplicate, already gone), not an error. Others throw.
+ */
+export async function unlessConditionFails<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
 }
