@@ -1,5 +1,6 @@
 import type { Replies } from '../delivery/replies';
 import type { ErrorFrame, ServerFrame } from '../models/server-frames';
+import type { RequestStore } from '../stores/request-store';
 import type { StreamMeta, StreamStore } from '../stores/stream-store';
 import type { Logger } from '../utils/logger';
 import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
@@ -7,6 +8,7 @@ import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
 export interface StreamTargetDeps {
   readonly sender: FrameSender;
   readonly streams: StreamStore;
+  readonly requests: RequestStore;
   readonly replies: Replies;
   readonly log: Logger;
   /** How long the answer goes on without a client, waiting for a resume (0: stop at once). */
@@ -23,9 +25,11 @@ export interface StreamTargetDeps {
  * Where a generation's frames go, followed by the worker as the stream's single writer: every
  * chunk (or response part) is logged, then posted to the current connection. When that one has
  * gone (410), the generation goes on unposted for the grace time; a resume (seen through the
- * stream's `version`) tells the old connection `resumed_elsewhere` if it is still there, replays
- * from the asked `fromSeq`, and continues live on the new one. All of it runs in one queue, so
- * a switch never falls between two posts: nothing is skipped or sent twice.
+ * stream's `version`) hands the request over: each connection it leaves gives up its record of
+ * the request (so its id is free there and its cancel no longer reaches it) and is told
+ * `resumed_elsewhere`; the new one gets `resumed`, the log from the asked `fromSeq`, and the
+ * live rest — only frames from `fromSeq` on. All of it runs in one queue, so a switch never falls
+ * between two posts: nothing is skipped or sent twice.
  */
 export class StreamTarget {
   private target: string;
@@ -35,6 +39,8 @@ export class StreamTarget {
   private queue: Promise<void> = Promise.resolve();
   private grace: NodeJS.Timeout | undefined;
   private targets: readonly string[];
+  /** The first index the current connection asked for: nothing before it goes there. */
+  private floor = 0;
   /** Connections told `resumed_elsewhere` (and so done with this request, unless it comes back). */
   private readonly released = new Set<string>();
 
@@ -42,6 +48,7 @@ export class StreamTarget {
     private readonly deps: StreamTargetDeps,
     private readonly key: string,
     private readonly requestId: string,
+    private readonly jobId: string,
     meta: Pick<StreamMeta, 'target' | 'version' | 'targets'>,
   ) {
     this.target = meta.target;
@@ -49,9 +56,9 @@ export class StreamTarget {
     this.targets = meta.targets;
   }
 
-  /** Every connection the request was delivered to (each holds a request record). */
+  /** Every connection that may still hold a record of the request (those it left gave theirs up). */
   get connections(): readonly string[] {
-    return this.targets;
+    return this.targets.filter((connectionId) => !this.released.has(connectionId));
   }
 
   /** Logs frame `index` (a chunk's seq, a response part's number) and posts it where the answer goes now. */
@@ -59,7 +66,7 @@ export class StreamTarget {
     return this.serially(async () => {
       this.logged[index] = frame;
       await this.deps.streams.append(this.key, index, frame, this.deps.logTtlSeconds);
-      if (this.attached) await this.deliver(frame);
+      if (this.attached && index >= this.floor) await this.deliver(frame);
     });
   }
 
@@ -97,11 +104,13 @@ export class StreamTarget {
     this.target = meta.target;
     this.version = meta.version;
     this.targets = meta.targets;
+    this.floor = meta.fromSeq;
     this.attached = true;
     clearTimeout(this.grace);
     this.released.delete(meta.target);
     // Every connection the request was on before (the previous one, and any it passed through
-    // while this worker was not looking) ends it with `resumed_elsewhere`; a gone one ignores it.
+    // while this worker was not looking) gives the request up — its record first, so the id is
+    // free there by the time it reads `resumed_elsewhere` — and a gone one ignores the frame.
     const elsewhere: ErrorFrame = {
       type: 'error',
       requestId: this.requestId,
@@ -112,9 +121,13 @@ export class StreamTarget {
     for (const connectionId of new Set([previous, ...meta.targets])) {
       if (connectionId === meta.target || this.released.has(connectionId)) continue;
       this.released.add(connectionId);
+      await this.deps.requests.end(connectionId, this.requestId, this.jobId).catch((error: unknown) => {
+        this.deps.log.warn({ err: error }, 'could not remove the record of a connection the request left; its TTL will');
+      });
       await this.deps.sender.send(connectionId, elsewhere).catch(() => undefined);
     }
     this.deps.log.info({ target: meta.target, fromSeq: meta.fromSeq, version: meta.version }, 'following a resume');
+    await this.deliver({ type: 'resumed', requestId: this.requestId, fromSeq: meta.fromSeq });
     for (const frame of this.logged.slice(meta.fromSeq)) {
       if (frame !== undefined && this.attached) await this.deliver(frame);
     }

@@ -10,7 +10,7 @@ import { ChatMessageSchema, InferenceConfigSchema } from './protocol';
  */
 export const JobSchema = Type.Object({
   version: Type.Literal(1),
-  /** Unique per accepted request: the idempotency key the worker claims in the RequestStore. */
+  /** Unique per accepted request: the idempotency key the worker claims on the request's stream. */
   jobId: Type.String({ minLength: 1 }),
   mode: Type.Union([Type.Literal('stream'), Type.Literal('chat')]),
   connectionId: Type.String({ minLength: 1 }),
@@ -59,6 +59,7 @@ export const JobIdentitySchema = Type.Object({
   jobId: JobSchema.properties.jobId,
   connectionId: JobSchema.properties.connectionId,
   requestId: JobSchema.properties.requestId,
+  streamKey: JobSchema.properties.streamKey,
   ticket: JobSchema.properties.ticket,
 });
 

@@ -86,11 +86,24 @@ export const ChatRequestFrameSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A resume token as `accepted` gives it: 192 random bits, base64url (longer or shorter ones are refused). */
+const ResumeToken = Type.String({ pattern: '^[A-Za-z0-9_-]{16,128}$', errorMessage: 'must be the resumeToken of the request’s accepted frame' });
+
 export const CancelFrameSchema = Type.Object(
   {
     action: Type.Literal('llm/cancel'),
-    /** The id of the request to cancel; it must belong to this connection. */
+    /** The id of the request to cancel: one this connection holds, or the one `data.resumeToken` names. */
     requestId: RequestId,
+    /**
+     * With the request's resume token, cancel reaches it wherever its answer goes now — what a
+     * client that lost its connection sends from the next one (v1 addition).
+     */
+    data: Type.Optional(
+      Type.Object(
+        { resumeToken: ResumeToken },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -102,7 +115,7 @@ export const ResumeFrameSchema = Type.Object(
     requestId: RequestId,
     data: Type.Object(
       {
-        resumeToken: Type.String({ pattern: '^[A-Za-z0-9_-]{16,128}$', errorMessage: 'must be the resumeToken of the request’s accepted frame' }),
+        resumeToken: ResumeToken,
         /** The first chunk seq the client has not seen (0 = everything). */
         fromSeq: Type.Integer({ minimum: 0, maximum: 1_000_000_000, errorMessage: 'must be a chunk seq: an integer of 0 or more' }),
       },

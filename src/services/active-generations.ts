@@ -2,8 +2,8 @@ import { requestKey } from '../models/request-key';
 
 /**
  * The generations running in this process, so a cancel or a $disconnect handled here stops
- * them at once. Generations in other Lambda instances are reached through the RequestStore's
- * cancel flag instead; this registry only makes the local case immediate.
+ * them at once. Generations in other Lambda instances are reached through the stream's cancel
+ * flag instead; this registry only makes the local case immediate.
  */
 export class ActiveGenerations {
   private readonly running = new Map<string, AbortController>();
@@ -20,10 +20,5 @@ export class ActiveGenerations {
     const controller = this.running.get(requestKey(connectionId, requestId));
     controller?.abort(reason);
     return controller !== undefined;
-  }
-
-  abortConnection(connectionId: string, reason: unknown): void {
-    const prefix = requestKey(connectionId, '');
-    for (const [key, controller] of this.running) if (key.startsWith(prefix)) controller.abort(reason);
   }
 }

@@ -2,6 +2,7 @@ import type { ConnectionRecord } from '../models/connection';
 import type { ConnectionStore } from '../stores/connection-store';
 import type { CounterStore } from '../stores/counter-store';
 import type { RequestStore } from '../stores/request-store';
+import type { StreamStore } from '../stores/stream-store';
 import type { WsRequestContext } from '../utils/lambda';
 import type { ActiveGenerations } from './active-generations';
 import { ConnectionGoneError } from '../utils/websocket';
@@ -10,6 +11,7 @@ import { GatewayError } from '../models/errors';
 export interface ConnectionServiceDeps {
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
+  readonly streams: StreamStore;
   readonly counters: CounterStore;
   readonly active: ActiveGenerations;
   readonly connectionTtlSeconds: number;
@@ -65,19 +67,30 @@ export class ConnectionService {
   }
 
   /**
-   * Forgets a connection. Without a resume grace time its generations stop: those in this
-   * process at once, those in other invocations through the shared cancel flag. With one they go
-   * on, so the client may resume them elsewhere; the worker stops one when its grace time ends.
+   * Forgets a connection. Without a resume grace time its answers stop: the stream of each request
+   * it holds is flagged (reaching workers in other invocations) and one running in this process
+   * stops at once — unless the request was resumed on another connection since, which now holds
+   * it. With a grace time they go on, so the client may resume them elsewhere; the worker stops
+   * one when its grace time ends.
    */
   async close(connectionId: string, userId: string | undefined): Promise<void> {
     const stop = this.deps.resumeGraceSeconds === 0;
-    if (stop) this.deps.active.abortConnection(connectionId, new ConnectionGoneError(connectionId));
     const results = await Promise.allSettled([
       this.deps.connections.delete(connectionId),
-      stop ? this.deps.requests.cancelAll(connectionId) : Promise.resolve(),
+      stop ? this.stopAnswers(connectionId) : Promise.resolve(),
       userId !== undefined ? this.deps.counters.releaseSlot(connectionSlots(userId), connectionId) : Promise.resolve(),
     ]);
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  private async stopAnswers(connectionId: string): Promise<void> {
+    const held = await this.deps.requests.heldBy(connectionId);
+    await Promise.all(
+      held.map(async ({ requestId, streamKey }) => {
+        const stopped = streamKey === undefined ? undefined : await this.deps.streams.cancel(streamKey, connectionId);
+        if (stopped !== undefined) this.deps.active.abort(stopped.targets[0] ?? connectionId, requestId, new ConnectionGoneError(connectionId));
+      }),
+    );
   }
 }

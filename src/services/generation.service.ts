@@ -50,11 +50,11 @@ export class GenerationService {
    * failed): the queue then delivers it again, and on the last delivery the client is told.
    */
   async run(job: Job, delivery: Delivery): Promise<void> {
-    const { requests, config, metrics } = this.deps;
+    const { streams, config, metrics } = this.deps;
     const log = this.logFor(job, delivery.log);
     let claim;
     try {
-      claim = await requests.claim(job.connectionId, job.requestId, job.jobId, delivery.deadlineAt + config.worker.timeMarginMs);
+      claim = await streams.claim(job.streamKey, job.jobId, delivery.deadlineAt + config.worker.timeMarginMs);
     } catch (error) {
       if (delivery.receiveCount >= config.queue.maxReceiveCount) {
         // The last delivery: the job goes to the dead-letter queue, and the client must not wait.
@@ -86,7 +86,7 @@ export class GenerationService {
    */
   async abandon(identity: JobIdentity, problem: string, delivery: Delivery): Promise<void> {
     const log = this.logFor(identity, delivery.log);
-    const claim = await this.deps.requests.claim(identity.connectionId, identity.requestId, identity.jobId, delivery.deadlineAt);
+    const claim = await this.deps.streams.claim(identity.streamKey, identity.jobId, delivery.deadlineAt);
     if (claim.outcome === 'duplicate') return;
     log.error({ problem }, 'queue message names a request but is not a job this worker can run; ending the request');
     const failure = new GatewayError('internal_error', 'The gateway could not run this request.', { retryable: false });
@@ -140,13 +140,13 @@ export class GenerationService {
    * posted where the answer goes now; without one (the job never started) it goes to the
    * connection that asked.
    */
-  private async end(job: JobIdentity & { readonly streamKey?: string }, usedTokens: number, outcome: Outcome, log: Logger, given?: StreamTarget): Promise<void> {
+  private async end(job: JobIdentity, usedTokens: number, outcome: Outcome, log: Logger, given?: StreamTarget): Promise<void> {
     const { limiter, requests, replies, streams } = this.deps;
     // A job that never ran (interrupted, never claimed) still ends its stream, wherever it went.
     let target = given;
-    if (target === undefined && job.streamKey !== undefined) {
+    if (target === undefined) {
       const meta = await streams.get(job.streamKey).catch(() => undefined);
-      if (meta !== undefined) target = this.targetFor({ ...job, streamKey: job.streamKey }, meta, log, () => undefined);
+      if (meta !== undefined) target = this.targetFor(job, meta, log, () => undefined);
     }
     const removed = new Set<string>();
     const removeRecords = (connections: readonly string[]): Promise<unknown> =>
@@ -173,7 +173,7 @@ export class GenerationService {
 
   /** The stream target of a job: where its frames go and are logged, following resumes. */
   private targetFor(
-    job: Pick<Job, 'streamKey' | 'requestId' | 'connectionId'>,
+    job: Pick<Job, 'streamKey' | 'requestId' | 'jobId' | 'connectionId'>,
     meta: StreamMeta | undefined,
     log: Logger,
     onGone: (reason: unknown) => void,
@@ -190,6 +190,7 @@ export class GenerationService {
       },
       job.streamKey,
       job.requestId,
+      job.jobId,
       meta ?? { target: job.connectionId, version: 0, targets: [job.connectionId] },
     );
   }

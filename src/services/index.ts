@@ -26,6 +26,7 @@ export function createServices(deps: AppDeps): AppServices {
     connections: new ConnectionService({
       connections: deps.connections,
       requests: deps.requests,
+      streams: deps.streams,
       counters: deps.counters,
       active,
       connectionTtlSeconds: deps.config.connectionTtlSeconds,

@@ -4,7 +4,7 @@ import type { ChatModelRequest } from '../llm/chat-model';
 import { estimatePromptTokens } from '../llm/tokens';
 import { GatewayError, toGatewayError } from '../models/errors';
 import type { Job } from '../models/job';
-import type { ChatRequestFrame } from '../models/protocol';
+import type { CancelFrame, ChatRequestFrame } from '../models/protocol';
 import { echoableRequestId, validateChatFrame } from '../models/validate';
 import type { JobQueue } from '../queue/job-queue';
 import type { ConnectionStore } from '../stores/connection-store';
@@ -125,26 +125,41 @@ export class MessageService {
   private async endedBy(caller: Caller, frameId: string | undefined): Promise<string | undefined> {
     if (frameId === undefined) return undefined;
     // If the store cannot tell, the id is taken as free: a client left waiting is worse than a stray end.
-    const live = await this.deps.requests.isLive(caller.connectionId, frameId).catch(() => false);
+    const live = (await this.deps.requests.held(caller.connectionId, frameId).catch(() => undefined)) !== undefined;
     return live ? undefined : frameId;
   }
 
   /**
-   * Sets the cancel flag of one of this connection's requests and stops it at once if it runs
-   * in this process. A worker elsewhere sees the flag within CANCEL_CHECK_INTERVAL_MS; a job
-   * still queued is cancelled when a worker claims it, before any model call. Cancel is
-   * idempotent: a request that has already ended (or never existed) is left alone, silently —
-   * its terminal frame has been or will be sent, and a second one would break the protocol.
+   * Sets the cancel flag of a request's stream and stops it at once if it runs in this process.
+   * Without a token, the request is the one this connection holds under the id, and only while its
+   * answer goes here (one resumed elsewhere is that connection's now). With the request's resume
+   * token, it is the request the token names, wherever its answer goes — what a client sends from
+   * a new connection for a request it gave up while disconnected. A worker elsewhere sees the flag
+   * within CANCEL_CHECK_INTERVAL_MS; a job still queued is cancelled when a worker claims it,
+   * before any model call. Cancel is idempotent: a request that has already ended (or never
+   * existed, or a wrong token) is left alone, silently — its terminal frame has been or will be
+   * sent, and a second one would break the protocol.
    */
-  async cancel(caller: Caller, requestId: string): Promise<void> {
-    const found = await this.deps.requests.requestCancel(caller.connectionId, requestId);
-    if (found === undefined) {
-      caller.log.debug({ requestId }, 'cancel of a request that is not running: nothing to do');
+  async cancel(caller: Caller, frame: CancelFrame): Promise<void> {
+    const { requests, streams, active } = this.deps;
+    const { requestId } = frame;
+    const token = frame.data?.resumeToken;
+    let cancelled;
+    if (token !== undefined) {
+      const key = streamKeyOf(token);
+      const meta = await streams.get(key);
+      const mine = meta !== undefined && meta.requestId === requestId && meta.userId === caller.userId;
+      cancelled = mine ? await streams.cancel(key) : undefined;
+    } else {
+      const held = await requests.held(caller.connectionId, requestId);
+      cancelled = held?.streamKey === undefined ? undefined : await streams.cancel(held.streamKey, caller.connectionId);
+    }
+    if (cancelled === undefined) {
+      caller.log.debug({ requestId }, 'cancel of a request that is not running here: nothing to do');
       return;
     }
-    // The running generation watches its stream (which follows a resumed request to any connection).
-    if (found.streamKey !== undefined) await this.deps.streams.cancel(found.streamKey);
-    this.deps.active.abort(caller.connectionId, requestId, cancelledError());
+    // A generation running in this process is registered under the connection that sent it.
+    active.abort(cancelled.targets[0] ?? caller.connectionId, requestId, cancelledError());
   }
 
   private resolve(frame: ChatRequestFrame): ChatModelRequest {

@@ -122,14 +122,19 @@ export class RateLimiter {
     }
   }
 
-  /** Counts one request toward requests per minute, or refuses it (a resume takes no slot and reserves no tokens). */
-  async countRequest(subject: Subject): Promise<void> {
+  /**
+   * Counts one request toward requests per minute, or refuses it (a resume takes no slot and
+   * reserves no tokens). Returns what gives the count back, for a request that then cannot happen.
+   */
+  async countRequest(subject: Subject): Promise<() => Promise<void>> {
     const { requestsPerMinute } = this.limits;
-    if (requestsPerMinute === 0) return;
+    if (requestsPerMinute === 0) return () => Promise.resolve();
     const nowMs = this.now();
     const { window, windowEnd, windowExpiry } = windowAt(nowMs);
-    const { ok } = await this.counters.tryAdd(`rpm:${subjectKey(subject)}:${window}`, 1, requestsPerMinute, windowExpiry);
+    const key = `rpm:${subjectKey(subject)}:${window}`;
+    const { ok } = await this.counters.tryAdd(key, 1, requestsPerMinute, windowExpiry);
     if (!ok) throw new GatewayError('rate_limited', `Rate limit reached: ${requestsPerMinute} requests per minute.`, { retryable: true, retryAfterMs: windowEnd - nowMs });
+    return () => this.counters.release(key, 1);
   }
 
   /** Gives back the ticket's slots and settles its token reservation to `usedTokens`. */

@@ -1,34 +1,41 @@
 import type { ServerFrame } from '../models/server-frames';
 import { TtlMap } from './memory-ttl-map';
-import type { StreamMeta, StreamStore } from './stream-store';
+import type { Claim, StreamMeta, StreamStore } from './stream-store';
+
+/** What the memory store keeps of a stream: its meta and its job's claim. */
+interface Entry {
+  readonly meta: StreamMeta;
+  readonly state: 'queued' | 'running';
+  readonly leaseUntilMs: number;
+}
 
 /** The in-memory StreamStore: one process, atomic because Node runs one callback at a time. */
 export class MemoryStreamStore implements StreamStore {
-  private readonly metas: TtlMap<StreamMeta>;
+  private readonly entries: TtlMap<Entry>;
   private readonly logs: TtlMap<Map<number, ServerFrame>>;
 
   constructor(private readonly now: () => number = Date.now) {
-    this.metas = new TtlMap(now);
+    this.entries = new TtlMap(now);
     this.logs = new TtlMap(now);
   }
 
   open(key: string, meta: Pick<StreamMeta, 'requestId' | 'jobId' | 'userId' | 'mode' | 'target'>, ttlSeconds: number): Promise<void> {
     const full: StreamMeta = { ...meta, targets: [meta.target], version: 0, fromSeq: 0, cancelled: false, terminal: undefined };
-    this.metas.set(key, full, this.now() + ttlSeconds * 1000);
+    this.entries.set(key, { meta: full, state: 'queued', leaseUntilMs: 0 }, this.now() + ttlSeconds * 1000);
     return Promise.resolve();
   }
 
   get(key: string): Promise<StreamMeta | undefined> {
-    return Promise.resolve(this.metas.get(key));
+    return Promise.resolve(this.entries.get(key)?.meta);
   }
 
   retarget(key: string, connectionId: string, fromSeq: number): ReturnType<StreamStore['retarget']> {
-    const meta = this.metas.get(key);
+    const meta = this.entries.get(key)?.meta;
     if (meta === undefined) return Promise.resolve({ outcome: 'unknown' });
     if (meta.terminal !== undefined) return Promise.resolve({ outcome: 'ended', meta });
     const targets = meta.targets.includes(connectionId) ? meta.targets : [...meta.targets, connectionId];
     const moved: StreamMeta = { ...meta, target: connectionId, targets, version: meta.version + 1, fromSeq };
-    this.metas.set(key, moved, this.metas.expiresAt(key) ?? 0);
+    this.update(key, { meta: moved });
     return Promise.resolve({ outcome: 'moved', meta: moved });
   }
 
@@ -45,24 +52,43 @@ export class MemoryStreamStore implements StreamStore {
   }
 
   end(key: string, terminal: ServerFrame, version: number, retentionSeconds: number): Promise<boolean> {
-    const meta = this.metas.get(key);
-    if (meta === undefined) return Promise.resolve(true);
-    if (meta.version !== version) return Promise.resolve(false);
+    const entry = this.entries.get(key);
+    if (entry === undefined) return Promise.resolve(true);
+    if (entry.meta.version !== version) return Promise.resolve(false);
     const expiresAtMs = this.now() + retentionSeconds * 1000;
-    this.metas.set(key, { ...meta, terminal }, expiresAtMs);
+    this.entries.set(key, { ...entry, meta: { ...entry.meta, terminal } }, expiresAtMs);
     const log = this.logs.get(key);
     if (log) this.logs.set(key, log, expiresAtMs);
     return Promise.resolve(true);
   }
 
-  cancel(key: string): Promise<void> {
-    const meta = this.metas.get(key);
-    if (meta !== undefined && meta.terminal === undefined) this.metas.set(key, { ...meta, cancelled: true }, this.metas.expiresAt(key) ?? 0);
-    return Promise.resolve();
+  claim(key: string, jobId: string, leaseUntilMs: number): Promise<Claim> {
+    const entry = this.entries.get(key);
+    if (entry === undefined || entry.meta.jobId !== jobId || entry.meta.terminal !== undefined) return Promise.resolve({ outcome: 'duplicate' });
+    if (entry.state === 'queued') {
+      this.update(key, { state: 'running', leaseUntilMs });
+      return Promise.resolve({ outcome: 'claimed', cancelled: entry.meta.cancelled });
+    }
+    if (entry.leaseUntilMs > this.now()) return Promise.resolve({ outcome: 'duplicate' });
+    this.update(key, { leaseUntilMs });
+    return Promise.resolve({ outcome: 'interrupted' });
+  }
+
+  cancel(key: string, connectionId?: string): Promise<StreamMeta | undefined> {
+    const meta = this.entries.get(key)?.meta;
+    if (meta === undefined || meta.terminal !== undefined) return Promise.resolve(undefined);
+    if (connectionId !== undefined && meta.target !== connectionId) return Promise.resolve(undefined);
+    this.update(key, { meta: { ...meta, cancelled: true } });
+    return Promise.resolve(meta);
   }
 
   /** Live (unexpired) streams, for tests. */
   get size(): number {
-    return this.metas.values().length;
+    return this.entries.values().length;
+  }
+
+  private update(key: string, change: Partial<Entry>): void {
+    const entry = this.entries.get(key);
+    if (entry !== undefined) this.entries.set(key, { ...entry, ...change }, this.entries.expiresAt(key) ?? 0);
   }
 }

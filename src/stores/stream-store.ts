@@ -45,6 +45,29 @@ export interface StreamStore {
    * since `version` (then returns false: the caller must deliver to the new target first).
    */
   end(key: string, terminal: ServerFrame, version: number, retentionSeconds: number): Promise<boolean>;
-  /** Sets the cancel flag of a live stream. */
-  cancel(key: string): Promise<void>;
+  /**
+   * Claims the stream's job for `jobId` until `leaseUntilMs` (when the claiming worker's
+   * invocation times out at the latest). See {@link Claim} for the outcomes. The claim lives on
+   * the stream, not on a connection's request record, so it holds wherever the answer goes.
+   */
+  claim(key: string, jobId: string, leaseUntilMs: number): Promise<Claim>;
+  /**
+   * Sets the cancel flag of a live stream — when `connectionId` is given, only while the stream
+   * goes to that connection (a request resumed elsewhere is no longer this connection's to
+   * cancel). Returns the stream as it was, or undefined when nothing was cancelled.
+   */
+  cancel(key: string, connectionId?: string): Promise<StreamMeta | undefined>;
 }
+
+/**
+ * - `claimed`: this worker owns the generation; `cancelled` tells if a cancel came first.
+ * - `interrupted`: a worker claimed it before and its lease ran out without an end (the
+ *   invocation crashed or timed out mid-answer). This worker now owns the stream, to tell the
+ *   client and clean up; it must not stream again.
+ * - `duplicate`: nothing to do — another live worker runs it, or it already ended (the stream is
+ *   gone, has its terminal frame, or belongs to another job).
+ */
+export type Claim =
+  | { readonly outcome: 'claimed'; readonly cancelled: boolean }
+  | { readonly outcome: 'interrupted' }
+  | { readonly outcome: 'duplicate' };

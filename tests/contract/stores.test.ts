@@ -87,72 +87,71 @@ function storeContract(name: string, make: Factory): void {
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 
-    it('cancels only a running request of the same connection', async () => {
-      await s.requests.begin('c1', 'r1', 'job-r1', 60);
-      expect(await s.requests.requestCancel('c2', 'r1')).toBeUndefined();
-      expect(await s.requests.requestCancel('c1', 'nope')).toBeUndefined();
-      expect(await s.requests.isCancelled('c1', 'r1')).toBe(false);
-      expect(await s.requests.requestCancel('c1', 'r1')).toBeDefined();
-      expect(await s.requests.isCancelled('c1', 'r1')).toBe(true);
-      expect(await s.requests.isCancelled('c2', 'r1')).toBe(false);
+    it('tells which job a connection holds under an id, and nothing of another connection', async () => {
+      await s.requests.begin('c1', 'r1', 'job-r1', 60, 'k1');
+      expect(await s.requests.held('c1', 'r1')).toEqual({ requestId: 'r1', jobId: 'job-r1', streamKey: 'k1' });
+      expect(await s.requests.held('c2', 'r1')).toBeUndefined();
+      expect(await s.requests.held('c1', 'nope')).toBeUndefined();
     });
 
-    it('leaves nothing behind after end: no phantom from a late cancel, and the id is free again', async () => {
+    it('leaves nothing behind after end, and the id is free again', async () => {
       await s.requests.begin('c1', 'r1', 'job-r1', 60);
       await s.requests.end('c1', 'r1', 'job-r1');
-      expect(await s.requests.requestCancel('c1', 'r1')).toBeUndefined();
-      expect(await s.requests.isCancelled('c1', 'r1')).toBe(false);
+      expect(await s.requests.held('c1', 'r1')).toBeUndefined();
       expect(await s.requests.begin('c1', 'r1', 'job-r1', 60)).toBe(true);
     });
 
-    it('cancels every running request of one connection on cancelAll, and no other', async () => {
-      await s.requests.begin('c1', 'r1', 'job-r1', 60);
-      await s.requests.begin('c1', 'r2', 'job-r2', 60);
-      await s.requests.begin('c1x', 'r1', 'job-r1', 60);
-      await s.requests.cancelAll('c1');
-      expect(await s.requests.isCancelled('c1', 'r1')).toBe(true);
-      expect(await s.requests.isCancelled('c1', 'r2')).toBe(true);
-      expect(await s.requests.isCancelled('c1x', 'r1')).toBe(false);
-      await expect(s.requests.cancelAll('nobody')).resolves.toBeUndefined();
+    it('lists every live record of one connection, and no other', async () => {
+      await s.requests.begin('c1', 'r1', 'job-r1', 60, 'k1');
+      await s.requests.begin('c1', 'r2', 'job-r2', 60, 'k2');
+      await s.requests.begin('c1x', 'r1', 'job-x', 60, 'kx');
+      await s.requests.begin('c1', 'old', 'job-old', 10);
+      s.advance(11_000);
+      const held = await s.requests.heldBy('c1');
+      expect(held.map((h) => h.jobId).sort()).toEqual(['job-r1', 'job-r2']);
+      expect(await s.requests.heldBy('nobody')).toEqual([]);
     });
 
+    const queued = (key = 'k1', jobId = 'j1') => s.streams.open(key, { requestId: 'r1', jobId, userId: undefined, mode: 'stream', target: 'c1' }, 600);
+
     it('lets one worker claim a queued job, and reports a redelivery of it as a duplicate', async () => {
-      await s.requests.begin('c1', 'r1', 'job-r1', 60);
-      expect(await s.requests.claim('c1', 'r1', 'job-r1', T0 + 30_000)).toEqual({ outcome: 'claimed', cancelled: false });
-      expect(await s.requests.claim('c1', 'r1', 'job-r1', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
+      await queued();
+      expect(await s.streams.claim('k1', 'j1', T0 + 30_000)).toEqual({ outcome: 'claimed', cancelled: false });
+      expect(await s.streams.claim('k1', 'j1', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
     });
 
     it('lets exactly one of several simultaneous claims of one job win', async () => {
-      await s.requests.begin('c1', 'r1', 'job-r1', 60);
-      const claims = await Promise.all(Array.from({ length: 5 }, () => s.requests.claim('c1', 'r1', 'job-r1', T0 + 30_000)));
+      await queued();
+      const claims = await Promise.all(Array.from({ length: 5 }, () => s.streams.claim('k1', 'j1', T0 + 30_000)));
       expect(claims.filter((c) => c.outcome === 'claimed')).toHaveLength(1);
       expect(claims.filter((c) => c.outcome === 'duplicate')).toHaveLength(4);
     });
 
-    it('reports a cancel that came while the job was queued to the claiming worker', async () => {
-      await s.requests.begin('c1', 'r1', 'job-r1', 60);
-      expect(await s.requests.requestCancel('c1', 'r1')).toBeDefined();
-      expect(await s.requests.claim('c1', 'r1', 'job-r1', T0 + 30_000)).toEqual({ outcome: 'claimed', cancelled: true });
+    it('reports a cancel that came while the job was queued to the claiming worker, wherever the stream went', async () => {
+      await queued();
+      await s.streams.retarget('k1', 'c2', 0);
+      expect(await s.streams.cancel('k1')).toMatchObject({ requestId: 'r1', targets: ['c1', 'c2'] });
+      expect(await s.streams.claim('k1', 'j1', T0 + 30_000)).toEqual({ outcome: 'claimed', cancelled: true });
     });
 
-    it('never claims a job whose request ended, expired or belongs to another job', async () => {
-      await s.requests.begin('c1', 'r1', 'job-r1', 60);
-      expect(await s.requests.claim('c1', 'r1', 'job-other', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
-      expect(await s.requests.claim('c1', 'nope', 'job-nope', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
-      await s.requests.end('c1', 'r1', 'job-r1');
-      expect(await s.requests.claim('c1', 'r1', 'job-r1', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
-      await s.requests.begin('c1', 'r2', 'job-r2', 60);
-      s.advance(61_000);
-      expect(await s.requests.claim('c1', 'r2', 'job-r2', T0 + 90_000)).toEqual({ outcome: 'duplicate' });
+    it('never claims a job whose stream ended, expired, is unknown or belongs to another job', async () => {
+      await queued();
+      expect(await s.streams.claim('k1', 'job-other', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
+      expect(await s.streams.claim('nope', 'j1', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
+      await s.streams.end('k1', done, 0, 60);
+      expect(await s.streams.claim('k1', 'j1', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
+      await queued('k2', 'j2');
+      s.advance(601_000);
+      expect(await s.streams.claim('k2', 'j2', T0 + 700_000)).toEqual({ outcome: 'duplicate' });
     });
 
     it('hands a claim whose lease ran out to exactly one redelivery, as interrupted', async () => {
-      await s.requests.begin('c1', 'r1', 'job-r1', 600);
-      await s.requests.claim('c1', 'r1', 'job-r1', T0 + 10_000);
+      await queued();
+      await s.streams.claim('k1', 'j1', T0 + 10_000);
       s.advance(5_000);
-      expect(await s.requests.claim('c1', 'r1', 'job-r1', T0 + 40_000)).toEqual({ outcome: 'duplicate' });
+      expect(await s.streams.claim('k1', 'j1', T0 + 40_000)).toEqual({ outcome: 'duplicate' });
       s.advance(6_000);
-      const takeovers = await Promise.all([1, 2, 3].map(() => s.requests.claim('c1', 'r1', 'job-r1', T0 + 50_000)));
+      const takeovers = await Promise.all([1, 2, 3].map(() => s.streams.claim('k1', 'j1', T0 + 50_000)));
       expect(takeovers.filter((c) => c.outcome === 'interrupted')).toHaveLength(1);
       expect(takeovers.filter((c) => c.outcome === 'duplicate')).toHaveLength(2);
     });
@@ -160,9 +159,9 @@ function storeContract(name: string, make: Factory): void {
     it('ends only the record of its own job, so a late worker cannot remove a newer request', async () => {
       await s.requests.begin('c1', 'r1', 'job-new', 60);
       await s.requests.end('c1', 'r1', 'job-old');
-      expect(await s.requests.requestCancel('c1', 'r1')).toBeDefined();
+      expect(await s.requests.held('c1', 'r1')).toBeDefined();
       await s.requests.end('c1', 'r1', 'job-new');
-      expect(await s.requests.requestCancel('c1', 'r1')).toBeUndefined();
+      expect(await s.requests.held('c1', 'r1')).toBeUndefined();
     });
 
     it('adds to a counter up to its limit and no further', async () => {
@@ -241,14 +240,6 @@ function storeContract(name: string, make: Factory): void {
       expect(results.filter(Boolean)).toHaveLength(3);
     });
 
-    it('tells a live request record from an ended or unknown one', async () => {
-      await s.requests.begin('c1', 'r1', 'job-r1', 60);
-      expect(await s.requests.isLive('c1', 'r1')).toBe(true);
-      expect(await s.requests.isLive('c2', 'r1')).toBe(false);
-      await s.requests.end('c1', 'r1', 'job-r1');
-      expect(await s.requests.isLive('c1', 'r1')).toBe(false);
-    });
-
     const chunk = (seq: number): ServerFrame => ({ type: 'chunk', requestId: 'r1', seq, content: `c${seq}` });
     const done: ServerFrame = { type: 'done', requestId: 'r1', seq: 3, modelId: 'm', stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 }, metrics: { timeToFirstTokenMs: 1, totalMs: 2 } };
     const openStream = (key = 'k1') => s.streams.open(key, { requestId: 'r1', jobId: 'j1', userId: 'u1', mode: 'stream', target: 'c1' }, 600);
@@ -295,15 +286,20 @@ function storeContract(name: string, make: Factory): void {
       expect(await s.streams.get('never')).toBeUndefined();
     });
 
-    it('gives the stream key back from a cancel of its request record', async () => {
-      await s.requests.begin('c1', 'r1', 'j1', 60, 'k1');
-      expect(await s.requests.requestCancel('c1', 'r1')).toEqual({ streamKey: 'k1' });
+    it('cancels for a connection only while the stream goes to it', async () => {
+      await openStream();
+      expect(await s.streams.cancel('k1', 'c2')).toBeUndefined();
+      await s.streams.retarget('k1', 'c2', 0);
+      expect(await s.streams.cancel('k1', 'c1')).toBeUndefined();
+      expect((await s.streams.get('k1'))?.cancelled).toBe(false);
+      expect(await s.streams.cancel('k1', 'c2')).toMatchObject({ target: 'c2', cancelled: false });
+      expect((await s.streams.get('k1'))?.cancelled).toBe(true);
     });
 
     it('treats an expired request record as absent', async () => {
       await s.requests.begin('c1', 'r1', 'job-r1', 60);
       s.advance(61_000);
-      expect(await s.requests.requestCancel('c1', 'r1')).toBeUndefined();
+      expect(await s.requests.held('c1', 'r1')).toBeUndefined();
       expect(await s.requests.begin('c1', 'r1', 'job-r1', 60)).toBe(true);
     });
   });

@@ -1,7 +1,7 @@
 import type { ConnectionRecord } from '../../src/models/connection';
-import type { Claim } from '../../src/stores/request-store';
+import type { Claim } from '../../src/stores/stream-store';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
-import { MemoryRequestStore } from '../../src/stores/memory-request-store';
+import { MemoryStreamStore } from '../../src/stores/memory-stream-store';
 
 /** The in-memory connection store, with writes a test can make fail as an unreachable DynamoDB would. */
 export class FaultyConnectionStore extends MemoryConnectionStore {
@@ -17,11 +17,11 @@ export class FaultyConnectionStore extends MemoryConnectionStore {
   }
 }
 
-/** The in-memory request store, with claims a test can make fail. */
-export class FaultyRequestStore extends MemoryRequestStore {
+/** The in-memory stream store, with claims a test can make fail. */
+export class FaultyStreamStore extends MemoryStreamStore {
   failClaims = false;
 
-  override claim(connectionId: string, requestId: string, jobId: string, leaseUntilMs: number): Promise<Claim> {
-    return this.failClaims ? Promise.reject(new Error('DynamoDB unreachable')) : super.claim(connectionId, requestId, jobId, leaseUntilMs);
+  override claim(key: string, jobId: string, leaseUntilMs: number): Promise<Claim> {
+    return this.failClaims ? Promise.reject(new Error('DynamoDB unreachable')) : super.claim(key, jobId, leaseUntilMs);
   }
 }

@@ -47,7 +47,7 @@ const isTerminal = (f: Frame): boolean => f.type === 'done' || f.type === 'error
  */
 function answersOf(frames: Frame[], rid: string): number {
   const ofId = frames.filter((f) => f.requestId === rid);
-  for (const f of ofId) expect(['accepted', 'chunk', 'response', 'done', 'error']).toContain(f.type);
+  for (const f of ofId) expect(['accepted', 'resumed', 'chunk', 'response', 'done', 'error']).toContain(f.type);
   return ofId.filter(isTerminal).length + frames.filter((f) => f.refusedRequestId === rid).length;
 }
 

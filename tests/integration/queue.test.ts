@@ -5,6 +5,7 @@ import { MockChatModel } from '../../src/llm/mock';
 import type { LocalGateway } from '../../src/local/emulator';
 import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
+import { MemoryStreamStore } from '../../src/stores/memory-stream-store';
 import { quiesce, startLocal, TEST_SERVER } from '../helpers/local';
 import { ClientPool, type TestClient, until } from '../helpers/ws-client';
 
@@ -42,8 +43,8 @@ class DyingModel implements ChatModel {
   }
 }
 
-/** A request store whose claims fail, as when DynamoDB is unreachable from the worker. */
-class UnreachableClaims extends MemoryRequestStore {
+/** A stream store whose claims fail, as when DynamoDB is unreachable from the worker. */
+class UnreachableClaims extends MemoryStreamStore {
   override claim(): Promise<never> {
     return Promise.reject(new Error('DynamoDB unreachable'));
   }
@@ -113,10 +114,10 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
   });
 
   it('sends a job that cannot be started to the dead-letter queue after maxReceiveCount, telling the client once', async () => {
-    const requests = new UnreachableClaims();
+    const streams = new UnreachableClaims();
     local = await startLocal(
       { QUEUE_MAX_RECEIVE_COUNT: '2', WORKER_TIMEOUT_MS: '100', WORKER_TIME_MARGIN_MS: '0' },
-      { deps: { requests }, server: { queue: { visibilityTimeoutMs: 150, maxConcurrency: 5, batchSize: 10 } } },
+      { deps: { streams }, server: { queue: { visibilityTimeoutMs: 150, maxConcurrency: 5, batchSize: 10 } } },
     );
     const client = await connect();
     client.send(ask('stuck'));

@@ -139,7 +139,7 @@ describe.each<[string, () => Mode]>([
       const again = await TestClient.connect(local.url);
       again.send(resume('ended', token, 3));
       await again.waitFor((f) => f.some(isTerminal));
-      expect(again.frames).toEqual([...chunks.slice(3), end]);
+      expect(again.frames).toEqual([{ type: 'resumed', requestId: 'ended', fromSeq: 3 }, ...chunks.slice(3), end]);
       await again.close();
     } finally {
       await local.stop();

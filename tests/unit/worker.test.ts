@@ -5,7 +5,7 @@ import type { Job } from '../../src/models/job';
 import type { WsEvent } from '../../src/utils/lambda';
 import { EmfMetrics, METRICS } from '../../src/utils/metrics';
 import { sqsRecord } from '../helpers/direct-queue';
-import { FaultyRequestStore } from '../helpers/faulty-stores';
+import { FaultyStreamStore } from '../helpers/faulty-stores';
 import { createUnitGateway, type UnitGateway } from '../helpers/unit-gateway';
 
 const CONNECTION = messageFixture.requestContext.connectionId;
@@ -77,13 +77,13 @@ describe('the worker entry fed SQS events', () => {
   });
 
   it('retries a job the store cannot claim, and tells the client and frees its slots on the last delivery', async () => {
-    const requests = new FaultyRequestStore();
-    unit = await createUnitGateway({ MAX_CONCURRENT_PER_CONNECTION: '1' }, { requests });
+    const streams = new FaultyStreamStore();
+    unit = await createUnitGateway({ MAX_CONCURRENT_PER_CONNECTION: '1' }, { streams });
     unit.queue.attach(() => Promise.resolve({ batchItemFailures: [] }));
     await unit.gateway.handler(streamEvent('r-4'));
     const body = JSON.stringify(unit.queue.jobs[0]);
     expect(unit.counters.total('conc:')).toBe(2); // the connection's slot and the user's
-    requests.failClaims = true;
+    streams.failClaims = true;
     const early = await unit.gateway.worker({ Records: [sqsRecord(body, 1, 'm')] });
     expect(early.batchItemFailures).toEqual([{ itemIdentifier: 'm' }]);
     expect(unit.sender.framesFor(CONNECTION)).toHaveLength(1); // accepted only: the queue will try again

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ServerFrame } from '../../models/server-frames';
-import type { StreamMeta, StreamStore } from '../stream-store';
+import type { Claim, StreamMeta, StreamStore } from '../stream-store';
 import { KEYS, nowSeconds, unlessConditionFails } from './table';
 
 /**
@@ -18,7 +18,7 @@ export class DynamoStreamStore implements StreamStore {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...KEYS.stream(key), ...meta, targets: [meta.target], version: 0, fromSeq: 0, cancelled: false, ttl: nowSeconds(this.now) + ttlSeconds },
+        Item: { ...KEYS.stream(key), ...meta, targets: [meta.target], version: 0, fromSeq: 0, cancelled: false, state: 'queued', leaseUntil: 0, ttl: nowSeconds(this.now) + ttlSeconds },
       }),
     );
   }
@@ -91,19 +91,61 @@ export class DynamoStreamStore implements StreamStore {
     return ended !== undefined || (await this.get(key)) === undefined;
   }
 
-  async cancel(key: string): Promise<void> {
-    await unlessConditionFails(
+  async claim(key: string, jobId: string, leaseUntilMs: number): Promise<Claim> {
+    const Key = KEYS.stream(key);
+    const claimed = await unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: 'SET #state = :running, leaseUntil = :lease',
+          // Race: SQS delivers at least once, so two workers may hold the same job at once;
+          // only the one that moves it out of `queued` streams the answer.
+          ConditionExpression: 'jobId = :job AND #state = :queued AND #ttl > :now AND attribute_not_exists(terminal)',
+          ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':running': 'running', ':queued': 'queued', ':lease': leaseUntilMs, ':job': jobId, ':now': nowSeconds(this.now) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (claimed) return { outcome: 'claimed', cancelled: claimed.Attributes?.['cancelled'] === true };
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
+    const live = Item !== undefined && Item['jobId'] === jobId && Number(Item['ttl']) > nowSeconds(this.now) && Item['terminal'] === undefined;
+    const lease = Number(Item?.['leaseUntil'] ?? 0);
+    if (!live || Item['state'] !== 'running' || lease > this.now()) return { outcome: 'duplicate' };
+    const takenOver = await unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: 'SET leaseUntil = :lease',
+          // Race: two redeliveries finding the same expired lease — one takes the stream over.
+          ConditionExpression: 'jobId = :job AND leaseUntil = :old AND attribute_not_exists(terminal)',
+          ExpressionAttributeValues: { ':lease': leaseUntilMs, ':job': jobId, ':old': lease },
+        }),
+      ),
+    );
+    return takenOver ? { outcome: 'interrupted' } : { outcome: 'duplicate' };
+  }
+
+  async cancel(key: string, connectionId?: string): Promise<StreamMeta | undefined> {
+    const cancelled = await unlessConditionFails(
       this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: KEYS.stream(key),
           UpdateExpression: 'SET cancelled = :yes',
-          // No phantom item for a stream that is gone, and no cancel of one that has ended.
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(terminal)',
-          ExpressionAttributeValues: { ':yes': true },
+          // No phantom item for a stream that is gone, no cancel of one that has ended, and, for a
+          // connection's cancel, none of a request resumed on another connection since.
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(terminal)${connectionId === undefined ? '' : ' AND #target = :c'}`,
+          ...(connectionId === undefined
+            ? { ExpressionAttributeValues: { ':yes': true } }
+            : { ExpressionAttributeNames: { '#target': 'target' }, ExpressionAttributeValues: { ':yes': true, ':c': connectionId } }),
+          ReturnValues: 'ALL_OLD',
         }),
       ),
     );
+    return cancelled?.Attributes === undefined ? undefined : this.metaOf(cancelled.Attributes);
   }
 
   private metaOf(item: Record<string, unknown>): StreamMeta {
