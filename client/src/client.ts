@@ -3,9 +3,16 @@ import type { GatewayClientOptions, RequestOptions, Status, WebSocketConstructor
 import { GatewayError } from './errors.js';
 import { Keepalive, randomId } from './keepalive.js';
 import type { ChatData, ServerFrame } from './protocol.generated.js';
-import { PendingRequest, type ChatResult, type GatewayStream } from './request.js';
+import { PendingCancels } from './pending-cancels.js';
+import { errorOf, PendingRequest, type ChatResult, type GatewayStream } from './request.js';
 
 const OPEN = 1;
+
+/**
+ * How long the gateway may take to answer a frame by default: its route function may run for up
+ * to 29 s (API Gateway's integration timeout) before `accepted`, plus a few seconds of network.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 35_000;
 
 /**
  * A client of the gateway's wire protocol v1 for browser chat UIs and Node: requests correlated
@@ -23,9 +30,15 @@ export class GatewayClient {
   private readonly pending = new Map<string, PendingRequest>();
   private readonly listeners = new Set<(status: Status) => void>();
   private opened: Array<{ resolve: () => void; reject: (error: GatewayError) => void }> = [];
+  private readonly requestTimeoutMs: number;
+  private readonly cancels: PendingCancels;
 
   constructor(private readonly options: GatewayClientOptions) {
     this.keepalive = new Keepalive(() => this.socket, options.keepaliveMs ?? 5 * 60_000);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    // Long enough for a reconnect with backoff; a request the gateway still runs after that has
+    // been stopped by its own grace time.
+    this.cancels = new PendingCancels(10 * 60_000);
   }
 
   get status(): Status {
@@ -58,12 +71,16 @@ export class GatewayClient {
     return this.start('chat', data, options).chatResult();
   }
 
-  /** Ends every request (GatewayError `closed`) and the connection, and stops reconnecting. */
+  /** Ends every request (GatewayError `closed`, the gateway told to stop it) and the connection, and stops reconnecting. */
   close(): Promise<void> {
     this.wanted = false;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    for (const request of [...this.pending.values()]) request.fail(new GatewayError('closed', 'The client was closed.', { requestId: request.requestId }));
+    // The gateway stops what it runs for this client: the cancels go out before the socket closes.
+    for (const request of [...this.pending.values()]) {
+      this.giveUp(request);
+      request.fail(new GatewayError('closed', 'The client was closed.', { requestId: request.requestId }));
+    }
     for (const waiter of this.opened.splice(0)) waiter.reject(new GatewayError('closed', 'The client was closed.'));
     const socket = this.socket;
     this.socket = undefined;
@@ -79,10 +96,17 @@ export class GatewayClient {
   private start(mode: 'stream' | 'chat', data: ChatData, options: RequestOptions): PendingRequest {
     const requestId = options.requestId ?? randomId();
     const frame = { action: mode === 'chat' ? 'llm/chat' : 'llm/stream', requestId, data };
-    const request = new PendingRequest(requestId, frame, mode, () => this.pending.delete(requestId));
+    const request = new PendingRequest(requestId, frame, mode, () => {
+      if (this.pending.get(requestId) === request) this.pending.delete(requestId);
+    });
     const { signal } = options;
     if (signal?.aborted) {
       request.fail(new GatewayError('cancelled', 'The request was cancelled.', { requestId }));
+      return request;
+    }
+    if (this.pending.has(requestId)) {
+      // The gateway would refuse it, and its frames could not be told from the running one's.
+      request.fail(new GatewayError('invalid_request', `requestId "${requestId}" is already in use by a request of this client.`, { requestId }));
       return request;
     }
     signal?.addEventListener('abort', () => this.cancel(request), { once: true });
@@ -97,19 +121,44 @@ export class GatewayClient {
 
   private cancel(request: PendingRequest): void {
     if (request.settled) return;
-    if (request.sent && this.state === 'open') this.socket?.send(JSON.stringify({ action: 'llm/cancel', requestId: request.requestId }));
+    this.giveUp(request);
     request.fail(new GatewayError('cancelled', 'The request was cancelled.', { requestId: request.requestId }));
+  }
+
+  /**
+   * This client stops waiting for a request the gateway may be running: its `llm/cancel` is sent
+   * now when it can reach it, else from the next connection (with the resume token, which reaches
+   * it wherever it runs), so the model stops and the user's slot is freed.
+   */
+  private giveUp(request: PendingRequest): void {
+    if (!request.everSent) return;
+    this.cancels.add(request.requestId, request.resumeToken);
+    this.sendCancels();
+  }
+
+  private sendCancels(): void {
+    if (this.state !== 'open' || this.socket === undefined) return;
+    for (const frame of this.cancels.take()) this.socket.send(JSON.stringify(frame));
   }
 
   /** Sends a request on the open connection: its frame the first time, a resume after a reconnect. */
   private send(request: PendingRequest): void {
     if (request.sent || this.socket === undefined) return;
     request.sent = true;
-    const frame =
-      request.resumeToken === undefined
-        ? request.frame
-        : { action: 'llm/resume', requestId: request.requestId, data: { resumeToken: request.resumeToken, fromSeq: request.nextSeq } };
+    const resuming = request.resumeToken !== undefined;
+    const frame = resuming
+      ? { action: 'llm/resume', requestId: request.requestId, data: { resumeToken: request.resumeToken, fromSeq: request.nextSeq } }
+      : request.frame;
     this.socket.send(JSON.stringify(frame));
+    request.everSent = true;
+    request.resuming = resuming;
+    // A gateway that never answers must not leave the caller waiting forever.
+    request.awaitAnswer(this.requestTimeoutMs, () => {
+      if (request.settled) return;
+      this.giveUp(request);
+      const what = resuming ? 'resume' : 'request';
+      request.fail(new GatewayError('request_timeout', `The gateway did not answer the ${what} within ${this.requestTimeoutMs} ms.`, { retryable: true, requestId: request.requestId }));
+    });
   }
 
   private async open(): Promise<void> {
@@ -139,6 +188,7 @@ export class GatewayClient {
     this.setStatus('open');
     this.keepalive.start();
     for (const waiter of this.opened.splice(0)) waiter.resolve();
+    this.sendCancels();
     for (const request of this.pending.values()) this.send(request);
   }
 
@@ -175,14 +225,47 @@ export class GatewayClient {
     } catch {
       return;
     }
-    if (frame.type === 'pong' || !('requestId' in frame) || frame.requestId === undefined) return;
+    if (frame.type === 'pong') return;
+    if (frame.type === 'error' && frame.requestId === undefined && frame.refusedRequestId !== undefined) {
+      this.onRefusal(frame.refusedRequestId, frame);
+      return;
+    }
+    if (!('requestId' in frame) || frame.requestId === undefined) return;
     const request = this.pending.get(frame.requestId);
-    if (request === undefined) return;
+    if (request === undefined) {
+      this.onAbandoned(frame.requestId, frame);
+      return;
+    }
     if (request.receive(frame) === 'gap') {
       // Chunks went missing: ask for them again from the first one not delivered.
       request.sent = false;
       if (request.resumeToken !== undefined) this.send(request);
       else request.fail(new GatewayError('protocol_error', 'Chunks arrived out of order.', { requestId: request.requestId }));
+    }
+  }
+
+  /**
+   * A frame of ours was refused without ending the request its id names on the gateway (which
+   * holds that id on this connection): a request or resume of a pending request cannot go on, so
+   * it fails with the refusal, and the gateway's request is cancelled.
+   */
+  private onRefusal(requestId: string, frame: Extract<ServerFrame, { type: 'error' }>): void {
+    const request = this.pending.get(requestId);
+    if (request === undefined || request.settled) return;
+    if (request.resumeToken === undefined || request.resuming) {
+      this.giveUp(request);
+      request.fail(errorOf({ ...frame, requestId }));
+    }
+  }
+
+  /** A frame of a request this client gave up: its `accepted` lets the owed cancel carry the token. */
+  private onAbandoned(requestId: string, frame: ServerFrame): void {
+    if (!this.cancels.has(requestId)) return;
+    if (frame.type === 'accepted') {
+      this.cancels.accepted(requestId, frame.resumeToken);
+      this.sendCancels();
+    } else if (frame.type === 'done' || frame.type === 'error' || (frame.type === 'response' && frame.part === frame.parts - 1)) {
+      this.cancels.ended(requestId);
     }
   }
 

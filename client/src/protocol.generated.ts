@@ -45,6 +45,17 @@ export interface AcceptedFrame {
   resumeToken: string;
 }
 
+/**
+ * The first frame of a resume that was taken (v1 addition): what follows is every chunk with
+ * `seq ≥ fromSeq`, the live rest and one terminal frame. Clients that do not know it ignore it.
+ */
+export interface ResumedFrame {
+  type: 'resumed';
+  requestId: string;
+  /** The first chunk seq that follows (0 for an `llm/chat` answer, which is replayed whole). */
+  fromSeq: number;
+}
+
 export interface ChunkFrame {
   type: 'chunk';
   requestId: string;
@@ -99,4 +110,4 @@ export interface PongFrame {
   serverTime: string;
 }
 
-export type ServerFrame = AcceptedFrame | ChunkFrame | DoneFrame | ResponseFrame | ErrorFrame | PongFrame;
+export type ServerFrame = AcceptedFrame | ResumedFrame | ChunkFrame | DoneFrame | ResponseFrame | ErrorFrame | PongFrame;

@@ -46,6 +46,11 @@ export class PendingRequest implements GatewayStream {
   nextSeq = 0;
   /** Sent on the current connection (or awaiting a resume on the next one). */
   sent = false;
+  /** The request frame reached a connection at least once: the gateway may be running it. */
+  everSent = false;
+  /** A resume of it was sent and its first answer has not arrived yet. */
+  resuming = false;
+  private answerTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly texts: string[] = [];
   private wake: (() => void) | undefined;
   private failure: GatewayError | undefined;
@@ -81,9 +86,21 @@ export class PendingRequest implements GatewayStream {
     });
   }
 
+  /**
+   * Starts waiting for the gateway's first answer to the frame just sent (`accepted` for the
+   * request, `resumed` or any frame of it for a resume); `onTimeout` runs if none comes in time.
+   */
+  awaitAnswer(timeoutMs: number, onTimeout: () => void): void {
+    clearTimeout(this.answerTimer);
+    this.answerTimer = setTimeout(onTimeout, timeoutMs);
+    (this.answerTimer as { unref?: () => void }).unref?.();
+  }
+
   /** Takes one frame of this request; returns 'gap' when chunks went missing (resume to mend). */
   receive(frame: ServerFrame): 'ok' | 'gap' {
     if (this.settled) return 'ok';
+    clearTimeout(this.answerTimer);
+    this.resuming = false;
     switch (frame.type) {
       case 'accepted':
         this.resumeToken = frame.resumeToken;
@@ -110,6 +127,7 @@ export class PendingRequest implements GatewayStream {
 
   fail(error: GatewayError): void {
     if (this.settled) return;
+    clearTimeout(this.answerTimer);
     this.failure = error;
     this.rejectDone(error);
     this.onSettled();
@@ -152,6 +170,7 @@ export class PendingRequest implements GatewayStream {
   }
 
   private succeed(result: StreamResult): void {
+    clearTimeout(this.answerTimer);
     this.finished = true;
     this.resolveDone(result);
     this.onSettled();

@@ -26,6 +26,12 @@ export interface GatewayClientOptions {
   readonly reconnect?: BackoffOptions;
   /** How long a request waits for a connection before it fails (default 30 s). */
   readonly connectTimeoutMs?: number;
+  /**
+   * How long the gateway may take to answer a request (`accepted`) or a resume (its first
+   * frame) before the request fails with `request_timeout` (retryable) and is cancelled
+   * (default 35 s: the route function's 29 s limit and a margin).
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface RequestOptions {
