@@ -1,10 +1,9 @@
-import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LocalGateway } from '../../src/local/emulator';
 import { isWellFormed } from '../../src/models/text';
 import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
-import { dynamoClient, startDynalite } from '../helpers/dynamo';
 import { startLocal } from '../helpers/local';
+import { STORE_MODES } from '../helpers/store-modes';
 import { TestClient, until, type Frame } from '../helpers/ws-client';
 
 /**
@@ -36,54 +35,7 @@ async function backToBack(ws: TestClient, requestId: string, rounds: number): Pr
   return ends;
 }
 
-interface Mode {
-  start(env?: Record<string, string>): Promise<LocalGateway>;
-  /** Request records and held slots or counters left in the shared store. */
-  leftovers(local: LocalGateway): Promise<{ requests: number; slots: number }>;
-  stop(): Promise<void>;
-}
-
-function memoryMode(): Mode {
-  return {
-    start: (env = {}) => startLocal(env),
-    leftovers: (local) => {
-      const requests = local.gateway.deps.requests as MemoryRequestStore;
-      const counters = local.gateway.deps.counters as MemoryCounterStore;
-      return Promise.resolve({ requests: requests.size, slots: counters.total('conc:') });
-    },
-    stop: () => Promise.resolve(),
-  };
-}
-
-function dynamoMode(): Mode {
-  let dynalite: Awaited<ReturnType<typeof startDynalite>> | undefined;
-  let client: DynamoDBClient | undefined;
-  let tables = 0;
-  let table = '';
-  return {
-    start: async (env = {}) => {
-      dynalite ??= await startDynalite();
-      client ??= dynamoClient(dynalite.endpoint);
-      table = `hardening-${(tables += 1)}`;
-      return startLocal({ DYNAMODB_ENDPOINT: dynalite.endpoint, CONNECTIONS_TABLE: table, ...env }, { clients: { dynamoClient: client } });
-    },
-    leftovers: async () => {
-      const { Items = [] } = await client!.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
-      const requests = Items.filter((item) => item['sk']?.S?.startsWith('REQ#')).length;
-      const slots = Items.filter((item) => item['pk']?.S?.startsWith('SLOT#conc')).reduce((sum, item) => sum + Object.keys(item['s']?.M ?? {}).length, 0);
-      return { requests, slots };
-    },
-    stop: async () => {
-      client?.destroy();
-      await dynalite?.stop();
-    },
-  };
-}
-
-describe.each<[string, () => Mode]>([
-  ['memory', memoryMode],
-  ['DynamoDB', dynamoMode],
-])('hardening, %s mode', (_name, makeMode) => {
+describe.each(STORE_MODES)('hardening, %s mode', (_name, makeMode) => {
   const mode = makeMode();
   let local: LocalGateway | undefined;
   let client: TestClient | undefined;

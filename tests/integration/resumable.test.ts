@@ -1,11 +1,10 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ChatModel } from '../../src/llm/chat-model';
 import { mockAnswerTokens, MockChatModel } from '../../src/llm/mock';
 import type { LocalGateway } from '../../src/local/emulator';
 import type { MemoryCounterStore } from '../../src/stores/memory-counter-store';
-import { dynamoClient, startDynalite } from '../helpers/dynamo';
 import { AUDIENCE, claims, hs256, ISSUER, SECRET } from '../helpers/jwt';
 import { connectTracked, startLocal } from '../helpers/local';
+import { STORE_MODES } from '../helpers/store-modes';
 import { TestClient, until, type Frame } from '../helpers/ws-client';
 
 /**
@@ -40,33 +39,6 @@ const isTerminal = (f: Frame): boolean => f.type === 'done' || f.type === 'error
 
 type Drop = 'close' | 'delete' | 'reset';
 
-interface Mode {
-  start(env?: Record<string, string>, model?: ChatModel): Promise<LocalGateway>;
-  stop(): Promise<void>;
-}
-
-function memoryMode(): Mode {
-  return { start: (env = {}, model) => startLocal(env, model ? { deps: { model } } : {}), stop: () => Promise.resolve() };
-}
-
-function dynamoMode(): Mode {
-  let dynalite: Awaited<ReturnType<typeof startDynalite>> | undefined;
-  let client: DynamoDBClient | undefined;
-  let tables = 0;
-  return {
-    start: async (env = {}, model) => {
-      dynalite ??= await startDynalite();
-      client ??= dynamoClient(dynalite.endpoint);
-      const table = `resume-${(tables += 1)}`;
-      return startLocal({ DYNAMODB_ENDPOINT: dynalite.endpoint, CONNECTIONS_TABLE: table, ...env }, { clients: { dynamoClient: client }, ...(model ? { deps: { model } } : {}) });
-    },
-    stop: async () => {
-      client?.destroy();
-      await dynalite?.stop();
-    },
-  };
-}
-
 async function drop(local: LocalGateway, session: { client: TestClient; connectionId: string }, how: Drop): Promise<void> {
   if (how === 'close') await session.client.close();
   if (how === 'reset') session.client.socket.terminate();
@@ -77,10 +49,7 @@ async function drop(local: LocalGateway, session: { client: TestClient; connecti
   await session.client.closed;
 }
 
-describe.each<[string, () => Mode]>([
-  ['memory', memoryMode],
-  ['DynamoDB', dynamoMode],
-])('resumable answers, %s mode', (_name, makeMode) => {
+describe.each(STORE_MODES)('resumable answers, %s mode', (_name, makeMode) => {
   const mode = makeMode();
   afterAll(() => mode.stop());
 
