@@ -4,6 +4,7 @@ import { GatewayError } from '../models/errors';
 import type { DoneFrame, ResponseFrame } from '../models/server-frames';
 import type { Job } from '../models/job';
 import { LIMITS } from '../models/limits';
+import { SurrogateJoiner } from '../models/text';
 import { ConnectionGoneError } from '../utils/websocket';
 import type { StreamTarget } from './stream-target';
 import { ChunkStream } from '../delivery/chunk-stream';
@@ -58,13 +59,16 @@ interface Sink {
 export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<Answer> {
   const sink = g.job.mode === 'stream' ? streamSink(deps, g) : chatSink(deps, g);
   let firstTokenAt: number | undefined;
+  // Every provider's deltas pass here: no frame ever carries half a surrogate pair.
+  const joiner = new SurrogateJoiner();
   try {
     let end: EndEvent | undefined;
     for await (const event of deps.model.stream(g.job.request, g.signal)) {
       if (event.type === 'delta') {
         firstTokenAt ??= Date.now();
         g.progress.producedChars += event.text.length;
-        sink.write(event.text);
+        const text = joiner.push(event.text);
+        if (text !== '') sink.write(text);
       } else {
         end = event;
         g.progress.usedTokens = event.usage.totalTokens;
@@ -73,6 +77,8 @@ export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<An
     // An SDK stream ends silently when aborted: never report that as a complete answer.
     g.signal.throwIfAborted();
     if (end === undefined) throw new GatewayError('upstream_error', 'The model ended its answer without a stop reason.');
+    const rest = joiner.flush();
+    if (rest !== '') sink.write(rest);
     const totalMs = Date.now() - g.job.receivedAt;
     return { terminal: await sink.finish(end, firstTokenAt, totalMs), end, firstTokenAt, totalMs };
   } catch (error) {

@@ -41,3 +41,48 @@ export function firstCharacters(text: string, max: number): string {
   }
   return text.slice(0, units);
 }
+
+/** What stands for a lone surrogate that can never be completed (U+FFFD REPLACEMENT CHARACTER). */
+const REPLACEMENT = '\ufffd';
+
+/**
+ * Joins text that arrives in pieces — a model's deltas — so that no piece it gives out carries
+ * half a surrogate pair: a provider may split an emoji's pair across two stream events (an
+ * OpenAI-compatible server does, one SSE event each), and a frame holding a lone surrogate breaks
+ * clients that decode each frame on its own. A trailing high surrogate is held until its partner
+ * arrives; a surrogate that has no partner becomes U+FFFD.
+ */
+export class SurrogateJoiner {
+  private held = '';
+
+  /** The well-formed text to give out now (possibly empty). */
+  push(piece: string): string {
+    let text = this.held + piece;
+    this.held = '';
+    if (text.length > 0 && isHigh(text.charCodeAt(text.length - 1))) {
+      this.held = text.slice(-1);
+      text = text.slice(0, -1);
+    }
+    return isWellFormed(text) ? text : wellFormed(text);
+  }
+
+  /** What is still held at the end of the text: a high surrogate whose partner never came. */
+  flush(): string {
+    const rest = this.held === '' ? '' : REPLACEMENT;
+    this.held = '';
+    return rest;
+  }
+}
+
+/** `text` with every lone surrogate replaced by U+FFFD. */
+function wellFormed(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (isHigh(code) && i + 1 < text.length && isLow(text.charCodeAt(i + 1))) {
+      out += text.slice(i, i + 2);
+      i += 1;
+    } else out += isHigh(code) || isLow(code) ? REPLACEMENT : text[i];
+  }
+  return out;
+}

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import pino from 'pino';
 import type { LocalGateway } from '../../src/local/emulator';
+import { isWellFormed } from '../../src/models/text';
 import { BedrockEmulator } from '../helpers/bedrock-emulator';
 import { connectTracked, startLocal } from '../helpers/local';
 import { OpenAiStandIn } from '../helpers/openai-standin';
@@ -47,6 +48,17 @@ describe('the gateway with an OpenAI-compatible provider', () => {
     expect(done).toMatchObject({ type: 'done', modelId: 'gpt-test', stopReason: 'end_turn', usage: { inputTokens: 11, outputTokens: 40, totalTokens: 51 } });
     expect(textOf(client.of('s1'))).toBe(tokens.join(''));
     expect(server.requests[0]!.headers['authorization']).toBe(`Bearer ${KEY}`);
+  });
+
+  it('never puts half of a surrogate pair in a frame when the server splits an emoji across two SSE events', async () => {
+    // Each token its own event, far enough apart that each would be its own frame.
+    server.scenario = () => ({ kind: 'stream', tokens: ['Hi ', '\ud83d', '\ude00', ' and ', '\ud83c', '\udf89', '!'], delayMs: 40 });
+    client.send(stream('emoji'));
+    expect(await client.terminal('emoji', 10_000)).toMatchObject({ type: 'done' });
+    const chunks = client.of('emoji').filter((f) => f.type === 'chunk');
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const chunk of chunks) expect(isWellFormed(String(chunk['content']))).toBe(true);
+    expect(textOf(client.of('emoji'))).toBe('Hi 😀 and 🎉!');
   });
 
   it('llm/chat answers in one response frame with usage', async () => {
