@@ -20,26 +20,19 @@ const CREDENTIAL_ERRORS = new Set([
   'incompletesignature',
 ]);
 
-/** ARNs and account ids never reach a client. */
-function sanitise(message: string): string {
-  return message
-    .replace(/arn:aws[a-z-]*:[^\s"',)]+/gi, '[arn]')
-    .replace(/\b\d{12}\b/g, '[account]')
-    .slice(0, 300);
-}
-
 /**
  * Translates a Bedrock failure — an HTTP error before the stream or an exception event inside
- * it (the SDK throws both) — into the gateway's error codes. Messages are written for the
- * client; what an operator must do appears in them without any account detail, and the
- * original error stays attached as `cause` for the log.
+ * it (the SDK throws both) — into the gateway's error codes. Messages are fixed and written for
+ * the client (what an operator must do included, without any account detail); Bedrock's own text
+ * never reaches the client, and the original error stays attached as `cause` for the log.
  */
 export function mapBedrockError(raw: unknown, modelId: string): GatewayError {
   if (raw instanceof GatewayError) return raw;
   const error = (typeof raw === 'object' && raw !== null ? raw : {}) as SdkError;
   const name = (error.name ?? '').toLowerCase();
   const status = error.$metadata?.httpStatusCode;
-  const detail = sanitise(error.message ?? '');
+  // Read to tell cases apart, never sent.
+  const detail = error.message ?? '';
   const options = { cause: raw };
 
   if (name === 'throttlingexception' || name === 'servicequotaexceededexception' || status === 429) {
@@ -54,12 +47,13 @@ export function mapBedrockError(raw: unknown, modelId: string): GatewayError {
   }
   if (name === 'validationexception') {
     if (/model identifier|model id|invalid model|provided model/i.test(detail)) {
-      return new GatewayError('model_not_allowed', `Amazon Bedrock does not accept the model id "${modelId}" here: ${detail}`, options);
+      return new GatewayError('model_not_allowed', `Amazon Bedrock does not accept the model id "${modelId}" here.`, options);
     }
     if (/too long|too many (input )?tokens|context (length|window)|exceeds? the (max|limit)/i.test(detail)) {
       return new GatewayError('invalid_request', `The conversation is too long for the model "${modelId}": shorten it or start a new one.`, options);
     }
-    return new GatewayError('invalid_request', `Amazon Bedrock rejected the request: ${detail}`, options);
+    // Bedrock's reason may quote the request: the client gets a fixed message, the log the reason.
+    return new GatewayError('invalid_request', "Amazon Bedrock refused the request as invalid (ValidationException); the gateway's log has its reason.", options);
   }
   if (CREDENTIAL_ERRORS.has(name)) {
     return new GatewayError(

@@ -124,11 +124,17 @@ describe('Amazon Bedrock through the real SDK client, against a ConverseStream e
     expect(frames.at(-1)).toBe(end);
   });
 
-  it('a ValidationException for the model id answers model_not_allowed with a useful message', async () => {
+  it('a ValidationException for the model id answers model_not_allowed naming the model, not echoing Bedrock\'s text', async () => {
     const { end } = await ask({ kind: 'http-error', status: 400, errorType: 'ValidationException', message: 'The provided model identifier is invalid.' });
     expect(end).toMatchObject({ code: 'model_not_allowed', retryable: false });
     expect(end.message).toContain(CLAUDE);
-    expect(end.message).toContain('model identifier is invalid');
+    expect(end.message).not.toContain('model identifier is invalid');
+  });
+
+  it('any other ValidationException answers invalid_request with a fixed message: Bedrock\'s text (which may quote the prompt) stays in the log', async () => {
+    const { end } = await ask({ kind: 'http-error', status: 400, errorType: 'ValidationException', message: 'messages.0.content: the secret plan of user 123456789012 is malformed' });
+    expect(end).toMatchObject({ code: 'invalid_request', retryable: false });
+    expect(end.message).not.toMatch(/secret plan|123456789012/);
   });
 
   it('a ValidationException for a too-long context answers invalid_request saying so', async () => {

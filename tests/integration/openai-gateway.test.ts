@@ -107,6 +107,24 @@ describe('the gateway with an OpenAI-compatible provider', () => {
     expect(failures.join('')).toMatch(/Incorrect API key provided: \[key\]/);
     expect(logged.join('')).not.toContain(KEY);
   });
+
+  it.each([
+    ['400 echoing basic credentials', 400, `zebra header: Authorization: Basic ${Buffer.from(`user:${KEY}`).toString('base64')}`],
+    ['422 echoing a long prefix of the key', 422, `unknown key ${KEY.slice(0, 14)}… for this zebra project`],
+    ['404 echoing the key', 404, `zebra model not found for key ${KEY}`],
+  ])('a %s sends the client a fixed message, and the log the reason without the key', async (_name, status, message) => {
+    logged.length = 0;
+    server.scenario = () => ({ kind: 'http-error', status, message });
+    client.send(stream(`echo-${status}`));
+    const end = await client.terminal(`echo-${status}`, 5000);
+    expect(end).toMatchObject({ type: 'error', code: status === 404 ? 'model_not_allowed' : 'invalid_request', retryable: false });
+    const base64 = Buffer.from(`user:${KEY}`).toString('base64');
+    const sent = JSON.stringify(client.of(`echo-${status}`));
+    for (const secret of [KEY, KEY.slice(0, 10), base64, 'zebra']) expect(sent).not.toContain(secret);
+    const text = logged.join('');
+    expect(logged.filter((line) => line.includes('ended with an error')).length).toBe(1);
+    for (const secret of [KEY, KEY.slice(0, 10), base64]) expect(text).not.toContain(secret);
+  });
 });
 
 describe('Bedrock and an OpenAI-compatible server behind one gateway, falling back across them', () => {
