@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     `  @connections ${local.managementEndpoint}/@connections/{connectionId}`,
     `  Models      ${config.allowedModelIds.map((id) => `${id} (${config.providers.byModel[id] ?? config.llmProvider})`).join(', ')}`,
     ...(Object.values(config.providers.byModel).includes('openai') ? [`  OpenAI API  ${endpointOf(config.providers.openai.baseUrl)}`] : []),
-    `  Queue       in-process SQS at ${local.queue.url} (worker concurrency ${server.queue.maxConcurrency})`,
+    `  Queue       in-process SQS at ${local.queue.url} (worker: ${server.queue.maxInvocations} invocations × ${server.queue.batchSize} records = up to ${server.queue.maxInvocations * server.queue.batchSize} answers at once)`,
     `  Store       ${config.store.kind}${config.store.kind === 'dynamodb' ? ` (table ${config.store.tableName} at ${config.store.endpoint ?? 'AWS'})` : ''}`,
     '  Stop with Ctrl+C.',
     '',

@@ -36,7 +36,7 @@ const ROUNDS = 3;
 export async function measureBatch(tokenDelayMs: number): Promise<BatchResults> {
   const model = new StartClock(new MockChatModel({ tokenDelayMs, answerTokens: 20 }));
   const env = { LOG_LEVEL: 'silent', ...NO_LIMITS };
-  const server = loadLocalServerConfig({ PORT: '0', HOST: '127.0.0.1', WORKER_MAX_CONCURRENCY: '1', WORKER_BATCH_SIZE: '10' });
+  const server = loadLocalServerConfig({ PORT: '0', HOST: '127.0.0.1', WORKER_MAX_INVOCATIONS: '1', WORKER_BATCH_SIZE: '10' });
   const local = await startLocalGateway({ server, env, deps: { model } });
   const client = await TestClient.connect(local.url);
   const firstChunk = async (requestId: string, prompt: string): Promise<number> => {

@@ -53,7 +53,7 @@ export async function profileBurst(count = 1000): Promise<BurstProfile> {
   try {
     const gateway = await startChild(
       'local-server.ts',
-      { PORT: '0', LOG_LEVEL: 'warn', ...NO_LIMITS, WORKER_MAX_CONCURRENCY: String(count) },
+      { PORT: '0', LOG_LEVEL: 'warn', ...NO_LIMITS, WORKER_MAX_INVOCATIONS: String(count) },
       /WebSocket\s+(ws:\/\/\S+)/,
       ['--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', dir],
     );

@@ -82,7 +82,7 @@ export async function measureLoad(connections = 1000): Promise<LoadResults> {
       MOCK_TOKEN_DELAY_MS: String(tokenDelayMs),
       MOCK_ANSWER_TOKENS: String(answerTokens),
       ...NO_LIMITS,
-      WORKER_MAX_CONCURRENCY: String(connections),
+      WORKER_MAX_INVOCATIONS: String(connections),
     },
     GATEWAY,
   );

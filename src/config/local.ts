@@ -15,7 +15,11 @@ export interface LocalServerConfig {
   /** The in-process queue in front of the worker, as the template configures SQS and Lambda. */
   readonly queue: {
     readonly visibilityTimeoutMs: number;
-    readonly maxConcurrency: number;
+    /**
+     * Worker invocations at once, as the event source's MaximumConcurrency bounds them. Each runs
+     * up to `batchSize` answers side by side, so up to maxInvocations × batchSize generations run.
+     */
+    readonly maxInvocations: number;
     /** Records per worker invocation, as the template's event source batches them. */
     readonly batchSize: number;
   };
@@ -32,10 +36,17 @@ export function loadLocalServerConfig(env: Env, read = new EnvReader(env)): Loca
     maxConnectionMs: read.int('MAX_CONNECTION_MS', 2 * 3600 * 1000, 100, 7 * 24 * 3600 * 1000),
     queue: {
       visibilityTimeoutMs: read.int('QUEUE_VISIBILITY_TIMEOUT_MS', 960_000, 10, 12 * 3600 * 1000),
-      maxConcurrency: read.int('WORKER_MAX_CONCURRENCY', 10, 1, 1000),
+      maxInvocations: read.int('WORKER_MAX_INVOCATIONS', 10, 1, 1000),
       batchSize: read.int('WORKER_BATCH_SIZE', 10, 1, 10),
     },
   };
+  if (env['WORKER_MAX_CONCURRENCY'] !== undefined) {
+    // Renamed because it never bounded generations: say so rather than ignore it.
+    read.problem(
+      'WORKER_MAX_CONCURRENCY',
+      'WORKER_MAX_CONCURRENCY is now WORKER_MAX_INVOCATIONS: it bounds worker invocations, each running up to WORKER_BATCH_SIZE answers at once',
+    );
+  }
   read.assertValid();
   return config;
 }

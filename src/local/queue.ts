@@ -12,7 +12,7 @@ export interface LocalQueueOptions {
   /** After this many receives a message goes to the dead-letter queue instead. */
   readonly maxReceiveCount: number;
   /** The event source's maximum concurrency: worker invocations running at once. */
-  readonly maxConcurrency: number;
+  readonly maxInvocations: number;
   /** Records per invocation, at most (the template's BatchSize). */
   readonly batchSize: number;
   /** The worker's timeout: an invocation still running then counts as failed. */
@@ -35,7 +35,7 @@ const ACCOUNT = '000000000000';
  * An SQS standard queue with a Lambda event source in front of the worker, in-process: it
  * speaks SQS's JSON protocol for SendMessage (so the app's real SQS client sends to it), and
  * delivers each message to the worker as an `SQSEvent` of one record with SQS's semantics —
- * at most `maxConcurrency` invocations at once, redelivery after the visibility timeout when
+ * at most `maxInvocations` invocations at once, redelivery after the visibility timeout when
  * an invocation fails or reports the record as failed, the dead-letter queue after
  * `maxReceiveCount` receives, and the worker's timeout.
  */
@@ -109,7 +109,7 @@ export class LocalQueue {
     const now = Date.now();
     let batch: QueuedMessage[] = [];
     for (const message of [...this.messages]) {
-      if (this.running.size >= this.options.maxConcurrency) break;
+      if (this.running.size >= this.options.maxInvocations) break;
       if (message.visibleAt > now) continue;
       if (message.receiveCount >= this.options.maxReceiveCount) {
         this.messages.splice(this.messages.indexOf(message), 1);
@@ -123,7 +123,7 @@ export class LocalQueue {
         batch = [];
       }
     }
-    if (batch.length > 0 && this.running.size < this.options.maxConcurrency) this.deliver(batch, now);
+    if (batch.length > 0 && this.running.size < this.options.maxInvocations) this.deliver(batch, now);
     clearTimeout(this.timer);
     const next = Math.min(...this.messages.filter((m) => m.visibleAt > now).map((m) => m.visibleAt));
     if (Number.isFinite(next)) this.timer = setTimeout(() => this.pump(), next - now).unref();

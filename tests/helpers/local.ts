@@ -16,7 +16,7 @@ export const TEST_SERVER: LocalServerConfig = {
   stage: 'local',
   idleTimeoutMs: 60_000,
   maxConnectionMs: 600_000,
-  queue: { visibilityTimeoutMs: 60_000, maxConcurrency: 50, batchSize: 10 },
+  queue: { visibilityTimeoutMs: 60_000, maxInvocations: 50, batchSize: 10 },
 };
 
 export const TEST_ENV: Env = {

@@ -19,7 +19,7 @@ describe('load (reduced: 100 connections; correctness only, timings are in npm r
     // Prepare
     const requests = new MemoryRequestStore();
     const counters = new MemoryCounterStore();
-    const local = await startLocal(LOAD_ENV, { deps: { requests, counters }, server: { queue: { ...TEST_SERVER.queue, maxConcurrency: 100 } } });
+    const local = await startLocal(LOAD_ENV, { deps: { requests, counters }, server: { queue: { ...TEST_SERVER.queue, maxInvocations: 100 } } });
     const prompt = (i: number): string => `load test question number ${i}`;
     try {
       // Act

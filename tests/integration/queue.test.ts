@@ -64,7 +64,7 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
     // Prepare: two worker invocations at most, of one record each (answers at once ≤ concurrency ×
     // batch size), eight clients asking at once.
     const model = new PeakModel(new MockChatModel({ tokenDelayMs: 5, answerTokens: 20 }));
-    local = await startLocal({ MAX_CONCURRENT_PER_USER: '0' }, { deps: { model }, server: { queue: { ...TEST_SERVER.queue, maxConcurrency: 2, batchSize: 1 } } });
+    local = await startLocal({ MAX_CONCURRENT_PER_USER: '0' }, { deps: { model }, server: { queue: { ...TEST_SERVER.queue, maxInvocations: 2, batchSize: 1 } } });
     const burst = await Promise.all(Array.from({ length: 8 }, () => connect()));
     // Act
     burst.forEach((client, i) => client.send(ask(`b-${i}`, `question ${i}`)));
@@ -88,7 +88,7 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
     const counters = new MemoryCounterStore();
     local = await startLocal(
       { WORKER_TIME_MARGIN_MS: '0', MAX_CONCURRENT_PER_CONNECTION: '1', WORKER_TIMEOUT_MS: '600', QUEUE_MAX_RECEIVE_COUNT: '3' },
-      { deps: { model, requests, counters }, server: { queue: { visibilityTimeoutMs: 900, maxConcurrency: 5, batchSize: 10 } } },
+      { deps: { model, requests, counters }, server: { queue: { visibilityTimeoutMs: 900, maxInvocations: 5, batchSize: 10 } } },
     );
     const client = await connect();
     // Act
@@ -117,7 +117,7 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
     const streams = new UnreachableClaims();
     local = await startLocal(
       { QUEUE_MAX_RECEIVE_COUNT: '2', WORKER_TIMEOUT_MS: '100', WORKER_TIME_MARGIN_MS: '0' },
-      { deps: { streams }, server: { queue: { visibilityTimeoutMs: 150, maxConcurrency: 5, batchSize: 10 } } },
+      { deps: { streams }, server: { queue: { visibilityTimeoutMs: 150, maxInvocations: 5, batchSize: 10 } } },
     );
     const client = await connect();
     client.send(ask('stuck'));
@@ -132,7 +132,7 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
   it('speaks SQS’s JSON protocol to the real client: MD5 of the body, queue errors by name', async () => {
     local = await startLocal(
       { QUEUE_MAX_RECEIVE_COUNT: '1', WORKER_TIMEOUT_MS: '50', WORKER_TIME_MARGIN_MS: '0' },
-      { server: { queue: { visibilityTimeoutMs: 100, maxConcurrency: 1, batchSize: 10 } } },
+      { server: { queue: { visibilityTimeoutMs: 100, maxInvocations: 1, batchSize: 10 } } },
     );
     const sqs = new SQSClient({ endpoint: new URL(local.queue.url).origin, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
     try {
@@ -149,7 +149,7 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
 
   it('streams every answer of a batch of ten carried by one worker invocation, each once', async () => {
     // One invocation at a time: while the first answer runs, ten more queue up, then go together.
-    local = await startLocal({ MOCK_TOKEN_DELAY_MS: '5', MOCK_ANSWER_TOKENS: '40', MAX_CONCURRENT_PER_CONNECTION: '20', MAX_CONCURRENT_PER_USER: '20' }, { server: { queue: { visibilityTimeoutMs: 60_000, maxConcurrency: 1, batchSize: 10 } } });
+    local = await startLocal({ MOCK_TOKEN_DELAY_MS: '5', MOCK_ANSWER_TOKENS: '40', MAX_CONCURRENT_PER_CONNECTION: '20', MAX_CONCURRENT_PER_USER: '20' }, { server: { queue: { visibilityTimeoutMs: 60_000, maxInvocations: 1, batchSize: 10 } } });
     const client = await connect();
     client.send(ask('first'));
     await client.waitFor((frames) => frames.some((f) => f.requestId === 'first' && f.type === 'chunk'));

@@ -72,15 +72,20 @@ describe('loadLocalServerConfig', () => {
       stage: 'local',
       idleTimeoutMs: 600_000,
       maxConnectionMs: 7_200_000,
-      queue: { visibilityTimeoutMs: 960_000, maxConcurrency: 10, batchSize: 10 },
+      queue: { visibilityTimeoutMs: 960_000, maxInvocations: 10, batchSize: 10 },
     });
   });
 
   it('refuses, at the emulator’s start, a visibility timeout that would let a running job be delivered twice', async () => {
     // The worker timeout is the app's setting (read once, there); the emulator checks it against its queue.
-    await expect(startLocal({ WORKER_TIMEOUT_MS: '60000' }, { server: { queue: { visibilityTimeoutMs: 60_000, maxConcurrency: 1, batchSize: 10 } } })).rejects.toThrow(
+    await expect(startLocal({ WORKER_TIMEOUT_MS: '60000' }, { server: { queue: { visibilityTimeoutMs: 60_000, maxInvocations: 1, batchSize: 10 } } })).rejects.toThrow(
       /must be above WORKER_TIMEOUT_MS/,
     );
+  });
+
+  it('refuses the old WORKER_MAX_CONCURRENCY, which bounded invocations and not generations, naming its successor', () => {
+    expect(() => loadLocalServerConfig({ WORKER_MAX_CONCURRENCY: '1' })).toThrow(/WORKER_MAX_CONCURRENCY is now WORKER_MAX_INVOCATIONS.*WORKER_BATCH_SIZE/);
+    expect(loadLocalServerConfig({ WORKER_MAX_INVOCATIONS: '2', WORKER_BATCH_SIZE: '5' }).queue).toMatchObject({ maxInvocations: 2, batchSize: 5 });
   });
 
   it('rejects a stage that could not be a path segment', () => {
