@@ -38,27 +38,23 @@ export class StreamTarget {
   private readonly logged: ServerFrame[] = [];
   private queue: Promise<void> = Promise.resolve();
   private grace: NodeJS.Timeout | undefined;
-  private targets: readonly string[];
   /** The first index the current connection asked for: nothing before it goes there. */
   private floor = 0;
-  /** Connections told `resumed_elsewhere` (and so done with this request, unless it comes back). */
-  private readonly released = new Set<string>();
 
   constructor(
     private readonly deps: StreamTargetDeps,
     private readonly key: string,
     private readonly requestId: string,
     private readonly jobId: string,
-    meta: Pick<StreamMeta, 'target' | 'version' | 'targets'>,
+    meta: Pick<StreamMeta, 'target' | 'version'>,
   ) {
     this.target = meta.target;
     this.version = meta.version;
-    this.targets = meta.targets;
   }
 
-  /** Every connection that may still hold a record of the request (those it left gave theirs up). */
+  /** The connection that holds the request now (every one it left gave its record up on the switch). */
   get connections(): readonly string[] {
-    return this.targets.filter((connectionId) => !this.released.has(connectionId));
+    return [this.target];
   }
 
   /** Logs frame `index` (a chunk's seq, a response part's number) and posts it where the answer goes now. */
@@ -100,17 +96,18 @@ export class StreamTarget {
 
   private async switchTo(meta: StreamMeta): Promise<void> {
     if (meta.version <= this.version) return;
-    const previous = this.target;
+    // `targets` logs every resume: version v went to targets[v]. Each connection the request
+    // passed through while this worker was not looking took it (its record says so) and must
+    // give it up too, as must the one it goes from — unless the request comes back to it.
+    const left = new Set([this.target, ...meta.targets.slice(this.version + 1, meta.version)]);
+    left.delete(meta.target);
     this.target = meta.target;
     this.version = meta.version;
-    this.targets = meta.targets;
     this.floor = meta.fromSeq;
     this.attached = true;
     clearTimeout(this.grace);
-    this.released.delete(meta.target);
-    // Every connection the request was on before (the previous one, and any it passed through
-    // while this worker was not looking) gives the request up — its record first, so the id is
-    // free there by the time it reads `resumed_elsewhere` — and a gone one ignores the frame.
+    // Its record first, so the id is free there by the time it reads `resumed_elsewhere`; a gone
+    // connection ignores the frame.
     const elsewhere: ErrorFrame = {
       type: 'error',
       requestId: this.requestId,
@@ -118,9 +115,7 @@ export class StreamTarget {
       message: 'This request was resumed on another connection.',
       retryable: false,
     };
-    for (const connectionId of new Set([previous, ...meta.targets])) {
-      if (connectionId === meta.target || this.released.has(connectionId)) continue;
-      this.released.add(connectionId);
+    for (const connectionId of left) {
       await this.deps.requests.end(connectionId, this.requestId, this.jobId).catch((error: unknown) => {
         this.deps.log.warn({ err: error }, 'could not remove the record of a connection the request left; its TTL will');
       });

@@ -144,31 +144,38 @@ export class GenerationService {
     const { limiter, requests, replies, streams } = this.deps;
     // A job that never ran (interrupted, never claimed) still ends its stream, wherever it went.
     let target = given;
+    let others: string[] = [];
     if (target === undefined) {
       const meta = await streams.get(job.streamKey).catch(() => undefined);
-      if (meta !== undefined) target = this.targetFor(job, meta, log, () => undefined);
+      if (meta !== undefined) {
+        target = this.targetFor(job, meta, log, () => undefined);
+        // A worker that died may have left connections that took the request unfollowed.
+        others = [...new Set(meta.targets)].filter((connectionId) => connectionId !== meta.target);
+      }
     }
-    const removed = new Set<string>();
     const removeRecords = (connections: readonly string[]): Promise<unknown> =>
       Promise.all(
-        connections
-          .filter((connectionId) => !removed.has(connectionId) && removed.add(connectionId))
-          .map((connectionId) =>
-            requests.end(connectionId, job.requestId, job.jobId).catch((error: unknown) => log.warn({ err: error }, 'could not remove a request record; its TTL will')),
-          ),
+        connections.map((connectionId) =>
+          requests.end(connectionId, job.requestId, job.jobId).catch((error: unknown) => log.warn({ err: error }, 'could not remove a request record; its TTL will')),
+        ),
       );
+    const stillHeld = (await Promise.all(others.map(async (connectionId) => ((await requests.held(connectionId, job.requestId).catch(() => undefined))?.jobId === job.jobId ? connectionId : undefined)))).filter(
+      (connectionId): connectionId is string => connectionId !== undefined,
+    );
     await Promise.all([
       limiter.settle(job.ticket, usedTokens).catch((error: unknown) => log.warn({ err: error }, 'could not settle limits; the slots expire')),
-      removeRecords(target?.connections ?? [job.connectionId]),
+      removeRecords([...(target?.connections ?? [job.connectionId]), ...stillHeld]),
     ]);
     if (target === undefined) {
       if ('failure' in outcome) await replies.fail(job.connectionId, job.requestId, outcome.failure, log);
       else await replies.send(job.connectionId, outcome.terminal, log);
       return;
     }
-    await target.finish('terminal' in outcome ? outcome.terminal : replies.frameFor(job.requestId, outcome.failure, log));
-    // A resume that raced the end added a connection: its record goes too.
+    const terminal = 'terminal' in outcome ? outcome.terminal : replies.frameFor(job.requestId, outcome.failure, log);
+    await target.finish(terminal);
+    // A resume that raced the end moved the request: the record of where it went goes too.
     await removeRecords(target.connections);
+    for (const connectionId of stillHeld) await replies.send(connectionId, terminal, log);
   }
 
   /** The stream target of a job: where its frames go and are logged, following resumes. */
@@ -191,7 +198,7 @@ export class GenerationService {
       job.streamKey,
       job.requestId,
       job.jobId,
-      meta ?? { target: job.connectionId, version: 0, targets: [job.connectionId] },
+      meta ?? { target: job.connectionId, version: 0 },
     );
   }
 

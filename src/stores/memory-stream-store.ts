@@ -33,8 +33,8 @@ export class MemoryStreamStore implements StreamStore {
     const meta = this.entries.get(key)?.meta;
     if (meta === undefined) return Promise.resolve({ outcome: 'unknown' });
     if (meta.terminal !== undefined) return Promise.resolve({ outcome: 'ended', meta });
-    const targets = meta.targets.includes(connectionId) ? meta.targets : [...meta.targets, connectionId];
-    const moved: StreamMeta = { ...meta, target: connectionId, targets, version: meta.version + 1, fromSeq };
+    // One entry per resume, as DynamoDB's list_append keeps them: version v went to targets[v].
+    const moved: StreamMeta = { ...meta, target: connectionId, targets: [...meta.targets, connectionId], version: meta.version + 1, fromSeq };
     this.update(key, { meta: moved });
     return Promise.resolve({ outcome: 'moved', meta: moved });
   }

@@ -15,7 +15,10 @@ export interface StreamMeta {
   readonly mode: 'stream' | 'chat';
   /** The connection the answer goes to now. */
   readonly target: string;
-  /** Every connection the request was delivered to (each has a request record to remove at the end). */
+  /**
+   * Where each version went: the connection that sent the request, then one entry per resume
+   * (version v went to `targets[v]`, so a connection resumed onto twice appears twice).
+   */
   readonly targets: readonly string[];
   /** Bumped by every resume; the worker switches target when it sees a newer one. */
   readonly version: number;

@@ -257,6 +257,13 @@ function storeContract(name: string, make: Factory): void {
       expect(await s.streams.retarget('nope', 'c2', 0)).toEqual({ outcome: 'unknown' });
     });
 
+    it('logs every resume in targets, a connection resumed onto twice included: version v went to targets[v]', async () => {
+      await openStream();
+      await s.streams.retarget('k1', 'c2', 0);
+      await s.streams.retarget('k1', 'c1', 3);
+      expect(await s.streams.get('k1')).toMatchObject({ target: 'c1', targets: ['c1', 'c2', 'c1'], version: 2, fromSeq: 3 });
+    });
+
     it('logs frames and replays them in order from an index, whatever the order they were written in', async () => {
       await openStream();
       await Promise.all([2, 0, 1].map((seq) => s.streams.append('k1', seq, chunk(seq), 600)));

@@ -1,22 +1,32 @@
 import fc from 'fast-check';
 import type { LocalGateway } from '../../src/local/emulator';
 import { RateLimiter, type AdmissionTicket } from '../../src/services/rate-limit';
-import type { MemoryCounterStore } from '../../src/stores/memory-counter-store';
-import type { MemoryRequestStore } from '../../src/stores/memory-request-store';
-import { startLocal } from '../helpers/local';
+import { answerSegments } from '../helpers/answer-segments';
+import { seedFromEnv } from '../helpers/seed';
+import { memoryMode, dynamoMode, type StoreMode } from '../helpers/store-modes';
 import { sleep, TestClient, until, type Frame } from '../helpers/ws-client';
 
 /**
- * Random interleavings of streams, chats, cancels, reused requestIds and disconnects on a few
- * connections, through the emulator (route and worker as separate instances, as in AWS). For
- * every connection still open at the end, every request frame it sent is answered exactly once
- * — accepted and then one terminal frame, or one refusal — and afterwards nothing is left: no
- * request record, no slot, no unsettled admission, no queued job.
+ * Random interleavings of streams, chats, duplicates, resumes (onto the same connection, another
+ * one, one that uses the id for another request, with a wrong token), cancels (by id from any
+ * connection, by token), disconnects and limits at their edge, through the emulator (route and
+ * worker as separate instances, as in AWS), in memory and on DynamoDB. Invariants, for every
+ * connection and id:
+ * - what it received is a series of answers, each opened by `accepted`/`resumed` (or a lone
+ *   refusal), with contiguous chunks, closed by exactly one terminal frame, and nothing of the
+ *   request after it (nor after `resumed_elsewhere`);
+ * - on every connection still open at the end, every request and resume frame it sent was
+ *   answered exactly once: a refusal, an answer of its own, or a resume merged into the answer
+ *   it already held;
+ * - every admission was settled exactly once, and nothing is left: no request record, no slot,
+ *   no queued job.
+ * Replay a failure with FC_SEED=<seed> (fast-check prints it); FC_SHRINK=1 shrinks it too.
  */
 
 type Command =
-  | { readonly kind: 'stream' | 'chat'; readonly conn: number; readonly id: number }
-  | { readonly kind: 'cancel' | 'resume'; readonly conn: number; readonly id: number }
+  | { readonly kind: 'stream' | 'chat'; readonly conn: number; readonly id: number; readonly twice: boolean }
+  | { readonly kind: 'cancel'; readonly conn: number; readonly id: number; readonly byToken: boolean }
+  | { readonly kind: 'resume'; readonly conn: number; readonly id: number; readonly wrongToken: boolean; readonly from: number }
   | { readonly kind: 'drop'; readonly conn: number }
   | { readonly kind: 'pause'; readonly ms: number };
 
@@ -24,34 +34,64 @@ const CONNECTIONS = 3;
 const conn = fc.nat({ max: CONNECTIONS - 1 });
 const id = fc.nat({ max: 3 });
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constantFrom('stream' as const, 'chat' as const), conn, id }), weight: 5 },
-  { arbitrary: fc.record({ kind: fc.constant('cancel' as const), conn, id }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constantFrom('stream' as const, 'chat' as const), conn, id, twice: fc.boolean() }), weight: 6 },
+  { arbitrary: fc.record({ kind: fc.constant('cancel' as const), conn, id, byToken: fc.boolean() }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('resume' as const), conn, id, wrongToken: fc.constantFrom(false, false, false, true), from: fc.double({ min: 0, max: 1, noNaN: true }) }), weight: 6 },
   { arbitrary: fc.record({ kind: fc.constant('drop' as const), conn }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('pause' as const), ms: fc.nat({ max: 40 }) }), weight: 2 },
 );
-const withResumes: fc.Arbitrary<Command> = fc.oneof(
-  { arbitrary: command, weight: 6 },
-  { arbitrary: fc.record({ kind: fc.constant('resume' as const), conn, id }), weight: 4 },
-);
 
-const isLastPart = (f: Frame): boolean => f.type === 'response' && f.part === f.parts - 1;
+const WRONG_TOKEN = 'W'.repeat(32);
 
-const isTerminal = (f: Frame): boolean => f.type === 'done' || f.type === 'error' || isLastPart(f);
+/** A frame in a few characters, for a failure's message. */
+const brief = (f: Frame): string => `${String(f.type)}${f.seq !== undefined ? `#${String(f.seq)}` : ''}${f.code !== undefined ? `:${String(f.code)}` : ''}${f.refusedRequestId !== undefined ? '(refused)' : ''}${f.fromSeq !== undefined ? `@${String(f.fromSeq)}` : ''}`;
 
-/**
- * How many of the request and resume frames a connection sent for one id it has answered: one
- * terminal frame each (`done`, the last `response` part, an `error` ending it), or a refusal
- * naming the id as `refusedRequestId`. Chunks and parts come between an answer's start and its
- * terminal frame; a client that reuses an id before it saw the previous request end may see
- * the two interleaved, so what is counted is terminals, not nesting.
- */
-function answersOf(frames: Frame[], rid: string): number {
-  const ofId = frames.filter((f) => f.requestId === rid);
-  for (const f of ofId) expect(['accepted', 'resumed', 'chunk', 'response', 'done', 'error']).toContain(f.type);
-  return ofId.filter(isTerminal).length + frames.filter((f) => f.refusedRequestId === rid).length;
+interface Session {
+  readonly client: TestClient;
+  /** Request and resume frames sent, per id. */
+  readonly starts: Map<string, number>;
+  /**
+   * Resumes sent while something this connection sent under the id was still open or unanswered
+   * (as far as it had seen): the gateway may answer them together with it — one `resumed` for
+   * resumes the worker followed at once, or the `resumed_elsewhere` that ended the answer they
+   * joined — so they need no answer of their own.
+   */
+  readonly joining: Map<string, number>;
+  dropped: boolean;
 }
 
-describe('random interleavings on a few connections (fast-check)', () => {
+/** How many answers a connection owes for an id, and how many it gave. */
+function accounting(session: Session, requestId: string): { given: number; atLeast: number; atMost: number; open: number; problems: readonly string[] } {
+  const seen = answerSegments(session.client.frames, requestId);
+  const sent = session.starts.get(requestId) ?? 0;
+  const joining = session.joining.get(requestId) ?? 0;
+  return {
+    given: seen.answers + seen.merges + seen.refusals,
+    atLeast: sent - joining,
+    atMost: sent,
+    open: seen.open,
+    problems: seen.problems,
+  };
+}
+
+/** Every request and resume frame a connection sent for the id has had its answer, and none is open. */
+function settled(session: Session, requestId: string): boolean {
+  const a = accounting(session, requestId);
+  return a.open === 0 && a.given >= a.atLeast;
+}
+
+/** What the runs of one suite reached, to check they covered the interesting cases. */
+interface Coverage {
+  readonly outcomes: Set<string>;
+  resumes: number;
+  merges: number;
+}
+
+describe.each<[string, () => StoreMode, number]>([
+  ['memory', memoryMode, 40],
+  ['DynamoDB', () => dynamoMode('interleave'), 30],
+])('random interleavings on a few connections, %s mode (fast-check)', (_name, makeMode, numRuns) => {
+  const mode = makeMode();
   let admitted: Map<string, number>;
   let admit: jest.SpyInstance;
   let settle: jest.SpyInstance;
@@ -70,36 +110,36 @@ describe('random interleavings on a few connections (fast-check)', () => {
       return realSettle.call(this, ticket, used);
     });
   });
-  afterAll(() => {
+  afterAll(async () => {
     admit.mockRestore();
     settle.mockRestore();
+    await mode.stop();
   });
 
-  let resumes = 0;
-
   /** One random run: the commands on three connections, then the invariants. */
-  async function run(commands: Command[], graceSeconds: number, seen: Set<string>): Promise<void> {
+  async function run(commands: Command[], coverage: Coverage): Promise<void> {
     admitted = new Map();
-    const local: LocalGateway = await startLocal({
+    const local: LocalGateway = await mode.start({
       MOCK_TOKEN_DELAY_MS: '3',
-      MOCK_ANSWER_TOKENS: graceSeconds > 0 ? '40' : '12',
+      MOCK_ANSWER_TOKENS: '30',
       MAX_CONCURRENT_PER_CONNECTION: '2',
       MAX_CONCURRENT_PER_USER: '4',
+      // At the edge: a long run of commands meets the per-minute limit, resumes included.
+      RATE_LIMIT_REQUESTS_PER_MINUTE: '14',
       CANCEL_CHECK_INTERVAL_MS: '15',
-      RESUME_GRACE_SECONDS: String(graceSeconds),
+      RESUME_GRACE_SECONDS: '1',
     });
-    const sessions: Array<{ client: TestClient; sent: Map<string, number>; dropped: boolean }> = [];
+    const sessions: Session[] = [];
     const current: number[] = [];
-    /** Where each request id was last sent or resumed to. */
-    const holder = new Map<string, number>();
     const open = async (slot: number): Promise<void> => {
-      current[slot] = sessions.push({ client: await TestClient.connect(local.url), sent: new Map(), dropped: false }) - 1;
+      current[slot] = sessions.push({ client: await TestClient.connect(local.url), starts: new Map(), joining: new Map(), dropped: false }) - 1;
     };
-    const expectAnswer = (index: number, requestId: string): void => {
-      const session = sessions[index]!;
-      session.sent.set(requestId, (session.sent.get(requestId) ?? 0) + 1);
-      holder.set(requestId, index);
-    };
+    const lastSentOn = new Map<string, Session>();
+    const started = (session: Session, requestId: string): void => void session.starts.set(requestId, (session.starts.get(requestId) ?? 0) + 1);
+    /** The newest resume token any connection was given for an id. */
+    const tokenOf = (requestId: string): string | undefined =>
+      sessions.flatMap((s) => s.client.frames.filter((f) => f.type === 'accepted' && f.requestId === requestId)).at(-1)?.resumeToken as string | undefined;
+    const chunksOn = (session: Session, requestId: string): number => session.client.frames.filter((f) => f.type === 'chunk' && f.requestId === requestId).length;
     try {
       for (let slot = 0; slot < CONNECTIONS; slot += 1) await open(slot);
       for (const c of commands) {
@@ -107,74 +147,93 @@ describe('random interleavings on a few connections (fast-check)', () => {
           await sleep(c.ms);
           continue;
         }
-        const index = current[c.conn]!;
-        const session = sessions[index]!;
-        const requestId = `r${'id' in c ? c.id : 0}`;
+        const session = sessions[current[c.conn]!]!;
         if (c.kind === 'drop') {
           session.dropped = true;
           session.client.socket.terminate();
           await open(c.conn);
-        } else if (c.kind === 'cancel') {
-          session.client.send({ action: 'llm/cancel', requestId });
+          continue;
+        }
+        const requestId = `r${c.id}`;
+        if (c.kind === 'cancel') {
+          const token = tokenOf(requestId);
+          session.client.send({ action: 'llm/cancel', requestId, ...(c.byToken && token !== undefined ? { data: { resumeToken: token } } : {}) });
         } else if (c.kind === 'resume') {
-          const from = holder.get(requestId);
-          const accepted = (f: Frame): boolean => f.type === 'accepted' && f.requestId === requestId;
-          // The request's `accepted` may still be on its way: a client resumes what it was told about.
-          if (from !== undefined) await sessions[from]!.client.waitFor((frames) => frames.some(accepted), 300).catch(() => undefined);
-          const token = from === undefined ? undefined : sessions[from]!.client.frames.filter(accepted).at(-1)?.resumeToken;
-          // A resume moves a request to another connection (resuming where it already is replays it there).
-          if (token === undefined || from === index) continue;
-          expectAnswer(index, requestId);
-          resumes += 1;
-          session.client.send({ action: 'llm/resume', requestId, data: { resumeToken: token, fromSeq: 0 } });
+          // A client resumes what it was told about: wait for the request's first answer.
+          const asked = lastSentOn.get(requestId);
+          if (asked !== undefined && !asked.dropped) {
+            await until(() => asked.client.frames.some((f) => f.requestId === requestId || f.refusedRequestId === requestId), `the first answer to ${requestId}`, 10_000);
+          }
+          const token = c.wrongToken ? WRONG_TOKEN : tokenOf(requestId);
+          if (token === undefined) continue;
+          if (!settled(session, requestId)) session.joining.set(requestId, (session.joining.get(requestId) ?? 0) + 1);
+          started(session, requestId);
+          coverage.resumes += 1;
+          session.client.send({ action: 'llm/resume', requestId, data: { resumeToken: token, fromSeq: Math.floor(c.from * chunksOn(session, requestId)) } });
         } else {
-          expectAnswer(index, requestId);
-          session.client.send({ action: c.kind === 'chat' ? 'llm/chat' : 'llm/stream', requestId, data: { messages: [{ role: 'user', content: `q ${c.id}` }] } });
+          // A client reuses an id once it saw the previous answer end (the next frame may then
+          // follow at once); `twice` sends a duplicate right behind the first.
+          await until(() => settled(session, requestId), `${requestId} to end before it is reused`, 10_000);
+          const frame = { action: c.kind === 'chat' ? 'llm/chat' : 'llm/stream', requestId, data: { messages: [{ role: 'user', content: `q ${c.id}` }] } };
+          lastSentOn.set(requestId, session);
+          for (let i = 0; i < (c.twice ? 2 : 1); i += 1) {
+            started(session, requestId);
+            session.client.send(frame);
+          }
         }
       }
       const live = sessions.filter((s) => !s.dropped);
-      const settled = (s: (typeof sessions)[number]): boolean => [...s.sent].every(([rid, count]) => answersOf(s.client.frames, rid) >= count);
-      await until(() => live.every(settled), 'every request on the open connections to end', 10_000 + graceSeconds * 1000);
+      const answered = (s: Session): boolean => [...s.starts.keys()].every((rid) => settled(s, rid));
+      await until(() => live.every(answered), 'every request and resume on the open connections to be answered', 15_000).catch((error: unknown) => {
+        const missing = live.flatMap((s) =>
+          [...s.starts]
+            .filter(([rid]) => !settled(s, rid))
+            .map(([rid]) => ({ connection: sessions.indexOf(s), rid, ...accounting(s, rid), frames: s.client.frames.filter((f) => f.requestId === rid || f.refusedRequestId === rid).map(brief) })),
+        );
+        throw new Error(`${String(error)}: ${JSON.stringify(missing)}`);
+      });
       await local.idle();
-      // Exactly one answer each: nothing arrives after the last terminal frame.
-      for (const s of live) for (const [rid, count] of s.sent) expect({ rid, answered: answersOf(s.client.frames, rid) }).toEqual({ rid, answered: count });
-      for (const s of sessions.filter((x) => x.dropped)) for (const rid of s.sent.keys()) expect(answersOf(s.client.frames, rid)).toBeLessThanOrEqual(s.sent.get(rid) ?? 0);
       for (const s of sessions) {
-        for (const f of s.client.frames) seen.add(f.type === 'error' ? `${f.code}${f.refusedRequestId ? ' (refused)' : ''}` : String(f.type));
+        for (const rid of s.starts.keys()) {
+          const a = accounting(s, rid);
+          if (a.problems.length > 0) throw new Error(`connection ${sessions.indexOf(s)}: ${a.problems.join('; ')}; its frames of ${rid}: ${s.client.frames.filter((f) => f.requestId === rid || f.refusedRequestId === rid).map(brief).join(' ')}`);
+          // Exactly once on a connection that stayed; never more than asked on one that dropped.
+          expect(a.given).toBeLessThanOrEqual(a.atMost);
+          if (!s.dropped) expect({ rid, given: a.given >= a.atLeast }).toEqual({ rid, given: true });
+          coverage.merges += answerSegments(s.client.frames, rid).merges;
+        }
+        for (const f of s.client.frames) coverage.outcomes.add(f.type === 'error' ? `${String(f.code)}${f.refusedRequestId ? ' (refused)' : ''}` : String(f.type));
       }
       await Promise.all(live.map((s) => s.client.close()));
-      const requests = local.gateway.deps.requests as MemoryRequestStore;
-      const counters = local.gateway.deps.counters as MemoryCounterStore;
       await until(
-        () => requests.size === 0 && counters.total('conc:') === 0 && local.queue.depth.messages === 0 && local.queue.depth.invocations === 0,
+        async () => {
+          const left = await mode.leftovers(local);
+          return left.requests === 0 && left.slots === 0 && local.queue.depth.messages === 0 && local.queue.depth.invocations === 0;
+        },
         'no request record, slot or queued job left',
-        10_000 + graceSeconds * 1000,
+        10_000,
       );
-      expect([...admitted.values()].every((times) => times === 1)).toBe(true);
+      expect([...admitted.entries()].filter(([, times]) => times !== 1)).toEqual([]);
     } finally {
       await Promise.all(sessions.map((s) => s.client.close().catch(() => undefined)));
       await local.stop();
     }
   }
 
-  it('answers every request frame exactly once and leaves nothing behind', async () => {
-    const seen = new Set<string>();
+  it('answers every request and resume frame exactly once per connection, in well-formed answers, and leaves nothing behind', async () => {
+    const coverage: Coverage = { outcomes: new Set(), resumes: 0, merges: 0 };
     await fc.assert(
-      fc.asyncProperty(fc.array(command, { minLength: 4, maxLength: 24 }), (commands) => run(commands, 0, seen)),
-      { numRuns: 25 },
+      fc.asyncProperty(fc.array(command, { minLength: 6, maxLength: 28 }), (commands) => run(commands, coverage)),
+      // A failing run waits out its timeouts, so shrinking takes minutes: asked for (FC_SHRINK=1)
+      // when replaying a seed, not by default.
+      { numRuns, seed: seedFromEnv(), endOnFailure: process.env['FC_SHRINK'] !== '1' },
     );
-    // The runs reach every outcome: answers of both kinds, cancels, limits and duplicate ids.
-    expect([...seen]).toEqual(expect.arrayContaining(['done', 'response', 'cancelled', 'rate_limited', 'invalid_request (refused)']));
-  }, 120_000);
-
-  it('with resumes: every request and resume frame answered exactly once, every admission settled once, nothing left', async () => {
-    const seen = new Set<string>();
-    await fc.assert(
-      fc.asyncProperty(fc.array(withResumes, { minLength: 4, maxLength: 20 }), (commands) => run(commands, 1, seen)),
-      { numRuns: 15 },
-    );
-    // The runs really resumed (resumed_elsewhere and replays have deterministic tests in resumable.test.ts).
-    expect(resumes).toBeGreaterThan(0);
-    expect([...seen]).toEqual(expect.arrayContaining(['done', 'chunk']));
-  }, 240_000);
+    // The runs reached the cases this property is about.
+    process.stdout.write(`${_name}: ${coverage.resumes} resumes, ${coverage.merges} merged; outcomes ${[...coverage.outcomes].sort().join(', ')}\n`);
+    expect([...coverage.outcomes]).toEqual(expect.arrayContaining(['done', 'response', 'resumed', 'cancelled', 'resume_unavailable', 'resumed_elsewhere', 'invalid_request (refused)']));
+    expect(coverage.resumes).toBeGreaterThanOrEqual(numRuns);
+    // A resume joining the answer on its own connection needs it still open there: common in
+    // memory, rarer on dynalite's slower writes (resume-ownership.test.ts covers it on both).
+    if (_name === 'memory') expect(coverage.merges).toBeGreaterThan(0);
+  }, 300_000);
 });
