@@ -21,6 +21,14 @@ function unavailable(): GatewayError {
   return new GatewayError('resume_unavailable', 'This request cannot be resumed: it is unknown or has expired, or the token does not match.');
 }
 
+/** What a connection holds the id under while an ended answer of job `jobId` is replayed to it. */
+function replayHold(jobId: string): string {
+  return `${jobId}:replay`;
+}
+
+/** A resume that needs no answer of its own: the answer it joins is ending on its connection. */
+class AnsweredByItsEnd extends Error {}
+
 /** The refusal of a resume onto a connection where another request holds the id. */
 function busy(requestId: string): GatewayError {
   return new GatewayError(
@@ -51,66 +59,86 @@ export class ResumeService {
     try {
       await this.admit(caller, frame, held);
     } catch (error) {
+      if (error instanceof AnsweredByItsEnd) return;
       const failure = toGatewayError(error);
       throw held === undefined ? failure.forRequest(requestId) : failure.refusing(requestId);
     }
   }
 
   private async admit(caller: Caller, frame: ResumeFrame, held: HeldRequest | undefined): Promise<void> {
-    const { streams, requests, config, limiter, replies } = this.deps;
+    const { streams, limiter } = this.deps;
     const key = streamKeyOf(frame.data.resumeToken);
-    let meta: StreamMeta | undefined = await streams.get(key);
+    const meta: StreamMeta | undefined = await streams.get(key);
     if (meta === undefined || meta.requestId !== frame.requestId || meta.userId !== caller.userId) throw unavailable();
-    if (held !== undefined && held.jobId !== meta.jobId) throw busy(frame.requestId);
-    if (held !== undefined && meta.terminal !== undefined) {
-      // This connection holds the answer and it has just ended: its terminal frame is on its way
-      // here (from the worker, or from a replay another resume started), and it answers this
-      // resume too — a second replay would interleave with it.
+    const mine = held !== undefined && (held.jobId === meta.jobId || held.jobId === replayHold(meta.jobId));
+    if (held !== undefined && !mine) throw busy(frame.requestId);
+    if (held !== undefined && (meta.terminal !== undefined || held.jobId === replayHold(meta.jobId))) {
+      // This connection holds the answer and it is ending here — its terminal frame is on its way,
+      // from the worker or from a replay another resume started — and that answers this resume
+      // too: a second replay would interleave with it.
       caller.log.info({ requestId: meta.requestId }, 'resume of an answer ending on this connection: its end answers it');
       return;
     }
     const uncount = await limiter.countRequest(caller);
     // A chat answer is replayed whole: its parts come at the end, and a client joins them all.
     const fromSeq = meta.mode === 'chat' ? 0 : frame.data.fromSeq;
-    // The id is this connection's for the resume — whether the worker follows it here or the log
-    // is replayed — so no other request can take it meanwhile and mix its frames in. Held
-    // already (the client repairs a gap where the answer goes): nothing to take.
-    let took = false;
+    let ended: StreamMeta | undefined = meta.terminal === undefined ? undefined : meta;
     try {
-      if (held === undefined) {
-        took = await requests.begin(caller.connectionId, meta.requestId, meta.jobId, config.requestTtlSeconds, key);
-        // Another request took the id here since: it goes on, and this refusal must not end it.
-        if (!took) throw busy(frame.requestId).refusing(frame.requestId);
-      }
-      if (meta.terminal === undefined) {
-        const moved = await streams.retarget(key, caller.connectionId, fromSeq);
-        // The worker's end removes the record (it is among the stream's targets now).
-        if (moved.outcome === 'moved') {
-          caller.log.info({ requestId: meta.requestId, fromSeq }, 'request resumed here; the worker follows');
-          return;
-        }
-        if (moved.outcome === 'unknown') throw unavailable();
-        if (!took) {
-          // Held here and ended meanwhile: as above, its end is on its way and answers this resume.
-          await uncount().catch(() => undefined);
-          return;
-        }
-        meta = moved.meta;
-      }
+      ended ??= await this.handOver(caller, key, meta, fromSeq, held !== undefined);
     } catch (error) {
-      if (took) await requests.end(caller.connectionId, meta.requestId, meta.jobId).catch(() => undefined);
       await uncount().catch(() => undefined);
       throw error;
     }
-    // Ended: `resumed`, everything from the log, then the terminal frame; the id is given back
-    // after it (a replay is short, and a request taking the id mid-replay would interleave).
+    if (ended !== undefined) await this.replay(caller, key, ended, fromSeq, uncount);
+  }
+
+  /**
+   * Points a live answer at this connection, which takes the id for it first (unless it holds
+   * it already: a gap repair) — the worker then follows and, at the end, removes that record.
+   * Returns the stream if it turned out to have ended (to be replayed), else undefined.
+   */
+  private async handOver(caller: Caller, key: string, meta: StreamMeta, fromSeq: number, holds: boolean): Promise<StreamMeta | undefined> {
+    const { requests, streams, config } = this.deps;
+    const took = !holds && (await requests.begin(caller.connectionId, meta.requestId, meta.jobId, config.requestTtlSeconds, key));
+    // Another request took the id here since: it goes on, and this refusal must not end it.
+    if (!holds && !took) throw busy(meta.requestId).refusing(meta.requestId);
+    const moved = await streams.retarget(key, caller.connectionId, fromSeq).catch(async (error: unknown) => {
+      if (took) await requests.end(caller.connectionId, meta.requestId, meta.jobId).catch(() => undefined);
+      throw error;
+    });
+    if (moved.outcome === 'moved') {
+      caller.log.info({ requestId: meta.requestId, fromSeq }, 'request resumed here; the worker follows');
+      return undefined;
+    }
+    if (took) await requests.end(caller.connectionId, meta.requestId, meta.jobId).catch(() => undefined);
+    if (moved.outcome === 'unknown') throw unavailable();
+    // Held here and ended meanwhile: its end is on its way here and answers this resume.
+    if (holds) throw new AnsweredByItsEnd();
+    return moved.meta;
+  }
+
+  /**
+   * Replays an ended answer: `resumed`, every logged frame from `fromSeq`, the terminal frame. The
+   * connection holds the id for the replay — under its own mark, so the worker's end of the same
+   * job cannot remove it — until the terminal frame was sent, so no request under the id mixes in.
+   */
+  private async replay(caller: Caller, key: string, meta: StreamMeta, fromSeq: number, uncount: () => Promise<void>): Promise<void> {
+    const { requests, streams, replies, config } = this.deps;
+    const hold = replayHold(meta.jobId);
+    if (!(await requests.begin(caller.connectionId, meta.requestId, hold, config.requestTtlSeconds, key))) {
+      const other = await requests.held(caller.connectionId, meta.requestId);
+      await uncount().catch(() => undefined);
+      // Another resume replays it here already, and its end answers this one; else the id is busy.
+      if (other?.jobId === hold) return;
+      throw busy(meta.requestId).refusing(meta.requestId);
+    }
     try {
       const logged = await streams.replay(key, fromSeq);
       const frames = [{ type: 'resumed' as const, requestId: meta.requestId, fromSeq }, ...logged];
       for (const logFrame of frames) if (!(await replies.send(caller.connectionId, logFrame, caller.log))) return;
       if (meta.terminal !== undefined) await replies.send(caller.connectionId, meta.terminal, caller.log);
     } finally {
-      if (took) await requests.end(caller.connectionId, meta.requestId, meta.jobId).catch(() => undefined);
+      await requests.end(caller.connectionId, meta.requestId, hold).catch(() => undefined);
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { LocalGateway } from '../../src/local/emulator';
-import { connectTracked } from '../helpers/local';
+import { connectTracked, quiesce } from '../helpers/local';
 import { STORE_MODES } from '../helpers/store-modes';
 import { ClientPool, type Frame, type TestClient } from '../helpers/ws-client';
 
@@ -115,6 +115,25 @@ describe.each(STORE_MODES)('who holds a resumed request, %s mode', (_name, makeM
     const distinct = [...new Set(seqs(a, 'gap'))].sort((x, y) => x - y);
     expect(distinct).toEqual(distinct.map((_, i) => i));
     expect(frames.filter(isTerminal).map((f) => f.type)).toEqual(['done']);
+    await expectNothingLeft();
+  });
+
+  it('replays an ended answer once to a connection that asks twice at once, and never interleaves two replays', async () => {
+    local = await mode.start({ MOCK_TOKEN_DELAY_MS: '1', MOCK_ANSWER_TOKENS: '60', STREAM_FLUSH_INTERVAL_MS: '1' });
+    const a = await pool.connect();
+    a.send(ask('twice'));
+    const token = await tokenOf(a, 'twice');
+    await a.terminal('twice', 10_000);
+    const b = await pool.connect();
+    for (let i = 0; i < 4; i += 1) b.send(resume('twice', token, 0));
+    await b.terminal('twice', 10_000);
+    await quiesce(local, b);
+    const frames = b.of('twice');
+    const seen = frames.filter((f) => f.type === 'resumed' || f.type === 'done');
+    // One replay; the other resumes joined it (no frame of their own) or were refused.
+    expect(seen.map((f) => f.type)).toEqual(['resumed', 'done']);
+    expect(seqs(b, 'twice')).toEqual(seqs(a, 'twice'));
+    expect(b.frames.filter((f) => f.refusedRequestId === 'twice').every((f) => f.code === 'invalid_request')).toBe(true);
     await expectNothingLeft();
   });
 
