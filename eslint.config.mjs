@@ -1,4 +1,5 @@
 // @ts-check
+import jest from 'eslint-plugin-jest';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -31,6 +32,18 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  {
+    // A test that asserts nothing passes whatever the code does. Assertions made in helpers count
+    // when the helper's name says so (expect…, assert…), or is one of the waits that fail loudly.
+    files: ['tests/**/*.test.ts'],
+    plugins: { jest },
+    rules: {
+      'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect*', 'assert*'] }],
+      'jest/no-disabled-tests': 'error',
+      'jest/no-focused-tests': 'error',
+      'jest/valid-title': 'error',
     },
   },
 );

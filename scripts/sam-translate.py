@@ -3,7 +3,8 @@ CLI and CloudFormation's AWS::Serverless transform run), exactly as a deploy wou
 template, no other transform applied first, CodeUri pointing at S3 as `sam package` leaves it.
 
 Usage: python3 scripts/sam-translate.py template.yaml [Name=Value ...]
-Prints the translated CloudFormation template as JSON; exits 2 when samtranslator is missing,
+Prints the translated CloudFormation template as JSON; exits 3 when samtranslator is missing (not 2: Python
+itself exits 2 when this script cannot be found),
 1 (with the translator's message on stderr) when the template does not translate.
 """
 
@@ -23,7 +24,7 @@ try:
     from cfnlint.helpers import load_resource
 except ImportError as missing:  # pragma: no cover - reported to the test, which skips loudly
     print(f"samtranslator or cfn-lint is not installed: {missing}", file=sys.stderr)
-    sys.exit(2)
+    sys.exit(3)
 
 
 def plain(node):

@@ -1,5 +1,4 @@
 /// <reference lib="dom" />
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -7,19 +6,13 @@ import type { LocalGateway } from '../../src/local/emulator';
 import type { ChatModel } from '../../src/llm/chat-model';
 import { mockAnswerTokens } from '../../src/llm/mock';
 import { startLocal } from '../helpers/local';
+import { describeWith } from '../helpers/required-tool';
+import { CHROMIUM_MISSING, chromiumPath } from '../../scripts/chromium-path';
 import { OpenAiStandIn } from '../helpers/openai-standin';
 import { sleep } from '../helpers/ws-client';
 
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
-  (path): path is string => path !== undefined && path !== '' && existsSync(path),
-);
-if (!CHROMIUM) {
-  console.warn(
-    '\n*** BROWSER TESTS SKIPPED: no Chromium found. Install it with `apt-get install chromium` ' +
-      '(Debian) or set CHROMIUM_PATH. .ci/run installs it. ***\n',
-  );
-}
-const describeBrowser = CHROMIUM ? describe : describe.skip;
+const CHROMIUM = chromiumPath();
+const describeBrowser = describeWith(CHROMIUM === undefined ? `${CHROMIUM_MISSING}; .ci/run installs it` : undefined);
 
 const ENV = { MOCK_TOKEN_DELAY_MS: '25', MOCK_ANSWER_TOKENS: '80', STREAM_FLUSH_INTERVAL_MS: '50' };
 

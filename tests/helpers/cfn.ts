@@ -1,19 +1,32 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export type Node = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** The translated template, or why there is none (the translator is missing, or refused it). */
-export type Translation = { readonly template: Node } | { readonly missing: string } | { readonly refused: string };
+/**
+ * The translated template, or why there is none: the translator is not installed (`missing`: a
+ * matter of the machine), the script is not where the tests run it (`broken`: a matter of the
+ * repository), or the translator refused the template (`refused`: a finding).
+ */
+export type Translation = { readonly template: Node } | { readonly missing: string } | { readonly broken: string } | { readonly refused: string };
+
+export const TRANSLATOR = 'scripts/sam-translate.py';
+
+/** How the translator script says it cannot import samtranslator or cfn-lint. */
+const NOT_INSTALLED = 3;
 
 /**
  * Runs AWS's SAM translator (scripts/sam-translate.py, on the samtranslator package that ships
  * with cfn-lint) on the raw template, with the given parameter values.
  */
 export function translate(parameters: Record<string, string> = {}): Translation {
-  const args = ['scripts/sam-translate.py', 'template.yaml', ...Object.entries(parameters).map(([k, v]) => `${k}=${v}`)];
+  if (!existsSync(TRANSLATOR)) return { broken: `${TRANSLATOR} is missing` };
+  const args = [TRANSLATOR, 'template.yaml', ...Object.entries(parameters).map(([k, v]) => `${k}=${v}`)];
   const run = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (run.error || run.status === 2) return { missing: run.stderr || String(run.error) };
-  if (run.status !== 0) return { refused: run.stderr };
+  if (run.error) return { missing: `python3 cannot be run: ${String(run.error)}` };
+  if (run.status === NOT_INSTALLED) return { missing: `the SAM translator (it ships with cfn-lint: pip install cfn-lint): ${run.stderr.trim()}` };
+  if (run.status === 1) return { refused: run.stderr };
+  if (run.status !== 0) return { broken: `${TRANSLATOR} exited ${String(run.status)}: ${run.stderr.trim()}` };
   return { template: JSON.parse(run.stdout) as Node };
 }
 

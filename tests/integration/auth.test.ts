@@ -72,8 +72,11 @@ describe('the emulator runs the $connect authorizer like API Gateway', () => {
     }
   });
 
-  it('accepts Authorization: Bearer from server clients', async () => {
-    const client = await TestClient.connect(local.url, { headers: { Authorization: `Bearer ${await hs256()}` } });
+  it('accepts Authorization: Bearer from server clients, with the token\'s userId', async () => {
+    const before = new Set(local.connectionIds());
+    const client = await TestClient.connect(local.url, { headers: { Authorization: `Bearer ${await hs256(claims({ sub: 'header-user' }))}` } });
+    const [connectionId] = local.connectionIds().filter((id) => !before.has(id));
+    expect((await connections.get(connectionId!))?.userId).toBe('header-user');
     await client.close();
   });
 });

@@ -89,6 +89,7 @@ describe('the emulator’s @connections API through the real AWS SDK client', ()
     });
     await root.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('"root"') }));
     await ws.waitFor((frames) => frames.length === 1);
+    expect(ws.raw).toEqual(['"root"']);
     root.destroy();
     await ws.close();
   });

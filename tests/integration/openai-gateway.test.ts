@@ -84,6 +84,7 @@ describe('the gateway with an OpenAI-compatible provider', () => {
     await leaving.waitFor((frames) => frames.some((f) => f.requestId === 'gone-1' && f.type === 'chunk'), 5000, 'the first chunk');
     await leaving.close();
     await until(() => server.requests[0]!.closedEarly, 'the server saw the connection close', 5000);
+    expect(server.requests[0]!.written).toBeLessThan(2);
   });
 
   it('a 429 reaches the client as upstream_throttled with the server\'s retry-after-ms', async () => {

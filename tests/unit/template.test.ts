@@ -5,6 +5,7 @@ import { METRICS } from '../../src/utils/metrics';
 import { ENTRIES, EXTERNAL } from '../../scripts/bundle';
 import { loadConfig } from '../../src/config/config';
 import { Resolver, translate, type Node } from '../helpers/cfn';
+import { itWith } from '../helpers/required-tool';
 
 /**
  * template.yaml as AWS's toolchain sees it: translated by the real SAM translator (what
@@ -14,8 +15,8 @@ import { Resolver, translate, type Node } from '../helpers/cfn';
  */
 
 const translation = translate();
-const translatedIt = 'template' in translation ? it : it.skip;
-if ('missing' in translation) console.warn(`SKIPPED: the SAM translator is not installed (it ships with cfn-lint: pip install cfn-lint): ${translation.missing}`);
+// A translator that is not installed skips (loudly; in CI it fails); a broken script always fails.
+const translatedIt = itWith('missing' in translation ? translation.missing : undefined);
 
 function translated(parameters: Record<string, string> = {}): { resolver: Resolver; resources: Record<string, Node> } {
   const result = Object.keys(parameters).length === 0 ? translation : translate(parameters);
@@ -43,9 +44,13 @@ describe('template.yaml through the real SAM translator', () => {
     expect(readFileSync('template.yaml', 'utf8')).not.toMatch(/Fn::ForEach|AWS::LanguageExtensions/);
   });
 
-  it('translates from the raw template, as `sam build` and `sam deploy` hand it over', () => {
-    if ('missing' in translation) console.warn('SKIPPED: no SAM translator; only the raw template was checked');
+  it('finds the translator script where the tests run it', () => {
+    expect(translation).not.toHaveProperty('broken');
+  });
+
+  translatedIt('translates from the raw template, as `sam build` and `sam deploy` hand it over', () => {
     expect(translation).not.toHaveProperty('refused');
+    expect(translation).toHaveProperty('template.Resources.WebSocketApi');
   });
 
   translatedIt('declares a route for every route key the app serves, each on the function whose handler the bundle exports', () => {
@@ -338,8 +343,7 @@ describe('template.yaml through the real SAM translator', () => {
   });
 
   const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
-  const lintIt = cfnLint.status === 0 ? it : it.skip;
-  if (cfnLint.status !== 0) console.warn('SKIPPED: cfn-lint is not installed (pip install cfn-lint), so the template was not linted.');
+  const lintIt = itWith(cfnLint.status === 0 ? undefined : 'cfn-lint is not installed or not on PATH (pip install cfn-lint)');
   lintIt('passes cfn-lint with informational checks on', () => {
     const result = spawnSync('cfn-lint', ['--include-checks', 'I', '--', 'template.yaml'], { encoding: 'utf8' });
     expect(`${result.stdout}${result.stderr}`).toBe('');
