@@ -1,6 +1,6 @@
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ChatModel } from '../../src/llm/chat-model';
-import type { LocalGateway } from '../../src/local/emulator';
+import type { LocalGateway, LocalGatewayOptions } from '../../src/local/emulator';
 import type { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import type { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import { dynamoClient, startDynalite } from './dynamo';
@@ -16,17 +16,28 @@ export interface Leftovers {
  * Where the emulator keeps its state for a suite: in memory, or in DynamoDB (dynalite through
  * the real SDK, a fresh table per gateway) — so one test proves a guarantee on both.
  */
+/** What a test may add to the emulator beside the store: its model, post faults, clients. */
+export type ModeExtras = Pick<LocalGatewayOptions, 'beforePost' | 'clients' | 'onEvent'> & { readonly model?: ChatModel };
+
 export interface StoreMode {
   readonly name: 'memory' | 'DynamoDB';
-  start(env?: Record<string, string>, model?: ChatModel): Promise<LocalGateway>;
+  start(env?: Record<string, string>, extras?: ChatModel | ModeExtras): Promise<LocalGateway>;
   leftovers(local: LocalGateway): Promise<Leftovers>;
   stop(): Promise<void>;
+}
+
+/** The emulator options for a test's extras (a bare model is the common case). */
+function options(extras: ChatModel | ModeExtras | undefined): Omit<LocalGatewayOptions, 'server' | 'env'> {
+  if (extras === undefined) return {};
+  if ('stream' in extras) return { deps: { model: extras } };
+  const { model, ...rest } = extras;
+  return { ...rest, ...(model ? { deps: { model } } : {}) };
 }
 
 export function memoryMode(): StoreMode {
   return {
     name: 'memory',
-    start: (env = {}, model) => startLocal(env, model ? { deps: { model } } : {}),
+    start: (env = {}, extras) => startLocal(env, options(extras)),
     leftovers: (local) => {
       const requests = local.gateway.deps.requests as MemoryRequestStore;
       const counters = local.gateway.deps.counters as MemoryCounterStore;
@@ -43,11 +54,12 @@ export function dynamoMode(prefix = 'mode'): StoreMode {
   const tableOf = new Map<LocalGateway, string>();
   return {
     name: 'DynamoDB',
-    start: async (env = {}, model) => {
+    start: async (env = {}, extras) => {
       dynalite ??= await startDynalite();
       client ??= dynamoClient(dynalite.endpoint);
       const table = `${prefix}-${(tables += 1)}`;
-      const local = await startLocal({ DYNAMODB_ENDPOINT: dynalite.endpoint, CONNECTIONS_TABLE: table, ...env }, { clients: { dynamoClient: client }, ...(model ? { deps: { model } } : {}) });
+      const given = options(extras);
+      const local = await startLocal({ DYNAMODB_ENDPOINT: dynalite.endpoint, CONNECTIONS_TABLE: table, ...env }, { ...given, clients: { ...given.clients, dynamoClient: client } });
       tableOf.set(local, table);
       return local;
     },

@@ -141,30 +141,44 @@ describe('the local API Gateway emulator', () => {
 });
 
 describe('the emulator’s connection time limits', () => {
-  it('closes an idle connection with 1001 and a connection past its maximum duration with 1001', async () => {
+  it('closes an idle connection with 1001, not one kept active, and a connection past its maximum duration with 1001', async () => {
+    // Fake timers, so the order of events is what is tested, not how fast this machine is; the
+    // sockets (I/O) stay real.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'performance', 'hrtime'] });
     const connections = new MemoryConnectionStore();
-    const local = await startLocal({}, { deps: { connections }, server: { idleTimeoutMs: 150, maxConnectionMs: 60_000 } });
+    const local = await startLocal({}, { deps: { connections }, server: { idleTimeoutMs: 10_000, maxConnectionMs: 3_600_000 } });
     try {
       const { client, connectionId } = await connectTracked(local);
-      const started = Date.now();
-      // Activity keeps it open past one idle period…
-      for (let i = 0; i < 4; i += 1) {
-        await sleep(60);
-        client.send({ action: 'ping' });
+      // Activity keeps it open past two idle periods…
+      for (let i = 1; i <= 4; i += 1) {
+        jest.advanceTimersByTime(6_000);
+        client.send({ action: 'ping', requestId: `p${i}` });
+        await client.waitFor((frames) => frames.some((f) => f.requestId === `p${i}`), 5000, `pong ${i}`);
       }
       expect(client.socket.readyState).toBe(client.socket.OPEN);
-      // …silence closes it.
+      // …and one idle period of silence closes it, not a moment before.
+      jest.advanceTimersByTime(9_999);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(client.socket.readyState).toBe(client.socket.OPEN);
+      jest.advanceTimersByTime(2);
       expect((await client.closed).code).toBe(1001);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+      jest.useRealTimers();
       await until(async () => (await connections.get(connectionId)) === undefined, 'record removal');
     } finally {
+      jest.useRealTimers();
       await local.stop();
     }
-    const capped = await startLocal({}, { server: { idleTimeoutMs: 60_000, maxConnectionMs: 150 } });
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'performance', 'hrtime'] });
+    const capped = await startLocal({}, { server: { idleTimeoutMs: 3_600_000, maxConnectionMs: 50_000 } });
     try {
       const client = await TestClient.connect(capped.url);
+      jest.advanceTimersByTime(49_000);
+      client.send({ action: 'ping', requestId: 'late' });
+      await client.waitFor((frames) => frames.some((f) => f.requestId === 'late'), 5000, 'the pong before the limit');
+      jest.advanceTimersByTime(1_001);
       expect((await client.closed).code).toBe(1001);
     } finally {
+      jest.useRealTimers();
       await capped.stop();
     }
   });

@@ -1,13 +1,12 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { ManagementApiOptions, PostFault } from '../../src/local/management-api';
 import type { LocalGateway } from '../../src/local/emulator';
-import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
-import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
-import { MemoryRequestStore } from '../../src/stores/memory-request-store';
+import { mockAnswerTokens } from '../../src/llm/mock';
 import { BedrockEmulator, type Scenario } from '../helpers/bedrock-emulator';
 import { OpenAiStandIn, type OpenAiScenario } from '../helpers/openai-standin';
 import { dynamoClient, startDynalite } from '../helpers/dynamo';
 import { connectTracked, quiesce, startLocal } from '../helpers/local';
+import { STORE_MODES } from '../helpers/store-modes';
 import { sleep, until, type Frame, type TestClient } from '../helpers/ws-client';
 
 /**
@@ -25,12 +24,11 @@ interface Rig {
   local: LocalGateway;
   client: TestClient;
   connectionId: string;
-  requests: MemoryRequestStore;
-  counters: MemoryCounterStore;
-  connections: MemoryConnectionStore;
 }
 
-describe('fault injection, with leak checks', () => {
+describe.each(STORE_MODES)('fault injection, with leak checks, %s mode', (_name, makeMode) => {
+  const mode = makeMode();
+  afterAll(() => mode.stop());
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown): void => {
     unhandled.push(reason);
@@ -46,31 +44,27 @@ describe('fault injection, with leak checks', () => {
   });
 
   async function start(env: Record<string, string>, options: { beforePost?: ManagementApiOptions['beforePost']; bedrock?: BedrockRuntimeClient } = {}): Promise<Rig> {
-    const requests = new MemoryRequestStore();
-    const counters = new MemoryCounterStore();
-    const connections = new MemoryConnectionStore();
-    const local = await startLocal(
+    const local = await mode.start(
       { MOCK_TOKEN_DELAY_MS: '5', MOCK_ANSWER_TOKENS: '60', ...env },
       {
-        deps: { requests, counters, connections },
         ...(options.beforePost ? { beforePost: options.beforePost } : {}),
         ...(options.bedrock ? { clients: { bedrockClient: options.bedrock } } : {}),
       },
     );
     const { client, connectionId } = await connectTracked(local);
-    rig = { local, client, connectionId, requests, counters, connections };
+    rig = { local, client, connectionId };
     return rig;
   }
 
   /** Nothing left behind, and (unless the client is gone) the connection still answers. */
   async function assertNoLeaks(r: Rig, clientGone = false): Promise<void> {
-    await until(() => r.requests.size === 0, 'no request record left', 5000);
-    await until(() => r.counters.total('conc:') === 0, 'no concurrency slot held', 5000);
+    await until(async () => (await mode.leftovers(r.local)).requests === 0, 'no request record left', 5000);
+    await until(async () => (await mode.leftovers(r.local)).slots === 0, 'no concurrency slot held', 5000);
     await until(() => r.local.queue.depth.messages === 0 && r.local.queue.depth.invocations === 0, 'the queue empty', 5000);
     expect(r.local.queue.deadLetters).toEqual([]);
     expect(unhandled).toEqual([]);
     if (clientGone) {
-      expect(await r.connections.get(r.connectionId)).toBeUndefined();
+      expect(await r.local.gateway.deps.connections.get(r.connectionId)).toBeUndefined();
     } else {
       r.client.send({ action: 'ping', requestId: 'still-there' });
       await r.client.waitFor((frames) => frames.some((f) => f.requestId === 'still-there' && f.type === 'pong'), 3000, 'a pong');
@@ -136,21 +130,15 @@ describe('fault injection, with leak checks', () => {
       expect(r.client.of('broken').some((f) => f.type === 'done')).toBe(false);
     });
 
-    it('slow posts (150 ms each): fewer, larger chunks, and the answer arrives whole', async () => {
+    it('slow posts (150 ms each): the answer arrives whole and in order, nothing left behind', async () => {
+      // That slow posts mean fewer, larger frames is ChunkStream's unit test (by the order of
+      // events); a count compared here would depend on how loaded this machine is.
       const slow = await start({}, { beforePost: async () => { await sleep(150); return undefined; } });
       slow.client.send(ask('slow', 'same question'));
       expect(await slow.client.terminal('slow', 15_000)).toMatchObject({ type: 'done' });
-      const slowChunks = chunksOf(slow.client.of('slow'));
       expect(contiguous(slow.client.of('slow'))).toBe(true);
+      expect(chunksOf(slow.client.of('slow')).map((f) => String(f.content)).join('')).toBe(mockAnswerTokens('same question', 60).join(''));
       await assertNoLeaks(slow);
-      await slow.client.close();
-      await slow.local.stop();
-      const fast = await start({});
-      fast.client.send(ask('fast', 'same question'));
-      await fast.client.terminal('fast', 10_000);
-      const fastChunks = chunksOf(fast.client.of('fast'));
-      expect(slowChunks.map((f) => String(f.content)).join('')).toBe(fastChunks.map((f) => String(f.content)).join(''));
-      expect(slowChunks.length).toBeLessThan(fastChunks.length);
     });
   });
 
@@ -207,7 +195,8 @@ describe('fault injection, with leak checks', () => {
     });
   });
 
-  describe('DynamoDB', () => {
+  // Once, not per mode: it brings its own dynalite to stop.
+  if (_name === 'DynamoDB') describe('DynamoDB', () => {
     it('endpoint down: a typed, retryable error frame, and the process and the socket survive', async () => {
       const dynalite = await startDynalite();
       const db = dynamoClient(dynalite.endpoint, 1);

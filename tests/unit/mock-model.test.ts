@@ -44,18 +44,23 @@ describe('MockChatModel', () => {
     expect(events.at(-1)).toMatchObject({ stopReason: 'stop_sequence' });
   });
 
-  it('stops promptly when aborted and never ends an aborted stream with `end`', async () => {
-    const slow = new MockChatModel({ tokenDelayMs: 50, answerTokens: 100 });
+  it('stops at once when aborted — no delta after the abort — and never ends an aborted stream with `end`', async () => {
+    const slow = new MockChatModel({ tokenDelayMs: 20, answerTokens: 10_000 });
     const controller = new AbortController();
     const events: ChatModelEvent[] = [];
-    const started = Date.now();
-    setTimeout(() => controller.abort(new Error('stop')), 120);
+    let atAbort = 0;
     await expect(
       (async () => {
-        for await (const event of slow.stream(request('hi'), controller.signal)) events.push(event);
+        for await (const event of slow.stream(request('hi'), controller.signal)) {
+          events.push(event);
+          if (events.length === 2) {
+            atAbort = events.length;
+            controller.abort(new Error('stop'));
+          }
+        }
       })(),
     ).rejects.toThrow();
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(events).toHaveLength(atAbort);
     expect(events.some((e) => e.type === 'end')).toBe(false);
   });
 });
