@@ -30,6 +30,8 @@ export interface LocalGatewayOptions {
   readonly beforePost?: ManagementApiOptions['beforePost'];
   /** Test hook: sees every event before the handler does. */
   readonly onEvent?: (event: WsEvent) => void;
+  /** Called with the port once it is open, before the backend is ready (the port may be 0: chosen by the system). */
+  readonly onListening?: (port: number) => void;
 }
 
 export interface LocalGateway {
@@ -109,6 +111,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       });
   });
   const port = await listen(server, options.server.port, host);
+  options.onListening?.(port);
   const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   try {
     backend = await startBackend({ server: options.server, env: options.env, authority, deps: options.deps, clients: options.clients });

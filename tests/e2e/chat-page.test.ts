@@ -3,18 +3,52 @@ import { resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { LocalGateway } from '../../src/local/emulator';
-import type { ChatModel } from '../../src/llm/chat-model';
-import { mockAnswerTokens } from '../../src/llm/mock';
+import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../../src/llm/chat-model';
+import { MockChatModel, mockAnswerTokens } from '../../src/llm/mock';
 import { startLocal } from '../helpers/local';
 import { describeWith } from '../helpers/required-tool';
+import { TcpProxy } from '../helpers/tcp-proxy';
+import { until } from '../helpers/ws-client';
 import { CHROMIUM_MISSING, chromiumPath } from '../../scripts/chromium-path';
 import { OpenAiStandIn } from '../helpers/openai-standin';
-import { sleep } from '../helpers/ws-client';
 
 const CHROMIUM = chromiumPath();
 const describeBrowser = describeWith(CHROMIUM === undefined ? `${CHROMIUM_MISSING}; .ci/run installs it` : undefined);
 
 const ENV = { MOCK_TOKEN_DELAY_MS: '25', MOCK_ANSWER_TOKENS: '80', STREAM_FLUSH_INTERVAL_MS: '50' };
+
+/**
+ * The mock model (80 tokens, 25 ms apart), which a test can hold after some deltas until it says
+ * so — so "mid-answer" is a state the test sets up, not a moment it hopes to catch.
+ */
+class HoldingModel implements ChatModel {
+  private limit = Infinity;
+  private gate: Promise<void> = Promise.resolve();
+  private open: () => void = () => undefined;
+  private readonly inner = new MockChatModel({ tokenDelayMs: 25, answerTokens: 80 });
+
+  /** Answers stop after `deltas` deltas until `release()`. */
+  holdAfter(deltas: number): void {
+    this.limit = deltas;
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  release(): void {
+    this.limit = Infinity;
+    this.open();
+  }
+
+  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
+    let deltas = 0;
+    const aborted = new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+    aborted.catch(() => undefined);
+    for await (const event of this.inner.stream(request, signal)) {
+      if (event.type === 'delta' && deltas >= this.limit) await Promise.race([this.gate, aborted]);
+      if (event.type === 'delta') deltas += 1;
+      yield event;
+    }
+  }
+}
 
 describeBrowser('test-client.html in headless Chromium', () => {
   let browser: Browser;
@@ -30,8 +64,10 @@ describeBrowser('test-client.html in headless Chromium', () => {
   afterAll(async () => {
     await browser.close();
   });
+  let model: HoldingModel;
   beforeEach(async () => {
-    local = await startLocal(ENV);
+    model = new HoldingModel();
+    local = await startLocal(ENV, { deps: { model } });
     page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
     // Served by the emulator, the page connects by itself to the endpoint that served it.
     await page.goto(local.pageUrl);
@@ -54,11 +90,23 @@ describeBrowser('test-client.html in headless Chromium', () => {
   it('streams an answer that grows on screen before it is done, then shows its usage', async () => {
     const id = await ask('What is a WebSocket gateway?');
     const answer = answerOf(id);
-    const lengths: number[] = [];
-    while ((await answer.locator('.usage').count()) === 0) {
-      lengths.push(((await answer.locator('.answer').textContent()) ?? '').length);
-      await sleep(60);
-    }
+    // Every length the answer shows until its usage line appears, recorded by the page itself.
+    const lengths = await page.evaluate(
+      (rid) =>
+        new Promise<number[]>((resolve) => {
+          const seen: number[] = [];
+          const li = document.querySelector(`li[data-request-id="${rid}"]`)!;
+          const observer = new MutationObserver(() => {
+            seen.push(li.querySelector('.answer')?.textContent?.length ?? 0);
+            if (li.querySelector('.usage')) {
+              observer.disconnect();
+              resolve(seen);
+            }
+          });
+          observer.observe(li, { childList: true, subtree: true, characterData: true });
+        }),
+      id,
+    );
     const growing = lengths.filter((n, i) => i > 0 && n > lengths[i - 1]!);
     expect(growing.length).toBeGreaterThanOrEqual(3);
     expect(await answer.locator('.answer').textContent()).toContain('You said: "What is a WebSocket gateway?"');
@@ -70,15 +118,19 @@ describeBrowser('test-client.html in headless Chromium', () => {
   });
 
   it('Stop ends the answer mid-way and keeps what arrived', async () => {
-    const id = await ask('Tell me a long story');
+    model.holdAfter(10);
+    const prompt = 'Tell me a long story';
+    const id = await ask(prompt);
     const answer = answerOf(id);
     await page.waitForFunction((rid) => (document.querySelector(`li[data-request-id="${rid}"] .answer`)?.textContent ?? '').length > 20, id);
     await page.getByTestId('stop').click();
     await answer.locator('.usage').waitFor();
     expect(await answer.locator('.usage').textContent()).toBe('stopped');
     expect(await answer.locator('.usage').getAttribute('data-error-code')).toBe('cancelled');
-    const words = ((await answer.locator('.answer').textContent()) ?? '').split(' ').length;
-    expect(words).toBeLessThan(80);
+    const shown = (await answer.locator('.answer').textContent()) ?? '';
+    const whole = mockAnswerTokens(prompt, 80).join('');
+    expect(whole.startsWith(shown)).toBe(true);
+    expect(shown.length).toBeLessThan(whole.length);
     expect(await page.getByTestId('send').isEnabled()).toBe(true);
   });
 
@@ -102,18 +154,33 @@ describeBrowser('test-client.html in headless Chromium', () => {
   });
 
   it('reconnects by itself after the local server restarts', async () => {
-    const port = local.port;
-    await local.stop();
-    await page.waitForSelector('[data-testid="status"]:not([data-state="open"])');
-    local = await startLocal(ENV, { server: { port } });
-    await page.waitForSelector('[data-testid="status"][data-state="open"]', { timeout: 15_000 });
-    const id = await ask('back again');
-    await answerOf(id).locator('.usage').waitFor();
-    expect(await answerOf(id).locator('.usage').textContent()).toMatch(/stop: end_turn/);
+    // One address for both servers (a proxy bound once), so no port is freed and bound again.
+    const proxy = await TcpProxy.start(local.port);
+    const viaProxy = await browser.newPage();
+    try {
+      await viaProxy.goto(`http://127.0.0.1:${proxy.port}/`);
+      await viaProxy.waitForSelector('[data-testid="status"][data-state="open"]');
+      proxy.pointAt(undefined);
+      proxy.cut();
+      await local.stop();
+      await viaProxy.waitForSelector('[data-testid="status"]:not([data-state="open"])');
+      local = await startLocal(ENV, { deps: { model } });
+      proxy.pointAt(local.port);
+      await viaProxy.waitForSelector('[data-testid="status"][data-state="open"]', { timeout: 15_000 });
+      await viaProxy.getByTestId('prompt').fill('back again');
+      await viaProxy.getByTestId('prompt').press('Enter');
+      const usage = viaProxy.locator('li[data-request-id] .usage').last();
+      await usage.waitFor();
+      expect(await usage.textContent()).toMatch(/stop: end_turn/);
+    } finally {
+      await viaProxy.close();
+      await proxy.stop();
+    }
   });
 
   it('resumes an answer by itself when its connection is deleted mid-way, and shows it whole, once', async () => {
     const prompt = 'a long answer, please';
+    model.holdAfter(12);
     const id = await ask(prompt);
     const answer = answerOf(id);
     await page.waitForFunction((rid) => (document.querySelector(`li[data-request-id="${rid}"] .answer`)?.textContent ?? '').length > 30, id);
@@ -121,6 +188,10 @@ describeBrowser('test-client.html in headless Chromium', () => {
     const [connectionId] = local.connectionIds();
     const deleted = await fetch(`${local.managementEndpoint}/@connections/${encodeURIComponent(connectionId!)}`, { method: 'DELETE' });
     expect(deleted.status).toBe(204);
+    // The page reconnects while the answer is held mid-way; then the answer goes on to its end.
+    await page.waitForSelector('[data-testid="status"][data-state="open"]', { timeout: 20_000 });
+    await until(() => local.connectionIds().some((other) => other !== connectionId), 'the page to reconnect', 20_000);
+    model.release();
     await answer.locator('.usage').waitFor({ timeout: 20_000 });
     expect(await answer.locator('.usage').textContent()).toMatch(/stop: end_turn/);
     expect(await answer.getAttribute('data-resumes')).toBe('1');

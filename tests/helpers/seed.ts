@@ -12,3 +12,20 @@ export function seedFromEnv(): number {
   }
   return Math.floor(Math.random() * 0x7fffffff);
 }
+
+/**
+ * A seeded source of numbers in [0, 1) for a test that draws its own (mulberry32), printing its
+ * seed so a failing run can be replayed with FC_SEED.
+ */
+export function seededRandom(label: string): () => number {
+  const seed = seedFromEnv();
+  process.stdout.write(`${label}: random seed ${seed} (replay with FC_SEED=${seed})\n`);
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

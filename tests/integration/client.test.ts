@@ -1,4 +1,3 @@
-import net from 'node:net';
 import WebSocket from 'ws';
 import { GatewayClient, GatewayError, type WebSocketConstructor } from '../../client/src/index.js';
 import { GatewayError as ServerError } from '../../src/models/errors';
@@ -7,36 +6,12 @@ import { mockAnswerTokens } from '../../src/llm/mock';
 import type { LocalGateway } from '../../src/local/emulator';
 import { AUDIENCE, claims, hs256, ISSUER, SECRET } from '../helpers/jwt';
 import { startLocal } from '../helpers/local';
+import { seededRandom } from '../helpers/seed';
+import { TcpProxy } from '../helpers/tcp-proxy';
 import { until } from '../helpers/ws-client';
 
 /** The `ws` package as the client's WebSocket (Node 20 has no global one). */
 const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
-
-/** A TCP proxy in front of the emulator that can cut every connection through it, as a network drop does. */
-async function cuttingProxy(target: number): Promise<{ url: (stage?: string) => string; cut: () => void; stop: () => Promise<void> }> {
-  const pipes = new Set<net.Socket>();
-  const server = net.createServer((inbound) => {
-    const outbound = net.connect(target, '127.0.0.1');
-    for (const socket of [inbound, outbound]) {
-      pipes.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => pipes.delete(socket));
-    }
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: (stage = 'local') => `ws://127.0.0.1:${port}/${stage}`,
-    cut: () => {
-      for (const socket of pipes) socket.resetAndDestroy();
-    },
-    stop: async () => {
-      for (const socket of pipes) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 const ask = (content: string) => ({ messages: [{ role: 'user' as const, content }] });
 
@@ -87,14 +62,15 @@ describe('@ws-llm-gateway/client against the local emulator', () => {
 
   it('yields the exact 2,000-token answer once when the socket is cut at five random points, resuming each time', async () => {
     local = await startLocal({ MOCK_TOKEN_DELAY_MS: '1', MOCK_ANSWER_TOKENS: '2000', STREAM_FLUSH_INTERVAL_MS: '10', CANCEL_CHECK_INTERVAL_MS: '20' });
-    const proxy = await cuttingProxy(local.port);
+    const proxy = await TcpProxy.start(local.port);
     try {
       client = new GatewayClient({ url: proxy.url(), WebSocket: NodeWebSocket, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } });
       const statuses: string[] = [];
       client.on('status', (s) => statuses.push(s));
       await client.connect();
       const stream = client.stream(ask('tell me a long story'));
-      const cuts = Array.from({ length: 5 }, (_, i) => 20 + i * 30 + Math.floor(Math.random() * 20));
+      const random = seededRandom('client reconnect cuts');
+      const cuts = Array.from({ length: 5 }, (_, i) => 20 + i * 30 + Math.floor(random() * 20));
       let text = '';
       let deltas = 0;
       for await (const delta of stream) {
@@ -113,7 +89,7 @@ describe('@ws-llm-gateway/client against the local emulator', () => {
 
   it('reads the token again on every reconnect', async () => {
     local = await startLocal({ AUTH_JWT_SECRET: SECRET, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE, MOCK_TOKEN_DELAY_MS: '2', MOCK_ANSWER_TOKENS: '300' });
-    const proxy = await cuttingProxy(local.port);
+    const proxy = await TcpProxy.start(local.port);
     try {
       const issued: string[] = [];
       client = new GatewayClient({

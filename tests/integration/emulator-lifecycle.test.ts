@@ -23,15 +23,6 @@ class SlowConnectionStore extends MemoryConnectionStore {
   }
 }
 
-/** A port that was free a moment ago (the emulator is then started on it). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** Resolves once something accepts TCP connections on the port. */
 async function listening(port: number): Promise<void> {
   await until(
@@ -105,12 +96,17 @@ describe('the emulator’s connection lifecycle', () => {
     // Every DynamoDB call takes 300 ms, so creating the table keeps the emulator busy for a while.
     const proxy = await slowProxy(dynalite.endpoint, 300);
     const slowClient = dynamoClient(proxy.endpoint);
-    const port = await freePort();
-    const starting = startLocal({ DYNAMODB_ENDPOINT: proxy.endpoint, CONNECTIONS_TABLE: `early-${port}` }, { server: { port }, clients: { dynamoClient: slowClient } });
+    // Port 0, bound once by the emulator: it tells the port as soon as it listens.
+    let port = 0;
+    const starting = startLocal(
+      { DYNAMODB_ENDPOINT: proxy.endpoint, CONNECTIONS_TABLE: `early-${process.pid}` },
+      { server: { port: 0 }, clients: { dynamoClient: slowClient }, onListening: (open) => (port = open) },
+    );
     let local: LocalGateway | undefined;
     try {
       let started = false;
       void starting.then(() => (started = true));
+      await until(() => port !== 0, 'the port to be bound');
       await listening(port);
       // The port is open and the emulator not ready: this handshake is held, then served.
       expect(started).toBe(false);

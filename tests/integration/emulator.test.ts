@@ -4,7 +4,7 @@ import { MemoryConnectionStore } from '../../src/stores/memory-connection-store'
 import type { WsEvent } from '../../src/utils/lambda';
 import { FaultyConnectionStore } from '../helpers/faulty-stores';
 import { connectTracked, startLocal } from '../helpers/local';
-import { TestClient, sleep, until } from '../helpers/ws-client';
+import { TestClient, until } from '../helpers/ws-client';
 
 function get(url: string): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {

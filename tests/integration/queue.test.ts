@@ -27,6 +27,25 @@ class PeakModel implements ChatModel {
   }
 }
 
+/** A model whose answers wait, before their first delta, until the test opens the gate. */
+class GatedModel implements ChatModel {
+  waiting = 0;
+  private opened = false;
+  private readonly sleepers: Array<() => void> = [];
+  constructor(private readonly inner: ChatModel) {}
+  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
+    if (!this.opened) {
+      this.waiting += 1;
+      await new Promise<void>((resolve) => this.sleepers.push(resolve));
+    }
+    yield* this.inner.stream(request, signal);
+  }
+  open(): void {
+    this.opened = true;
+    this.sleepers.splice(0).forEach((wake) => wake());
+  }
+}
+
 /**
  * A model whose process "dies" after three deltas: it stops yielding and ignores its abort signal,
  * like a Lambda sandbox that crashed or was frozen at its timeout. `release` ends it (test cleanup).
@@ -91,26 +110,30 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
       { deps: { model, requests, counters }, server: { queue: { visibilityTimeoutMs: 900, maxInvocations: 5, batchSize: 10 } } },
     );
     const client = await connect();
-    // Act
-    client.send(ask('dies'));
-    const end = await client.terminal('dies', 5000);
-    // Assess
-    expect(end).toMatchObject({ type: 'error', code: 'internal_error', retryable: true, message: 'The answer was interrupted; please retry.' });
-    await quiesce(local, client);
-    const frames = client.of('dies');
-    // What the dead worker sent, once, in order; then one terminal error.
-    expect(frames[0]).toMatchObject({ type: 'accepted' });
-    const chunks = frames.slice(1, -1);
-    expect(chunks.every((f) => f.type === 'chunk')).toBe(true);
-    expect(chunks.map((f) => f.seq)).toEqual(chunks.map((_, i) => i));
-    expect(chunks.map((f) => String(f.content)).join('')).toBe('one two three ');
-    expect(frames.filter((f) => f.type === 'error')).toHaveLength(1);
-    expect(requests.size).toBe(0);
-    // The connection's one slot came back: the next request is accepted, not rate_limited.
-    client.send(ask('after'));
-    await client.waitFor((all) => all.some((f) => f.requestId === 'after' && f.type === 'accepted'), 3000, 'the next request accepted');
-    await client.close();
-    model.release();
+    try {
+      // Act
+      client.send(ask('dies'));
+      const end = await client.terminal('dies', 5000);
+      // Assess
+      expect(end).toMatchObject({ type: 'error', code: 'internal_error', retryable: true, message: 'The answer was interrupted; please retry.' });
+      await quiesce(local, client);
+      const frames = client.of('dies');
+      // What the dead worker sent, once, in order; then one terminal error.
+      expect(frames[0]).toMatchObject({ type: 'accepted' });
+      const chunks = frames.slice(1, -1);
+      expect(chunks.every((f) => f.type === 'chunk')).toBe(true);
+      expect(chunks.map((f) => f.seq)).toEqual(chunks.map((_, i) => i));
+      expect(chunks.map((f) => String(f.content)).join('')).toBe('one two three ');
+      expect(frames.filter((f) => f.type === 'error')).toHaveLength(1);
+      expect(requests.size).toBe(0);
+      // The connection's one slot came back: the next request is accepted, not rate_limited.
+      client.send(ask('after'));
+      await client.waitFor((all) => all.some((f) => f.requestId === 'after' && f.type === 'accepted'), 3000, 'the next request accepted');
+    } finally {
+      // The "dead" generator is still parked: end it whether or not the checks passed.
+      model.release();
+      await client.close();
+    }
   });
 
   it('sends a job that cannot be started to the dead-letter queue after maxReceiveCount, telling the client once', async () => {
@@ -148,19 +171,29 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
   });
 
   it('streams every answer of a batch of ten carried by one worker invocation, each once', async () => {
-    // One invocation at a time: while the first answer runs, ten more queue up, then go together.
-    local = await startLocal({ MOCK_TOKEN_DELAY_MS: '5', MOCK_ANSWER_TOKENS: '40', MAX_CONCURRENT_PER_CONNECTION: '20', MAX_CONCURRENT_PER_USER: '20' }, { server: { queue: { visibilityTimeoutMs: 60_000, maxInvocations: 1, batchSize: 10 } } });
+    // One invocation at a time, and its first answer held until ten more jobs wait in the queue:
+    // they then go together as one batch, however slowly this machine sends them.
+    const gate = new GatedModel(new MockChatModel({ tokenDelayMs: 5, answerTokens: 40 }));
+    local = await startLocal(
+      { MAX_CONCURRENT_PER_CONNECTION: '20', MAX_CONCURRENT_PER_USER: '20' },
+      { deps: { model: gate }, server: { queue: { visibilityTimeoutMs: 60_000, maxInvocations: 1, batchSize: 10 } } },
+    );
     const client = await connect();
-    client.send(ask('first'));
-    await client.waitFor((frames) => frames.some((f) => f.requestId === 'first' && f.type === 'chunk'));
-    for (let i = 0; i < 10; i += 1) client.send(ask(`batch-${i}`));
+    try {
+      client.send(ask('first'));
+      await until(() => gate.waiting === 1, 'the first answer to start');
+      for (let i = 0; i < 10; i += 1) client.send(ask(`batch-${i}`));
+      await until(() => local!.queue.depth.messages === 11, 'ten jobs waiting behind the first');
+    } finally {
+      gate.open();
+    }
     const ends = await Promise.all(Array.from({ length: 10 }, (_, i) => client.terminal(`batch-${i}`, 10_000)));
     expect(ends.map((f) => f.type)).toEqual(Array(10).fill('done'));
     for (let i = 0; i < 10; i += 1) {
       const chunks = client.of(`batch-${i}`).filter((f) => f.type === 'chunk');
       expect(chunks.map((f) => f.seq)).toEqual(chunks.map((_, n) => n));
     }
-    expect(local.queue.batchSizes).toContain(10);
+    expect(local.queue.batchSizes).toEqual([1, 10]);
     await client.close();
   });
 });

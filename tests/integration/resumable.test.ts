@@ -4,6 +4,7 @@ import type { LocalGateway } from '../../src/local/emulator';
 import type { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { AUDIENCE, claims, hs256, ISSUER, SECRET } from '../helpers/jwt';
 import { connectTracked, startLocal } from '../helpers/local';
+import { seededRandom } from '../helpers/seed';
 import { STORE_MODES } from '../helpers/store-modes';
 import { TestClient, until, type Frame } from '../helpers/ws-client';
 
@@ -75,7 +76,8 @@ describe.each(STORE_MODES)('resumable answers, %s mode', (_name, makeMode) => {
       };
       const methods: Drop[] = ['close', 'delete', 'reset', 'close', 'reset'];
       // Five points spread over the answer (about 200 chunks at this pace), each a little random.
-      const points = methods.map((_, i) => 10 + i * 30 + Math.floor(Math.random() * 20));
+      const random = seededRandom('resume drop points');
+      const points = methods.map((_, i) => 10 + i * 30 + Math.floor(random() * 20));
       for (const [i, how] of methods.entries()) {
         const before = chunks.length;
         await session.client.waitFor((f) => f.filter((x) => x.type === 'chunk').length + before >= points[i]!, 10_000, `chunk ${points[i]}`);

@@ -8,6 +8,7 @@ import type { ServerFrame } from '../../src/models/server-frames';
 import type { WsEvent } from '../../src/utils/lambda';
 import type { RecordingSender } from '../helpers/recording-sender';
 import { createUnitGateway } from '../helpers/unit-gateway';
+import { seedFromEnv } from '../helpers/seed';
 
 const ME = messageFixture.requestContext.connectionId;
 const MESSAGE_ROUTES = ROUTE_KEYS.filter((key) => key !== '$connect' && key !== '$disconnect');
@@ -95,7 +96,7 @@ describe('the handler under arbitrary frames (fast-check)', () => {
           if (frame.type === 'error') expect(frame.code).toMatch(/^(invalid_json|invalid_request|unknown_action|payload_too_large|model_not_allowed)$/);
         }
       }),
-      { numRuns: 400 },
+      { numRuns: 400, seed: seedFromEnv() },
     );
     // The generators reach both sides: rejected input and complete answers.
     expect([...seen]).toEqual(expect.arrayContaining(['invalid_json', 'invalid_request', 'unknown_action', 'done', 'response', 'pong']));

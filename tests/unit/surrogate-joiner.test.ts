@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { isWellFormed, SurrogateJoiner } from '../../src/models/text';
+import { seedFromEnv } from '../helpers/seed';
 
 /** Runs a joiner over the pieces; returns what it gave out, piece by piece, and at the end. */
 function join(pieces: readonly string[]): string[] {
@@ -31,7 +32,7 @@ describe('SurrogateJoiner: no piece of a model\'s text carries half a surrogate 
         expect(out.every(isWellFormed)).toBe(true);
         expect(out.join('')).toBe(text);
       }),
-      { seed: Number(process.env['FC_SEED'] ?? 20261202), numRuns: 300 },
+      { seed: seedFromEnv(), numRuns: 300 },
     );
   });
 });
