@@ -1,5 +1,6 @@
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ChatModel } from '../../src/llm/chat-model';
+import type { LocalServerConfig } from '../../src/config/local';
 import type { LocalGateway, LocalGatewayOptions } from '../../src/local/emulator';
 import type { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import type { MemoryRequestStore } from '../../src/stores/memory-request-store';
@@ -17,7 +18,10 @@ export interface Leftovers {
  * the real SDK, a fresh table per gateway) — so one test proves a guarantee on both.
  */
 /** What a test may add to the emulator beside the store: its model, post faults, clients. */
-export type ModeExtras = Pick<LocalGatewayOptions, 'beforePost' | 'clients' | 'onEvent'> & { readonly model?: ChatModel };
+export type ModeExtras = Pick<LocalGatewayOptions, 'beforePost' | 'clients' | 'onEvent'> & {
+  readonly model?: ChatModel;
+  readonly server?: Partial<LocalServerConfig>;
+};
 
 export interface StoreMode {
   readonly name: 'memory' | 'DynamoDB';
@@ -27,7 +31,7 @@ export interface StoreMode {
 }
 
 /** The emulator options for a test's extras (a bare model is the common case). */
-function options(extras: ChatModel | ModeExtras | undefined): Omit<LocalGatewayOptions, 'server' | 'env'> {
+function options(extras: ChatModel | ModeExtras | undefined): Omit<LocalGatewayOptions, 'server' | 'env'> & { server?: Partial<LocalServerConfig> } {
   if (extras === undefined) return {};
   if ('stream' in extras) return { deps: { model: extras } };
   const { model, ...rest } = extras;

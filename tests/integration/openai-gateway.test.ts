@@ -26,18 +26,21 @@ describe('the gateway with an OpenAI-compatible provider', () => {
   const logger = pino({ level: 'debug', base: undefined }, new Writable({ write: (chunk: Buffer, _enc, next) => (logged.push(chunk.toString('utf8')), next()) }));
   const env = { LLM_PROVIDER: 'openai', OPENAI_API_KEY: KEY, OPENAI_MAX_ATTEMPTS: '1', ALLOWED_MODEL_IDS: 'gpt-test', MODEL_IDLE_TIMEOUT_MS: '400', RESUME_GRACE_SECONDS: '0' };
 
+  // The stand-in serves every test; each test gets its own gateway and client, so none depends
+  // on what another left behind.
   beforeAll(async () => {
     server = await new OpenAiStandIn().start();
+  });
+  afterAll(() => server.stop());
+  beforeEach(async () => {
+    server.requests.length = 0;
+    logged.length = 0;
     local = await startLocal({ ...env, OPENAI_BASE_URL: server.baseUrl }, { deps: { logger } });
     ({ client } = await connectTracked(local));
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await client.close();
     await local.stop();
-    await server.stop();
-  });
-  beforeEach(() => {
-    server.requests.length = 0;
   });
 
   it('streams the answer exactly, ending with done: our stop reason and the server\'s usage', async () => {
