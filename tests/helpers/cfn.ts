@@ -19,9 +19,9 @@ const NOT_INSTALLED = 3;
  * Runs AWS's SAM translator (scripts/sam-translate.py, on the samtranslator package that ships
  * with cfn-lint) on the raw template, with the given parameter values.
  */
-export function translate(parameters: Record<string, string> = {}): Translation {
+export function translate(parameters: Record<string, string> = {}, template = 'template.yaml'): Translation {
   if (!existsSync(TRANSLATOR)) return { broken: `${TRANSLATOR} is missing` };
-  const args = [TRANSLATOR, 'template.yaml', ...Object.entries(parameters).map(([k, v]) => `${k}=${v}`)];
+  const args = [TRANSLATOR, template, ...Object.entries(parameters).map(([k, v]) => `${k}=${v}`)];
   const run = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (run.error) return { missing: `python3 cannot be run: ${String(run.error)}` };
   if (run.status === NOT_INSTALLED) return { missing: `the SAM translator (it ships with cfn-lint: pip install cfn-lint): ${run.stderr.trim()}` };

@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ACTION_ROUTES, ROUTE_KEYS } from '../../src/handlers';
 import { METRICS } from '../../src/utils/metrics';
@@ -253,12 +255,28 @@ describe('template.yaml through the real SAM translator', () => {
     expect(env['MANAGEMENT_API_ENDPOINT']).toBe('https://<WebSocketApi>.execute-api.us-east-1.amazonaws.com/prod');
   });
 
-  translatedIt('enables source maps only when asked', () => {
-    const off = translated();
-    expect((off.resolver.resolve(off.resources['ApiFunction']!['Properties']['Environment']['Variables']) as Node)['NODE_OPTIONS']).toBeUndefined();
-    const on = translated({ EnableSourceMaps: 'true' });
-    for (const fn of ['ApiFunction', 'WorkerFunction', 'AuthorizerFunction']) {
-      expect((on.resolver.resolve(on.resources[fn]!['Properties']['Environment']['Variables']) as Node)['NODE_OPTIONS']).toBe('--enable-source-maps');
+  translatedIt('enables source maps only when asked, in what `sam build` writes, for every function, once', () => {
+    // SAM CLI's esbuild post-processing first (Sourcemap: true appends the flag to a function's
+    // own NODE_OPTIONS when it can), then the translator, for both values of the parameter.
+    const built = spawnSync('python3', ['scripts/sam-build-sourcemaps.py', 'template.yaml'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(built.stderr).toBe('');
+    const dir = mkdtempSync(join(tmpdir(), 'sam-build-'));
+    try {
+      const path = join(dir, 'template.json');
+      writeFileSync(path, built.stdout);
+      for (const [value, expected] of [['false', undefined], ['true', '--enable-source-maps']] as const) {
+        const result = translate({ EnableSourceMaps: value }, path);
+        if (!('template' in result)) throw new Error(`the built template did not translate: ${JSON.stringify(result)}`);
+        const resolver = new Resolver(result.template, { EnableSourceMaps: value });
+        const resources = resolver.resources();
+        const functions = ofType(resources, 'AWS::Lambda::Function');
+        expect(functions.map(([name]) => name).sort()).toEqual(['ApiFunction', 'AuthorizerFunction', 'WorkerFunction']);
+        for (const [name, fn] of functions) {
+          expect({ name, NODE_OPTIONS: (resolver.resolve(fn['Properties']['Environment']['Variables']) as Node)['NODE_OPTIONS'] as unknown }).toEqual({ name, NODE_OPTIONS: expected });
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
