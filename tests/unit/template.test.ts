@@ -7,6 +7,7 @@ import { METRICS } from '../../src/utils/metrics';
 import { ENTRIES, EXTERNAL } from '../../scripts/bundle';
 import { loadConfig } from '../../src/config/config';
 import { Resolver, translate, type Node } from '../helpers/cfn';
+import { allows } from '../helpers/iam';
 import { itWith } from '../helpers/required-tool';
 
 /**
@@ -118,7 +119,8 @@ describe('template.yaml through the real SAM translator', () => {
       for (const resource of asList(statement['Resource'] as string[])) {
         if (!resource.includes('*')) continue;
         const allowed =
-          (resource === 'arn:aws:bedrock:*::foundation-model/*' && statement['Condition']?.['StringEquals']?.['bedrock:InferenceProfileArn'] !== undefined) ||
+          (resource === 'arn:aws:bedrock:*::foundation-model/*' && statement['Condition']?.['StringLike']?.['bedrock:InferenceProfileArn'] !== undefined) ||
+          resource === 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/*' || // this account and region; models only through a listed one
           /^<\w+LogGroup\.Arn>$/.test(resource) || // `arn:…:log-group:NAME:*`: the streams of one group
           resource.endsWith('/POST/@connections/*'); // connection ids are not known in advance
         expect({ role, sid: statement['Sid'], resource, allowed }).toEqual({ role, sid: statement['Sid'], resource, allowed: true });
@@ -178,19 +180,49 @@ describe('template.yaml through the real SAM translator', () => {
     expect(statementsOf(resolver, resources).some((s) => s.role === 'AuthorizerRole' && asList(s.statement['Action'] as string[]).some((a) => !a.startsWith('logs:')))).toBe(false);
   });
 
-  translatedIt('lets only the worker call Bedrock: each allowed profile, the models behind them only through one, each on-demand model', () => {
+  translatedIt('lets only the worker call Bedrock: the models behind a listed profile only through it, each on-demand model', () => {
     const parameters = { InferenceProfileIds: 'us.amazon.nova-lite-v1:0,eu.anthropic.claude-x:0,global.a.b:1', FoundationModelIds: 'amazon.titan-text-express-v1' };
     const { resolver, resources } = translated(parameters);
     const bedrock = statementsOf(resolver, resources).filter((s) => asList(s.statement['Action'] as string[]).some((a) => a.startsWith('bedrock:')));
     expect(new Set(bedrock.map((s) => s.role))).toEqual(new Set(['WorkerRole']));
-    const profiles = ['us.amazon.nova-lite-v1:0', 'eu.anthropic.claude-x:0', 'global.a.b:1'].map((id) => `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${id}`);
     expect(bedrock.map((s) => s.statement)).toEqual([
-      { Sid: 'InferenceProfiles', Effect: 'Allow', Action: 'bedrock:InvokeModelWithResponseStream', Resource: profiles },
-      { Sid: 'ModelsBehindProfiles', Effect: 'Allow', Action: 'bedrock:InvokeModelWithResponseStream', Resource: 'arn:aws:bedrock:*::foundation-model/*', Condition: { StringEquals: { 'bedrock:InferenceProfileArn': profiles } } },
+      { Sid: 'InferenceProfiles', Effect: 'Allow', Action: 'bedrock:InvokeModelWithResponseStream', Resource: 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/*' },
+      {
+        Sid: 'ModelsBehindProfiles',
+        Effect: 'Allow',
+        Action: 'bedrock:InvokeModelWithResponseStream',
+        Resource: 'arn:aws:bedrock:*::foundation-model/*',
+        Condition: { StringLike: { 'bedrock:InferenceProfileArn': ['*:inference-profile/us.amazon.nova-lite-v1:0', '*:inference-profile/eu.anthropic.claude-x:0', '*:inference-profile/global.a.b:1'] } },
+      },
       { Sid: 'FoundationModels', Effect: 'Allow', Action: 'bedrock:InvokeModelWithResponseStream', Resource: ['arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1'] },
     ]);
     const env = resolver.resolve(resources['WorkerFunction']!['Properties']['Environment']['Variables']) as Node;
     expect(env['ALLOWED_MODEL_IDS']).toBe(`${parameters.InferenceProfileIds},${parameters.FoundationModelIds},`);
+  });
+
+  translatedIt('allows 1, 12 or 20 listed profiles, each model behind them only through one, and nothing through an unlisted one (IAM evaluation)', () => {
+    for (const count of [1, 12, 20]) {
+      const ids = Array.from({ length: count }, (_, i) => `${['us', 'eu', 'global'][i % 3]}.vendor.model-${i}:0`);
+      const { resolver, resources } = translated({ InferenceProfileIds: ids.join(','), FoundationModelIds: 'amazon.titan-text-express-v1' });
+      const worker = statementsOf(resolver, resources).filter((s) => s.role === 'WorkerRole').map((s) => s.statement);
+      const invoke = 'bedrock:InvokeModelWithResponseStream';
+      const profile = (id: string): string => `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${id}`;
+      for (const id of ids) {
+        expect(allows(worker, invoke, profile(id))).toBe(true);
+        // A cross-region profile routes to a model in another region: allowed through it.
+        for (const region of ['us-east-1', 'us-west-2', 'eu-central-1']) {
+          expect(allows(worker, invoke, `arn:aws:bedrock:${region}::foundation-model/vendor.model`, { 'bedrock:InferenceProfileArn': profile(id) })).toBe(true);
+        }
+      }
+      expect(allows(worker, invoke, 'arn:aws:bedrock:us-east-1::foundation-model/vendor.model', { 'bedrock:InferenceProfileArn': profile('us.unlisted:0') })).toBe(false);
+      expect(allows(worker, invoke, 'arn:aws:bedrock:us-east-1::foundation-model/vendor.model')).toBe(false);
+      expect(allows(worker, invoke, 'arn:aws:bedrock:us-east-1:999999999999:inference-profile/x')).toBe(false);
+      expect(allows(worker, invoke, 'arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1')).toBe(true);
+      expect(allows(worker, 'bedrock:InvokeModel', profile(ids[0]!))).toBe(false);
+      // One inline policy, far under IAM's 10,240 characters for a role's inline policies.
+      expect(resources['WorkerRole']!['Properties']['Policies']).toHaveLength(1);
+      expect(JSON.stringify(resolver.resolve(resources['WorkerRole']!['Properties']['Policies'])).length).toBeLessThan(6000);
+    }
   });
 
   translatedIt('serves OpenAI-compatible models next to Bedrock: routed by MODEL_PROVIDERS, the key readable by the worker alone', () => {
@@ -212,19 +244,20 @@ describe('template.yaml through the real SAM translator', () => {
     expect(statementsOf(without.resolver, without.resources).some((s) => asList(s.statement['Action'] as string[]).some((a) => a.startsWith('secretsmanager:')))).toBe(false);
   });
 
-  translatedIt('keeps one inline Bedrock policy for six profiles and six models (no managed policy toward the limit of 10 per role), and none for none', () => {
-    const six = (prefix: string) => Array.from({ length: 6 }, (_, i) => `${prefix}${i}:0`).join(',');
-    const full = translated({ InferenceProfileIds: six('us.model-'), FoundationModelIds: six('vendor.model-') });
+  translatedIt('takes any number of profiles, caps on-demand models at six (their ARNs need the partition), and writes no Bedrock grant for none', () => {
+    const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}:0`).join(',');
+    const full = translated({ InferenceProfileIds: ids('us.model-', 6), FoundationModelIds: ids('vendor.model-', 6) });
     const statements = statementsOf(full.resolver, full.resources).filter((s) => s.role === 'WorkerRole');
-    expect(statements.find((s) => s.statement['Sid'] === 'InferenceProfiles')?.statement['Resource']).toHaveLength(6);
     expect(statements.find((s) => s.statement['Sid'] === 'FoundationModels')?.statement['Resource']).toHaveLength(6);
-    expect(full.resources['WorkerRole']!['Properties']['Policies']).toHaveLength(1);
-    const none = translated({ InferenceProfileIds: '', FoundationModelIds: 'vendor.only:0' });
-    expect(statementsOf(none.resolver, none.resources).map((s) => s.statement['Sid'])).not.toContain('InferenceProfiles');
-    // A seventh id is refused by the parameter's pattern before anything is deployed.
-    const pattern = new RegExp(String((full.resolver as unknown as { template: Node }).template['Parameters']['InferenceProfileIds']['AllowedPattern']));
-    expect(pattern.test(six('us.m-'))).toBe(true);
-    expect(pattern.test(`${six('us.m-')},us.seventh:0`)).toBe(false);
+    const none = translated({ InferenceProfileIds: '', FoundationModelIds: '' });
+    expect(statementsOf(none.resolver, none.resources).filter((s) => asList(s.statement['Action'] as string[]).some((a) => a.startsWith('bedrock:')))).toEqual([]);
+    const parameters = (full.resolver as unknown as { template: Node }).template['Parameters'] as Node;
+    const profiles = new RegExp(String(parameters['InferenceProfileIds']['AllowedPattern']));
+    expect(profiles.test(ids('us.m-', 40))).toBe(true);
+    expect(profiles.test('us.a:0, us.b:0')).toBe(false);
+    const models = new RegExp(String(parameters['FoundationModelIds']['AllowedPattern']));
+    expect(models.test(ids('vendor.m-', 6))).toBe(true);
+    expect(models.test(ids('vendor.m-', 7))).toBe(false);
   });
 
   translatedIt('lets API Gateway invoke the route function from this stage only', () => {
