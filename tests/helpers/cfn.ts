@@ -57,6 +57,19 @@ export class Resolver {
     return this.truth((this.template['Conditions'] as Node)[name]);
   }
 
+  /**
+   * What CloudFormation's Rules refuse for these parameters, before it creates anything: the
+   * AssertDescription of every assertion that fails in a rule whose RuleCondition holds.
+   */
+  refusals(): string[] {
+    const rules = (this.template['Rules'] ?? {}) as Record<string, Node>;
+    return Object.values(rules).flatMap((rule) =>
+      rule['RuleCondition'] !== undefined && !this.truth(rule['RuleCondition'])
+        ? []
+        : (rule['Assertions'] as Node[]).filter((a) => !this.truth(a['Assert'])).map((a) => String(a['AssertDescription'])),
+    );
+  }
+
   /** The resources CloudFormation would create with these parameters. */
   resources(): Record<string, Node> {
     const all = this.template['Resources'] as Record<string, Node>;

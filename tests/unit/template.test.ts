@@ -260,6 +260,41 @@ describe('template.yaml through the real SAM translator', () => {
     expect(models.test(ids('vendor.m-', 7))).toBe(false);
   });
 
+  translatedIt('refuses half-given settings at deploy time with what to give (the template\'s Rules, evaluated)', () => {
+    const { resolver } = translated();
+    const rules = (resolver as unknown as { template: Node }).template;
+    const refusals = (parameters: Record<string, string>): string[] => new Resolver(rules, parameters).refusals();
+    const JWKS = { AuthJwksUrl: 'https://cognito-idp.us-east-1.amazonaws.com/pool/.well-known/jwks.json' };
+    const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:openai-AbCdEf';
+    const good: Array<Record<string, string>> = [
+      JWKS,
+      { AuthJwtSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf' },
+      { ...JWKS, DomainName: 'ws.example.com', CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/x' },
+      { ...JWKS, DomainName: 'ws.example.com', CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/x', HostedZoneId: 'Z123' },
+      { ...JWKS, OpenAiModelIds: 'gpt-4o-mini', OpenAiApiKeySecretArn: SECRET },
+      { ...JWKS, LlmProvider: 'openai', OpenAiApiKeySecretArn: SECRET },
+    ];
+    for (const parameters of good) expect({ parameters, refusals: refusals(parameters) }).toEqual({ parameters, refusals: [] });
+    const bad: Array<[Record<string, string>, RegExp]> = [
+      [{}, /Give AuthJwksUrl .* or AuthJwtSecretArn/],
+      [{ ...JWKS, AuthJwtSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf' }, /not both/],
+      [{ ...JWKS, DomainName: 'ws.example.com' }, /DomainName needs CertificateArn/],
+      [{ ...JWKS, CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/x' }, /CertificateArn is used only with DomainName/],
+      [{ ...JWKS, HostedZoneId: 'Z123' }, /HostedZoneId is used only with DomainName and CertificateArn/],
+      [{ ...JWKS, OpenAiModelIds: 'gpt-4o-mini' }, /need OpenAiApiKeySecretArn/],
+      [{ ...JWKS, LlmProvider: 'openai' }, /need OpenAiApiKeySecretArn/],
+    ];
+    for (const [parameters, message] of bad) {
+      const refused = refusals(parameters);
+      expect({ parameters, refused: refused.length }).toEqual({ parameters, refused: 1 });
+      expect(refused[0]).toMatch(message);
+    }
+    // A partial secret ARN (no six-character suffix) deploys, then IAM never matches it: refused by its pattern.
+    const pattern = new RegExp(String((rules['Parameters'] as Node)['OpenAiApiKeySecretArn']['AllowedPattern']));
+    expect(pattern.test(SECRET)).toBe(true);
+    expect(pattern.test('arn:aws:secretsmanager:us-east-1:123456789012:secret:openai')).toBe(false);
+  });
+
   translatedIt('lets API Gateway invoke the route function from this stage only', () => {
     const { resolver, resources } = translated();
     const permission = resolver.resolve(resources['ApiFunctionPermission']!['Properties']) as Node;
