@@ -295,6 +295,27 @@ describe('template.yaml through the real SAM translator', () => {
     expect(pattern.test('arn:aws:secretsmanager:us-east-1:123456789012:secret:openai')).toBe(false);
   });
 
+  translatedIt('writes stage access logs only when asked: one JSON line per event to a log group of their own, with a retention', () => {
+    const off = translated();
+    expect(off.resolver.resolve(off.resources['Stage']!['Properties'])).not.toHaveProperty('AccessLogSettings');
+    expect(ofType(off.resources, 'AWS::Logs::LogGroup').map(([name]) => name)).not.toContain('AccessLogGroup');
+    const on = translated({ EnableAccessLogs: 'true', LogRetentionDays: '14' });
+    const settings = on.resolver.resolve(on.resources['Stage']!['Properties']['AccessLogSettings']) as Node;
+    expect(settings['DestinationArn']).toBe('<AccessLogGroup.Arn>');
+    const line = JSON.parse(String(settings['Format'])) as Record<string, string>;
+    expect(line).toMatchObject({
+      connectionId: '$context.connectionId',
+      eventType: '$context.eventType',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      authorizerError: '$context.authorizer.error',
+      integrationError: '$context.integration.error',
+    });
+    const group = on.resolver.resolve(on.resources['AccessLogGroup']!['Properties']) as Node;
+    expect(group).toMatchObject({ RetentionInDays: '14' });
+    expect(on.resources['AccessLogGroup']!['DeletionPolicy']).toBe('Retain');
+  });
+
   translatedIt('lets API Gateway invoke the route function from this stage only', () => {
     const { resolver, resources } = translated();
     const permission = resolver.resolve(resources['ApiFunctionPermission']!['Properties']) as Node;
