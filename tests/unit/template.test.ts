@@ -260,6 +260,23 @@ describe('template.yaml through the real SAM translator', () => {
     expect(models.test(ids('vendor.m-', 7))).toBe(false);
   });
 
+  translatedIt('lets the worker decrypt a secret under a customer-managed KMS key, through Secrets Manager only, and nothing without one', () => {
+    const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:openai-AbCdEf';
+    const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const on = translated({ OpenAiModelIds: 'gpt-4o-mini', OpenAiApiKeySecretArn: SECRET, SecretsKmsKeyArn: KEY });
+    const worker = statementsOf(on.resolver, on.resources).filter((s) => s.role === 'WorkerRole').map((s) => s.statement);
+    const via = { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' };
+    expect(allows(worker, 'kms:Decrypt', KEY, via)).toBe(true);
+    expect(allows(worker, 'kms:Decrypt', KEY)).toBe(false);
+    expect(allows(worker, 'kms:Decrypt', KEY, { 'kms:ViaService': 's3.us-east-1.amazonaws.com' })).toBe(false);
+    const others = statementsOf(on.resolver, on.resources).filter((s) => s.role !== 'WorkerRole').map((s) => s.statement);
+    expect(allows(others, 'kms:Decrypt', KEY, via)).toBe(false);
+    const off = translated({ OpenAiModelIds: 'gpt-4o-mini', OpenAiApiKeySecretArn: SECRET });
+    expect(statementsOf(off.resolver, off.resources).some((s) => asList(s.statement['Action'] as string[]).some((a) => a.startsWith('kms:')))).toBe(false);
+    const rules = (on.resolver as unknown as { template: Node }).template;
+    expect(new Resolver(rules, { AuthJwksUrl: 'https://x.example/jwks', SecretsKmsKeyArn: KEY }).refusals()).toEqual([expect.stringMatching(/give that secret too/)]);
+  });
+
   translatedIt('refuses half-given settings at deploy time with what to give (the template\'s Rules, evaluated)', () => {
     const { resolver } = translated();
     const rules = (resolver as unknown as { template: Node }).template;
