@@ -3,10 +3,11 @@
  * AUTH_JWT_SECRET (plus AUTH_ISSUER / AUTH_AUDIENCE when set), for the chat page's Token field.
  */
 import { SignJWT } from 'jose';
-import { loadConfig } from '../src/config/config';
+import { loadAuthConfig } from '../src/config/config';
 
 async function main(): Promise<void> {
-  const { auth } = loadConfig(process.env, { managementEndpoint: 'http://127.0.0.1' });
+  // Only what a token needs (the authorizer's own reader): no table, queue or endpoint settings.
+  const { auth } = loadAuthConfig(process.env);
   if (auth.mode !== 'hs256' || auth.jwtSecret === undefined) {
     throw new Error('set AUTH_JWT_SECRET (32+ bytes) to the value the local server uses');
   }
