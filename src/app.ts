@@ -1,33 +1,13 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import type { AppConfig } from './config/config';
-import type { ChatModel } from './llm/chat-model';
 import { LIMITS } from './models/limits';
-import type { JobQueue } from './queue/job-queue';
 import { noSchemaCompilers } from './routes/no-schema-compilers';
 import { websocketRoutes } from './routes/websocket';
 import type { AppServices } from './services';
-import type { ConnectionStore } from './stores/connection-store';
-import type { CounterStore } from './stores/counter-store';
-import type { RequestStore } from './stores/request-store';
-import type { StreamStore } from './stores/stream-store';
+import type { AppDeps } from './services/app-deps';
 import { REQUEST_ID_HEADER } from './utils/lambda';
-import type { Logger } from './utils/logger';
-import type { GatewayMetrics } from './utils/metrics';
-import type { FrameSender } from './utils/websocket';
 
-/** Everything the app talks to, created once per cold start and injected (tests swap them). */
-export interface AppDeps {
-  readonly config: AppConfig;
-  readonly logger: Logger;
-  readonly sender: FrameSender;
-  readonly connections: ConnectionStore;
-  readonly requests: RequestStore;
-  readonly counters: CounterStore;
-  readonly streams: StreamStore;
-  readonly queue: JobQueue;
-  readonly model: ChatModel;
-  readonly metrics: GatewayMetrics;
-}
+// The type lives with the services that consume it (no import circle app ⇄ services); callers keep importing it from here.
+export type { AppDeps } from './services/app-deps';
 
 /**
  * Builds the Fastify app behind the API Gateway integration: the services attached with

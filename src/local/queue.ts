@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Logger } from '../utils/logger';
 import type { WorkerHandler } from '../worker';
-import { md5, serveSqsRequest } from './sqs-protocol';
+import { md5, serveSqsRequest, type QueuedMessage } from './sqs-protocol';
 
 /** How the local queue and its event source behave; the template sets the same in AWS. */
 export interface LocalQueueOptions {
@@ -19,15 +19,6 @@ export interface LocalQueueOptions {
   readonly workerTimeoutMs: number;
 }
 
-export interface QueuedMessage {
-  readonly messageId: string;
-  readonly body: string;
-  readonly attributes: Readonly<Record<string, { readonly DataType: string; readonly StringValue?: string }>>;
-  readonly sentAt: number;
-  receiveCount: number;
-  firstReceivedAt: number;
-  visibleAt: number;
-}
 
 const ACCOUNT = '000000000000';
 

@@ -1,7 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from './management-api';
-import type { QueuedMessage } from './queue';
+
+/** A message as the in-process queue holds it (its SQS protocol reads and writes these). */
+export interface QueuedMessage {
+  readonly messageId: string;
+  readonly body: string;
+  readonly attributes: Readonly<Record<string, { readonly DataType: string; readonly StringValue?: string }>>;
+  readonly sentAt: number;
+  receiveCount: number;
+  firstReceivedAt: number;
+  visibleAt: number;
+}
 
 /** SQS's own limit on a message (1 MiB since 2025). */
 const MAX_MESSAGE_BYTES = 1024 * 1024;

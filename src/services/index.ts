@@ -1,4 +1,4 @@
-import type { AppDeps } from '../app';
+import type { AppDeps } from './app-deps';
 import { Replies } from '../delivery/replies';
 import { ActiveGenerations } from './active-generations';
 import { ConnectionService } from './connection.service';

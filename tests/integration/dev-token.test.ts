@@ -22,7 +22,7 @@ describe('npm run token', () => {
   });
 
   it('says what to set when the secret is missing or too short', () => {
-    for (const env of [{}, { AUTH_JWT_SECRET: 'short' }]) {
+    for (const env of [{}, { AUTH_JWT_SECRET: 'short' }] as Array<Record<string, string>>) {
       const result = run(env);
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(/AUTH_JWT_SECRET/);
