@@ -21,7 +21,11 @@ export const ENTRIES = { api: 'src/entries/api.ts', jobs: 'src/entries/jobs.ts',
  *   files, processes, web identity, container and instance metadata, with the nested STS/SSO
  *   clients they bring) lazily, and only if that fails — should it ever, the Node.js runtime's
  *   own copy of the SDK answers those imports;
- * - bowser, which the SDK imports lazily only to parse a browser's user agent.
+ * - bowser, which the SDK imports lazily only to parse a browser's user agent;
+ * - the Secrets Manager client, required only where a secret is configured (the authorizer's
+ *   AUTH_JWT_SECRET_ARN, the worker's OPENAI_API_KEY_SECRET_ARN), at cold start: the Node.js
+ *   runtime's own SDK v3 answers it, and ~300 KiB stay out of bundles that every cold start
+ *   parses (the authorizer's, which every handshake may wait on, would grow fivefold).
  * The template's `External` lists are these (the template test checks it).
  */
 export const EXTERNAL = [
@@ -34,6 +38,7 @@ export const EXTERNAL = [
   '@aws-sdk/credential-provider-http',
   '@smithy/credential-provider-imds',
   'bowser',
+  '@aws-sdk/client-secrets-manager',
 ];
 
 export const BUNDLE_OPTIONS: BuildOptions = {

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { AppConfig } from '../config/config';
+import type { JwtKeySource } from './jwt-secret';
 
 /** Who a valid token says the caller is. */
 export interface Identity {
@@ -23,7 +24,7 @@ export class TokenRejected extends Error {
  * `aud` are checked with a small clock tolerance. JWKS keys are fetched once and cached by jose
  * across invocations of a warm Lambda.
  */
-export function createTokenVerifier(auth: AppConfig['auth']): TokenVerifier | undefined {
+export function createTokenVerifier(auth: AppConfig['auth'], hsKey?: JwtKeySource): TokenVerifier | undefined {
   if (auth.mode === 'none') return undefined;
   const options = {
     algorithms: auth.mode === 'hs256' ? ['HS256'] : ['RS256', 'ES256'],
@@ -32,10 +33,20 @@ export function createTokenVerifier(auth: AppConfig['auth']): TokenVerifier | un
     ...(auth.issuer !== undefined ? { issuer: auth.issuer } : {}),
     ...(auth.audience !== undefined ? { audience: auth.audience } : {}),
   };
-  const verify =
-    auth.mode === 'hs256'
-      ? ((token: string) => jwtVerify(token, new TextEncoder().encode(auth.jwtSecret), options))
-      : ((keys: JWTVerifyGetKey) => (token: string) => jwtVerify(token, keys, options))(createRemoteJWKSet(new URL(auth.jwksUrl ?? '')));
+  const fixed = auth.jwtSecret === undefined ? undefined : new TextEncoder().encode(auth.jwtSecret);
+  const keys = auth.mode === 'jwks' ? createRemoteJWKSet(new URL(auth.jwksUrl ?? '')) : undefined;
+  const verify = async (token: string) => {
+    if (keys !== undefined) return jwtVerify(token, keys as JWTVerifyGetKey, options);
+    if (fixed !== undefined) return jwtVerify(token, fixed, options);
+    if (hsKey === undefined) throw new TokenRejected('no HS256 key source');
+    try {
+      return await jwtVerify(token, await hsKey.get(), options);
+    } catch (error) {
+      // The secret may have been rotated since it was read: read it again (rate-limited) and retry once.
+      if ((error as { code?: unknown }).code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' || !(await hsKey.refresh())) throw error;
+      return jwtVerify(token, await hsKey.get(), options);
+    }
+  };
   return async (token) => {
     try {
       const { payload } = await verify(token);

@@ -79,6 +79,10 @@ export interface AppConfig {
   readonly auth: {
     readonly mode: 'none' | 'hs256' | 'jwks';
     readonly jwtSecret: string | undefined;
+    /** The HS256 key's Secrets Manager secret, read at cold start (instead of jwtSecret). */
+    readonly jwtSecretArn: string | undefined;
+    /** How long a key read from jwtSecretArn is kept before it is read again. */
+    readonly jwtSecretTtlSeconds: number;
     readonly jwksUrl: string | undefined;
     readonly issuer: string | undefined;
     readonly audience: string | undefined;

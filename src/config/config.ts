@@ -39,16 +39,22 @@ function readStore(read: EnvReader): AppConfig['store'] {
 /** HS256 with a shared secret, or RS256/ES256 through a JWKS URL (Cognito, any OIDC provider). */
 function readAuth(read: EnvReader): AppConfig['auth'] {
   const jwtSecret = read.raw('AUTH_JWT_SECRET');
+  const jwtSecretArn = read.raw('AUTH_JWT_SECRET_ARN');
   const jwksUrl = read.url('AUTH_JWKS_URL');
-  if (jwtSecret !== undefined && jwksUrl !== undefined) {
-    read.problem('AUTH_JWKS_URL', 'set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both');
+  if ([jwtSecret, jwtSecretArn, jwksUrl].filter((v) => v !== undefined).length > 1) {
+    read.problem('AUTH_JWKS_URL', 'set one of AUTH_JWT_SECRET, AUTH_JWT_SECRET_ARN and AUTH_JWKS_URL, not several');
   }
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
     read.problem('AUTH_JWT_SECRET', 'AUTH_JWT_SECRET must be at least 32 bytes (HS256 keys shorter than the hash are weak)');
   }
+  if (jwtSecretArn !== undefined && !/^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+$/.test(jwtSecretArn)) {
+    read.problem('AUTH_JWT_SECRET_ARN', `AUTH_JWT_SECRET_ARN must be a Secrets Manager secret ARN, got "${jwtSecretArn}"`);
+  }
   return {
-    mode: jwksUrl !== undefined ? 'jwks' : jwtSecret !== undefined ? 'hs256' : 'none',
+    mode: jwksUrl !== undefined ? 'jwks' : jwtSecret !== undefined || jwtSecretArn !== undefined ? 'hs256' : 'none',
     jwtSecret,
+    jwtSecretArn,
+    jwtSecretTtlSeconds: read.int('AUTH_JWT_SECRET_TTL_SECONDS', 300, 0, 86_400),
     jwksUrl,
     issuer: read.raw('AUTH_ISSUER'),
     audience: read.raw('AUTH_AUDIENCE'),

@@ -41,7 +41,7 @@ describe('JWT verification (HS256, shared secret)', () => {
 
   it('refuses to start with a short secret or two key sources', () => {
     expect(() => loadConfig({ ...ENDPOINT, AUTH_JWT_SECRET: 'short' })).toThrow(/at least 32 bytes/);
-    expect(() => loadConfig({ ...ENDPOINT, AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://x/jwks' })).toThrow(/not both/);
+    expect(() => loadConfig({ ...ENDPOINT, AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://x/jwks' })).toThrow(/not several/);
   });
 });
 

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { ACTION_ROUTES, ROUTE_KEYS } from '../../src/handlers';
 import { METRICS } from '../../src/utils/metrics';
 import { ENTRIES, EXTERNAL } from '../../scripts/bundle';
-import { loadConfig } from '../../src/config/config';
+import { loadAuthConfig, loadConfig } from '../../src/config/config';
 import { Resolver, translate, type Node } from '../helpers/cfn';
 import { allows } from '../helpers/iam';
 import { itWith } from '../helpers/required-tool';
@@ -275,6 +275,28 @@ describe('template.yaml through the real SAM translator', () => {
     expect(statementsOf(off.resolver, off.resources).some((s) => asList(s.statement['Action'] as string[]).some((a) => a.startsWith('kms:')))).toBe(false);
     const rules = (on.resolver as unknown as { template: Node }).template;
     expect(new Resolver(rules, { AuthJwksUrl: 'https://x.example/jwks', SecretsKmsKeyArn: KEY }).refusals()).toEqual([expect.stringMatching(/give that secret too/)]);
+  });
+
+  translatedIt('gives the authorizer the ARN of its HS256 secret, never the key, and the right to read that secret only', () => {
+    const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf';
+    const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { resolver, resources } = translated({ AuthJwtSecretArn: ARN, SecretsKmsKeyArn: KEY, AuthJwtSecretTtlSeconds: '120' });
+    const env = resolver.resolve(resources['AuthorizerFunction']!['Properties']['Environment']['Variables']) as Record<string, string>;
+    expect(env).toMatchObject({ AUTH_JWT_SECRET_ARN: ARN, AUTH_JWT_SECRET_TTL_SECONDS: '120' });
+    expect(env).not.toHaveProperty('AUTH_JWT_SECRET');
+    expect(JSON.stringify(resources['AuthorizerFunction'])).not.toMatch(/resolve:secretsmanager/);
+    // The environment the template writes is one the authorizer's config accepts.
+    expect(loadAuthConfig(env).auth).toMatchObject({ mode: 'hs256', jwtSecretArn: ARN, jwtSecretTtlSeconds: 120 });
+    const statements = statementsOf(resolver, resources);
+    const authorizer = statements.filter((s) => s.role === 'AuthorizerRole').map((s) => s.statement);
+    expect(allows(authorizer, 'secretsmanager:GetSecretValue', ARN)).toBe(true);
+    expect(allows(authorizer, 'secretsmanager:GetSecretValue', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other-AbCdEf')).toBe(false);
+    expect(allows(authorizer, 'kms:Decrypt', KEY, { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' })).toBe(true);
+    expect(allows(authorizer, 'kms:Decrypt', KEY)).toBe(false);
+    const others = statements.filter((s) => s.role !== 'AuthorizerRole').map((s) => s.statement);
+    expect(allows(others, 'secretsmanager:GetSecretValue', ARN)).toBe(false);
+    const jwks = translated({ AuthJwksUrl: 'https://x.example/jwks' });
+    expect(statementsOf(jwks.resolver, jwks.resources).filter((s) => s.role === 'AuthorizerRole').map((s) => s.statement['Sid'])).toEqual(['Logs']);
   });
 
   translatedIt('refuses half-given settings at deploy time with what to give (the template\'s Rules, evaluated)', () => {
