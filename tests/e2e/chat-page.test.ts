@@ -240,6 +240,12 @@ describeBrowser('test-client.html in headless Chromium', () => {
     expect(await li.locator('.answer pre code').textContent()).toBe("const a = '<b>x</b>';");
     expect(await li.locator('.answer pre button.copy').count()).toBe(1);
     expect(await li.locator('.answer ul li').count()).toBe(2);
+    // A list item of an answer is a list item, not a chat bubble (only the page's own items are).
+    const item = await li.locator('.answer ul li').first().evaluate((el) => {
+      const style = getComputedStyle(el);
+      return { border: style.borderTopWidth, bullet: getComputedStyle(el.parentElement!).listStyleType, radius: style.borderTopLeftRadius };
+    });
+    expect(item).toEqual({ border: '0px', bullet: 'disc', radius: '0px' });
     expect(await page.locator('[data-testid="messages"] img, [data-testid="messages"] b').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   });
