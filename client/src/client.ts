@@ -1,12 +1,10 @@
-import { backoffDelay } from './backoff.js';
-import type { GatewayClientOptions, RequestOptions, Status, WebSocketConstructor, WebSocketLike } from './types.js';
+import type { GatewayClientOptions, RequestOptions, Status } from './types.js';
+import { Connection } from './connection.js';
 import { GatewayError } from './errors.js';
-import { Keepalive, randomId } from './keepalive.js';
+import { randomId } from './keepalive.js';
 import type { ChatData, ServerFrame } from './protocol.generated.js';
 import { PendingCancels } from './pending-cancels.js';
 import { errorOf, PendingRequest, type ChatResult, type GatewayStream } from './request.js';
-
-const OPEN = 1;
 
 /**
  * How long the gateway may take to answer a frame by default: its route function may run for up
@@ -21,20 +19,17 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 35_000;
  * in flight is resumed from the last chunk delivered, so the caller's iterator just goes on.
  */
 export class GatewayClient {
-  private socket: WebSocketLike | undefined;
-  private state: Status = 'closed';
-  private wanted = false;
-  private attempt = 0;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly keepalive: Keepalive;
+  private readonly connection: Connection;
   private readonly pending = new Map<string, PendingRequest>();
-  private readonly listeners = new Set<(status: Status) => void>();
-  private opened: Array<{ resolve: () => void; reject: (error: GatewayError) => void }> = [];
   private readonly requestTimeoutMs: number;
   private readonly cancels: PendingCancels;
 
-  constructor(private readonly options: GatewayClientOptions) {
-    this.keepalive = new Keepalive(() => this.socket, options.keepaliveMs ?? 5 * 60_000);
+  constructor(options: GatewayClientOptions) {
+    this.connection = new Connection(options, {
+      opened: () => this.onOpen(),
+      closed: () => this.onClose(),
+      message: (data) => this.onMessage(data),
+    });
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     // Long enough for a reconnect with backoff; a request the gateway still runs after that has
     // been stopped by its own grace time.
@@ -42,23 +37,18 @@ export class GatewayClient {
   }
 
   get status(): Status {
-    return this.state;
+    return this.connection.status;
   }
 
   /** Listens to status changes; returns the function that stops listening. */
   on(event: 'status', listener: (status: Status) => void): () => void {
     if (event !== 'status') throw new TypeError(`unknown event ${String(event)}`);
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.connection.onStatus(listener);
   }
 
   /** Opens the connection (and keeps it open, reconnecting, until `close()`). */
   connect(): Promise<void> {
-    this.wanted = true;
-    if (this.state === 'open') return Promise.resolve();
-    const ready = this.whenOpen();
-    if (this.socket === undefined && this.reconnectTimer === undefined) void this.open();
-    return ready;
+    return this.connection.connect();
   }
 
   /** Streams an answer: `for await (const text of stream)`, then `await stream.done`. */
@@ -73,24 +63,12 @@ export class GatewayClient {
 
   /** Ends every request (GatewayError `closed`, the gateway told to stop it) and the connection, and stops reconnecting. */
   close(): Promise<void> {
-    this.wanted = false;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
     // The gateway stops what it runs for this client: the cancels go out before the socket closes.
     for (const request of [...this.pending.values()]) {
       this.giveUp(request);
       request.fail(new GatewayError('closed', 'The client was closed.', { requestId: request.requestId }));
     }
-    for (const waiter of this.opened.splice(0)) waiter.reject(new GatewayError('closed', 'The client was closed.'));
-    const socket = this.socket;
-    this.socket = undefined;
-    this.keepalive.stop();
-    this.setStatus('closed');
-    if (socket === undefined || socket.readyState > OPEN) return Promise.resolve();
-    return new Promise((resolve) => {
-      socket.onclose = () => resolve();
-      socket.close(1000, 'client closed');
-    });
+    return this.connection.close();
   }
 
   private start(mode: 'stream' | 'chat', data: ChatData, options: RequestOptions): PendingRequest {
@@ -111,7 +89,7 @@ export class GatewayClient {
     }
     signal?.addEventListener('abort', () => this.cancel(request), { once: true });
     this.pending.set(requestId, request);
-    if (this.state === 'open') this.send(request);
+    if (this.connection.status === 'open') this.send(request);
     else {
       // Waits (bounded) for the connection instead of failing at once.
       this.connect().catch((error: unknown) => request.fail(error instanceof GatewayError ? error : new GatewayError('connection_lost', String(error))));
@@ -137,19 +115,19 @@ export class GatewayClient {
   }
 
   private sendCancels(): void {
-    if (this.state !== 'open' || this.socket === undefined) return;
-    for (const frame of this.cancels.take()) this.socket.send(JSON.stringify(frame));
+    if (this.connection.status !== 'open') return;
+    for (const frame of this.cancels.take()) this.connection.send(frame);
   }
 
   /** Sends a request on the open connection: its frame the first time, a resume after a reconnect. */
   private send(request: PendingRequest): void {
-    if (request.sent || this.socket === undefined) return;
-    request.sent = true;
+    if (request.sent) return;
     const resuming = request.resumeToken !== undefined;
     const frame = resuming
       ? { action: 'llm/resume', requestId: request.requestId, data: { resumeToken: request.resumeToken, fromSeq: request.nextSeq } }
       : request.frame;
-    this.socket.send(JSON.stringify(frame));
+    if (!this.connection.send(frame)) return;
+    request.sent = true;
     request.everSent = true;
     request.resuming = resuming;
     // A gateway that never answers must not leave the caller waiting forever.
@@ -161,41 +139,13 @@ export class GatewayClient {
     });
   }
 
-  private async open(): Promise<void> {
-    this.setStatus(this.attempt === 0 ? 'connecting' : 'reconnecting');
-    let url = this.options.url;
-    try {
-      const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
-      if (token) url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
-    } catch {
-      this.retry();
-      return;
-    }
-    if (!this.wanted) return;
-    const Impl = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (Impl === undefined) throw new TypeError('No WebSocket implementation: pass one as the WebSocket option (e.g. the ws package).');
-    const socket = new Impl(url);
-    this.socket = socket;
-    socket.onopen = () => this.onOpen(socket);
-    socket.onmessage = (event) => this.onMessage(event.data);
-    socket.onerror = () => undefined;
-    socket.onclose = () => this.onClose(socket);
-  }
-
-  private onOpen(socket: WebSocketLike): void {
-    if (socket !== this.socket) return;
-    this.attempt = 0;
-    this.setStatus('open');
-    this.keepalive.start();
-    for (const waiter of this.opened.splice(0)) waiter.resolve();
+  /** A socket opened: owed cancels first, then every pending request (a resume for an accepted one). */
+  private onOpen(): void {
     this.sendCancels();
     for (const request of this.pending.values()) this.send(request);
   }
 
-  private onClose(socket: WebSocketLike): void {
-    if (socket !== this.socket) return;
-    this.socket = undefined;
-    this.keepalive.stop();
+  private onClose(): void {
     for (const request of [...this.pending.values()]) {
       // Sent but never accepted: the gateway may or may not have taken it, and a resend could
       // run it twice; it ends here (retryable). An accepted one is resumed after the reconnect.
@@ -204,18 +154,6 @@ export class GatewayClient {
       }
       request.sent = false;
     }
-    if (this.wanted) this.retry();
-    else this.setStatus('closed');
-  }
-
-  private retry(): void {
-    const delay = backoffDelay(this.attempt, this.options.reconnect);
-    this.attempt += 1;
-    this.setStatus('reconnecting');
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.wanted) void this.open();
-    }, delay);
   }
 
   private onMessage(data: unknown): void {
@@ -269,23 +207,4 @@ export class GatewayClient {
     }
   }
 
-  private whenOpen(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.opened = this.opened.filter((waiter) => waiter.resolve !== done);
-        reject(new GatewayError('request_timeout', 'No connection to the gateway in time.', { retryable: true }));
-      }, this.options.connectTimeoutMs ?? 30_000);
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.opened.push({ resolve: done, reject: (error) => (clearTimeout(timer), reject(error)) });
-    });
-  }
-
-  private setStatus(status: Status): void {
-    if (status === this.state) return;
-    this.state = status;
-    for (const listener of this.listeners) listener(status);
-  }
 }
