@@ -52,6 +52,11 @@ export class StreamTarget {
     this.version = meta.version;
   }
 
+  /** How many resumes this target has followed (the stream's version it knows). */
+  get followed(): number {
+    return this.version;
+  }
+
   /** The connection that holds the request now (every one it left gave its record up on the switch). */
   get connections(): readonly string[] {
     return [this.target];

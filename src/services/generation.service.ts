@@ -172,9 +172,11 @@ export class GenerationService {
       return;
     }
     const terminal = 'terminal' in outcome ? outcome.terminal : replies.frameFor(job.requestId, outcome.failure, log);
+    const followed = target.followed;
     await target.finish(terminal);
-    // A resume that raced the end moved the request: the record of where it went goes too.
-    await removeRecords(target.connections);
+    // A resume that raced the end moved the request: the record of where it went goes too (only
+    // then — otherwise it was removed above, and a second delete is a wasted write per answer).
+    if (target.followed !== followed) await removeRecords(target.connections);
     for (const connectionId of stillHeld) await replies.send(connectionId, terminal, log);
   }
 
