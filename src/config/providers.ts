@@ -4,7 +4,7 @@ import type { EnvReader } from './env';
 export const PROVIDERS: readonly LlmProvider[] = ['mock', 'bedrock', 'openai'];
 
 const DEFAULT_MODELS: Record<LlmProvider, readonly string[]> = {
-  mock: ['mock.echo-v1', 'mock.echo-v1-large'],
+  mock: ['mock.echo-v1', 'mock.echo-v1-large', 'mock.markdown-v1'],
   bedrock: ['us.amazon.nova-lite-v1:0', 'us.anthropic.claude-3-5-haiku-20241022-v1:0'],
   openai: ['gpt-4o-mini'],
 };

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
 import { firstCharacters } from '../models/text';
 import { estimatePromptTokens } from './tokens';
+import { MARKDOWN_MOCK_MODEL, markdownTokens } from './mock-markdown';
 
 export interface MockModelOptions {
   /** Delay before each token, like a model's inter-token latency. */
@@ -46,7 +47,8 @@ export function mockAnswerTokens(prompt: string, count: number): string[] {
 
 /**
  * The built-in model for local development, demos and load tests: streams a plausible,
- * deterministic answer derived from the last user message, token by token. Honours
+ * deterministic answer derived from the last user message, token by token (`mock.markdown-v1`:
+ * a fixed Markdown answer, newlines kept). Honours
  * maxTokens and stopSequences and reports usage like a real provider.
  */
 export class MockChatModel implements ChatModel {
@@ -55,8 +57,9 @@ export class MockChatModel implements ChatModel {
   async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
     const prompt = request.messages[request.messages.length - 1]?.content ?? '';
     const maxTokens = request.inferenceConfig.maxTokens ?? Number.POSITIVE_INFINITY;
-    const length = Math.min(this.options.answerTokens, maxTokens);
-    const tokens = mockAnswerTokens(prompt, length);
+    const tokens = request.modelId === MARKDOWN_MOCK_MODEL
+      ? markdownTokens(prompt).slice(0, maxTokens)
+      : mockAnswerTokens(prompt, Math.min(this.options.answerTokens, maxTokens));
     const stops = request.inferenceConfig.stopSequences ?? [];
     const inputTokens = estimatePromptTokens(request);
 

@@ -1,5 +1,6 @@
 import type { ChatModelEvent, ChatModelRequest } from '../../src/llm/chat-model';
 import { MockChatModel, mockAnswerTokens } from '../../src/llm/mock';
+import { markdownAnswer } from '../../src/llm/mock-markdown';
 
 async function collect(model: MockChatModel, request: ChatModelRequest, signal = new AbortController().signal) {
   const events: ChatModelEvent[] = [];
@@ -29,6 +30,22 @@ describe('MockChatModel', () => {
       stopReason: 'end_turn',
       usage: { inputTokens: 6, outputTokens: 30, totalTokens: 36 },
     });
+  });
+
+  it('answers mock.markdown-v1 in Markdown with its newlines kept: heading, lists, a fenced code block, a table', async () => {
+    const events = await collect(model, { ...request('show me   markdown'), modelId: 'mock.markdown-v1' });
+    const deltas = events.flatMap((e) => (e.type === 'delta' ? [e.text] : []));
+    const text = deltas.join('');
+    expect(text).toBe(markdownAnswer('show me   markdown'));
+    expect(text).toMatch(/^## About "show me markdown"\n/);
+    expect(text).toMatch(/\n- [^\n]+\n- /);
+    expect(text).toMatch(/\n```ts\n[\s\S]+\n```\n/);
+    expect(text).toMatch(/\n\| Frame \| Sent by \| When \|\n\| --- \| --- \| --- \|\n/);
+    // Streamed word by word, not as one piece, and not cut at the echo mock's answer length (30 here).
+    expect(deltas.length).toBeGreaterThan(30);
+    expect(events.at(-1)).toMatchObject({ modelId: 'mock.markdown-v1', stopReason: 'end_turn', usage: { outputTokens: deltas.length } });
+    const cut = await collect(model, { ...request('x', { maxTokens: 4 }), modelId: 'mock.markdown-v1' });
+    expect(cut.at(-1)).toMatchObject({ stopReason: 'max_tokens', usage: { outputTokens: 4 } });
   });
 
   it('honours maxTokens', async () => {
