@@ -28,6 +28,7 @@ export class GatewayClient {
     this.connection = new Connection(options, {
       opened: () => this.onOpen(),
       closed: () => this.onClose(),
+      refused: (error) => this.onRefused(error),
       message: (data) => this.onMessage(data),
     });
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -40,8 +41,11 @@ export class GatewayClient {
     return this.connection.status;
   }
 
-  /** Listens to status changes; returns the function that stops listening. */
-  on(event: 'status', listener: (status: Status) => void): () => void {
+  /**
+   * Listens to status changes; returns the function that stops listening. With `unauthorized`
+   * the listener also gets the GatewayError saying why (its `httpStatus` where known).
+   */
+  on(event: 'status', listener: (status: Status, error?: GatewayError) => void): () => void {
     if (event !== 'status') throw new TypeError(`unknown event ${String(event)}`);
     return this.connection.onStatus(listener);
   }
@@ -153,6 +157,13 @@ export class GatewayClient {
         request.fail(new GatewayError('connection_lost', 'The connection closed before the request was accepted.', { retryable: true, requestId: request.requestId }));
       }
       request.sent = false;
+    }
+  }
+
+  /** The gateway refused the connection: nothing pending can go on (no token gets through). */
+  private onRefused(error: GatewayError): void {
+    for (const request of [...this.pending.values()]) {
+      request.fail(new GatewayError(error.code, error.message, { requestId: request.requestId, ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}) }));
     }
   }
 

@@ -4,6 +4,13 @@ import { Keepalive } from './keepalive.js';
 import type { GatewayClientOptions, Status, WebSocketConstructor, WebSocketLike } from './types.js';
 
 const OPEN = 1;
+const REFUSED = new Set([401, 403]);
+
+/** The HTTP status of a refused handshake, from the `ws` package's error message (browsers never show it). */
+function handshakeStatus(event: { message?: unknown } | undefined): number | undefined {
+  const match = typeof event?.message === 'string' ? /Unexpected server response: (\d{3})/.exec(event.message) : null;
+  return match ? Number(match[1]) : undefined;
+}
 
 /** What the connection tells its owner, the client, which keeps the requests. */
 export interface ConnectionEvents {
@@ -11,13 +18,18 @@ export interface ConnectionEvents {
   opened(): void;
   /** The socket closed; a reconnect follows unless the client was closed. */
   closed(): void;
+  /** The gateway refused the connection and the client stopped trying (status `unauthorized`). */
+  refused(error: GatewayError): void;
   message(data: unknown): void;
 }
 
 /**
  * The one WebSocket the client talks through, kept open until `close()`: the token read again on
  * every (re)connect, reconnect with exponential backoff and full jitter, keepalive pings, the
- * status and its listeners, and callers waiting (bounded) for the connection to open.
+ * status and its listeners, and callers waiting (bounded) for the connection to open. A refused
+ * handshake is told apart from network trouble — by its HTTP status where the platform shows
+ * it, else by every attempt failing before any opened — and ends in status `unauthorized`
+ * instead of reconnecting for ever.
  */
 export class Connection {
   private socket: WebSocketLike | undefined;
@@ -26,7 +38,18 @@ export class Connection {
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly keepalive: Keepalive;
-  private readonly listeners = new Set<(status: Status) => void>();
+  private readonly listeners = new Set<(status: Status, error?: GatewayError) => void>();
+  /** The socket of the current attempt has opened (else its close is a failed handshake). */
+  private socketOpened = false;
+  /** This client opened a connection at least once since `connect()`: later failures are the network's. */
+  private everOpened = false;
+  /** Handshakes failed in a row before any opened. */
+  private failures = 0;
+  /** Handshakes refused with 401/403 in a row (the token function is asked again after the first). */
+  private refusals = 0;
+  private lastHttpStatus: number | undefined;
+  /** open() is reading the token: a second connect() must not start a second socket meanwhile. */
+  private opening = false;
   private opened: Array<{ resolve: () => void; reject: (error: GatewayError) => void }> = [];
 
   constructor(
@@ -41,17 +64,22 @@ export class Connection {
   }
 
   /** Listens to status changes; returns the function that stops listening. */
-  onStatus(listener: (status: Status) => void): () => void {
+  onStatus(listener: (status: Status, error?: GatewayError) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   /** Opens the connection (and keeps it open, reconnecting, until `close()`). */
   connect(): Promise<void> {
-    this.wanted = true;
     if (this.state === 'open') return Promise.resolve();
+    if (!this.wanted) {
+      this.everOpened = false;
+      this.failures = 0;
+      this.refusals = 0;
+    }
+    this.wanted = true;
     const ready = this.whenOpen();
-    if (this.socket === undefined && this.reconnectTimer === undefined) void this.open();
+    if (this.socket === undefined && this.reconnectTimer === undefined && !this.opening) void this.open();
     return ready;
   }
 
@@ -82,26 +110,37 @@ export class Connection {
   private async open(): Promise<void> {
     this.setStatus(this.attempt === 0 ? 'connecting' : 'reconnecting');
     let url = this.options.url;
+    this.opening = true;
     try {
       const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
       if (token) url += `${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
     } catch {
       this.retry();
       return;
+    } finally {
+      this.opening = false;
     }
     if (!this.wanted) return;
     const Impl = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (Impl === undefined) throw new TypeError('No WebSocket implementation: pass one as the WebSocket option (e.g. the ws package).');
     const socket = new Impl(url);
     this.socket = socket;
+    this.socketOpened = false;
+    this.lastHttpStatus = undefined;
     socket.onopen = () => this.onOpen(socket);
     socket.onmessage = (event) => this.events.message(event.data);
-    socket.onerror = () => undefined;
+    socket.onerror = (event) => {
+      if (socket === this.socket) this.lastHttpStatus = handshakeStatus(event) ?? this.lastHttpStatus;
+    };
     socket.onclose = () => this.onClose(socket);
   }
 
   private onOpen(socket: WebSocketLike): void {
     if (socket !== this.socket) return;
+    this.socketOpened = true;
+    this.everOpened = true;
+    this.failures = 0;
+    this.refusals = 0;
     this.attempt = 0;
     this.setStatus('open');
     this.keepalive.start();
@@ -114,8 +153,39 @@ export class Connection {
     this.socket = undefined;
     this.keepalive.stop();
     this.events.closed();
-    if (this.wanted) this.retry();
-    else this.setStatus('closed');
+    if (!this.wanted) this.setStatus('closed');
+    else if (this.socketOpened) this.retry();
+    else this.onHandshakeFailed();
+  }
+
+  private onHandshakeFailed(): void {
+    const status = this.lastHttpStatus;
+    if (status !== undefined && REFUSED.has(status)) {
+      this.refusals += 1;
+      // Once more at once: the token function may give a fresh token (an expired one is the usual cause).
+      if (this.refusals < 2) void this.open();
+      else this.giveUp(new GatewayError('unauthorized', `The gateway refused the connection (HTTP ${status}): the token is missing, invalid or expired.`, { httpStatus: status }));
+      return;
+    }
+    if (!this.everOpened) {
+      this.failures += 1;
+      const limit = this.options.refusedAfterFailures ?? 4;
+      if (this.failures >= limit) {
+        this.giveUp(
+          new GatewayError('unauthorized', `The gateway refused the connection (${this.failures} attempts failed before any opened): check the token — or the URL, if the gateway cannot be reached.`),
+        );
+        return;
+      }
+    }
+    this.retry();
+  }
+
+  /** Stops trying: status `unauthorized`, its error to whoever waits; `connect()` starts again. */
+  private giveUp(error: GatewayError): void {
+    this.wanted = false;
+    for (const waiter of this.opened.splice(0)) waiter.reject(error);
+    this.events.refused(error);
+    this.setStatus('unauthorized', error);
   }
 
   private retry(): void {
@@ -142,9 +212,9 @@ export class Connection {
     });
   }
 
-  private setStatus(status: Status): void {
+  private setStatus(status: Status, error?: GatewayError): void {
     if (status === this.state) return;
     this.state = status;
-    for (const listener of this.listeners) listener(status);
+    for (const listener of this.listeners) listener(status, error);
   }
 }

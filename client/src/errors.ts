@@ -13,13 +13,16 @@ export class GatewayError extends Error {
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
   readonly requestId: string | undefined;
+  /** For `unauthorized` from a refused handshake: its HTTP status, where the platform shows it (Node's `ws`; never browsers). */
+  readonly httpStatus: number | undefined;
 
-  constructor(code: ErrorCode | ClientErrorCode, message: string, options: { retryable?: boolean; retryAfterMs?: number; requestId?: string } = {}) {
+  constructor(code: ErrorCode | ClientErrorCode, message: string, options: { retryable?: boolean; retryAfterMs?: number; requestId?: string; httpStatus?: number } = {}) {
     super(message);
     this.name = code === 'cancelled' ? 'AbortError' : 'GatewayError';
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.retryAfterMs = options.retryAfterMs;
     this.requestId = options.requestId;
+    this.httpStatus = options.httpStatus;
   }
 }

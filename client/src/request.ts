@@ -11,13 +11,13 @@ export interface StreamResult {
   readonly metadata: Record<string, unknown> | undefined;
 }
 
-/** What `chat(…)` resolves to: the answer's parts joined. */
+/** What `chat(…)` resolves to: the answer's parts joined (the last part always names model, stop reason and usage). */
 export interface ChatResult {
   readonly requestId: string;
   readonly content: string;
-  readonly modelId: string | undefined;
-  readonly stopReason: string | undefined;
-  readonly usage: Usage | undefined;
+  readonly modelId: string;
+  readonly stopReason: string;
+  readonly usage: Usage;
   readonly metadata: Record<string, unknown> | undefined;
 }
 
@@ -151,17 +151,15 @@ export class PendingRequest implements GatewayStream {
   private onPart(frame: ResponseFrame): void {
     this.parts[frame.part] = frame.content;
     if (frame.part !== frame.parts - 1) return;
+    const { modelId, stopReason, usage } = frame;
+    if (modelId === undefined || stopReason === undefined || usage === undefined) {
+      this.fail(new GatewayError('protocol_error', 'The last response part lacks modelId, stopReason or usage.', { requestId: this.requestId }));
+      return;
+    }
     const content = this.parts.join('');
-    this.resolveChat?.({ requestId: this.requestId, content, modelId: frame.modelId, stopReason: frame.stopReason, usage: frame.usage, metadata: frame.metadata });
+    this.resolveChat?.({ requestId: this.requestId, content, modelId, stopReason, usage, metadata: frame.metadata });
     this.push(content);
-    this.succeed({
-      requestId: this.requestId,
-      modelId: frame.modelId ?? '',
-      stopReason: frame.stopReason ?? '',
-      usage: frame.usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
-      metrics: { timeToFirstTokenMs: null, totalMs: 0 },
-      metadata: frame.metadata,
-    });
+    this.succeed({ requestId: this.requestId, modelId, stopReason, usage, metrics: { timeToFirstTokenMs: null, totalMs: 0 }, metadata: frame.metadata });
   }
 
   private push(text: string): void {

@@ -1,18 +1,30 @@
 import type { BackoffOptions } from './backoff.js';
 
+/**
+ * An event handler slot that both the browser's WebSocket and the `ws` package's fit: their
+ * handlers take their own event classes, which a plain function type would refuse under
+ * strictFunctionTypes; a method's parameters are compared both ways, so either is accepted.
+ */
+type Handler<E> = { handle(event: E): void }['handle'] | null;
+
 /** The part of the WebSocket API the client uses: the browser's, or the `ws` package's. */
 export interface WebSocketLike {
   readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: Handler<unknown>;
+  onmessage: Handler<{ data: unknown }>;
+  onclose: Handler<{ code: number }>;
+  /** `ws` passes an ErrorEvent whose `message` names the HTTP status of a refused handshake. */
+  onerror: Handler<{ message?: unknown }>;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
-export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed';
+/**
+ * `unauthorized`: the gateway refused the handshake (HTTP 401/403 where the platform shows it;
+ * in browsers, every attempt failed before any opened) and the client stopped trying.
+ */
+export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'unauthorized';
 
 export interface GatewayClientOptions {
   /** `wss://…/prod`, or `ws://127.0.0.1:3000/local`. */
@@ -24,6 +36,13 @@ export interface GatewayClientOptions {
   /** A `ping` this often keeps the connection inside API Gateway's 10-minute idle timeout (default 5 min). */
   readonly keepaliveMs?: number;
   readonly reconnect?: BackoffOptions;
+  /**
+   * Handshakes that may fail in a row, before this client ever opened, until it takes them for a
+   * refusal (a bad or missing token) and gives up with status and error `unauthorized` — for
+   * browsers, which never show a refused handshake's HTTP status (default 4). Where the status is
+   * known (Node's `ws`), a 401 or 403 gives up after one more try with a fresh token.
+   */
+  readonly refusedAfterFailures?: number;
   /** How long a request waits for a connection before it fails (default 30 s). */
   readonly connectTimeoutMs?: number;
   /**

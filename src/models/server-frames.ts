@@ -58,8 +58,11 @@ export interface ResponseFrame {
   part: number;
   parts: number;
   content: string;
+  /** On the last part (`part === parts - 1`) always, on no other: the model that answered. */
   modelId?: string;
+  /** On the last part always. */
   stopReason?: string;
+  /** On the last part always. */
   usage?: Usage;
   metadata?: Metadata;
 }

@@ -1,5 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { mockAnswerTokens } from '../../src/llm/mock';
+import { startLocal } from '../helpers/local';
 import { buildClient, CLIENT_DIST, PAGE, pageScript, withClient } from '../../scripts/build-client';
 import { generateClientProtocol, GENERATED } from '../../scripts/client-protocol';
 
@@ -39,4 +44,30 @@ describe('the @ws-llm-gateway/client package', () => {
     expect(`${run.stdout}${run.stderr}`).toBe('');
     expect(run.status).toBe(0);
   });
+
+  it('runs the README’s Node example as a fresh project would (nodenext, strict, `ws` with @types/ws) and type-checks its React hook with React 19’s types', async () => {
+    const readme = readFileSync('client/README.md', 'utf8');
+    const blocks = [...readme.matchAll(/<!-- (?:compiled and run|type-checked) by the tests[^:]*: ([\w.-]+) -->\n```\w+\n([\s\S]*?)\n```/g)];
+    expect(blocks.map((block) => block[1])).toEqual(['readme-node.ts', 'readme-hook.tsx']);
+    const project = mkdtempSync(join(tmpdir(), 'client-readme-'));
+    const local = await startLocal({ MOCK_ANSWER_TOKENS: '12' });
+    try {
+      for (const [, file, code] of blocks) writeFileSync(join(project, file!), code!);
+      // The app's own node_modules, as `npm install` of the package (a link, as a file: dependency makes) gives it.
+      symlinkSync(resolve('node_modules'), join(project, 'node_modules'), 'dir');
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'readme-app', private: true, type: 'module' }));
+      const compilerOptions = { target: 'ES2022', lib: ['ES2022'], module: 'nodenext', moduleResolution: 'nodenext', strict: true, jsx: 'react-jsx', types: ['node'], outDir: 'out' };
+      writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.ts', '*.tsx'] }));
+      const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', project], { encoding: 'utf8' });
+      expect(`${tsc.stdout}${tsc.stderr}`).toBe('');
+      // Asynchronously: the gateway it talks to runs in this process.
+      const run = await promisify(execFile)(process.execPath, [join(project, 'out/readme-node.js')], { encoding: 'utf8', env: { ...process.env, GATEWAY_URL: local.url }, timeout: 20_000 });
+      expect(run.stdout).toContain(mockAnswerTokens('Hi', 12).join(''));
+      expect(run.stdout).toMatch(/\nmock\.echo-v1: 12 tokens, stop: end_turn\n/);
+      expect(run.stderr).toMatch(/^\[connecting\]\n\[open\]\n/);
+    } finally {
+      await local.stop();
+      rmSync(project, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { GatewayClient, GatewayError, type WebSocketConstructor } from '../../client/src/index.js';
+import { GatewayClient, GatewayError } from '../../client/src/index.js';
 import type { ChatModel } from '../../src/llm/chat-model';
 import { MockChatModel } from '../../src/llm/mock';
 import type { LocalGateway } from '../../src/local/emulator';
@@ -13,7 +13,7 @@ import { until } from '../helpers/ws-client';
  * with a refusal, and a request given up while disconnected is still stopped on the gateway.
  */
 
-const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+const NodeWebSocket = WebSocket;
 const ask = (content: string) => ({ messages: [{ role: 'user' as const, content }] });
 const TOKEN = 'T'.repeat(32);
 

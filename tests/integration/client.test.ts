@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { GatewayClient, GatewayError, type WebSocketConstructor } from '../../client/src/index.js';
+import { GatewayClient, GatewayError } from '../../client/src/index.js';
 import { GatewayError as ServerError } from '../../src/models/errors';
 import type { ChatModel } from '../../src/llm/chat-model';
 import { mockAnswerTokens } from '../../src/llm/mock';
@@ -11,7 +11,7 @@ import { TcpProxy } from '../helpers/tcp-proxy';
 import { until } from '../helpers/ws-client';
 
 /** The `ws` package as the client's WebSocket (Node 20 has no global one). */
-const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+const NodeWebSocket = WebSocket;
 
 const ask = (content: string) => ({ messages: [{ role: 'user' as const, content }] });
 
@@ -39,6 +39,15 @@ describe('@ws-llm-gateway/client against the local emulator', () => {
     const answer = await client.chat(ask('a chat'), { requestId: 'chat-1' });
     expect(answer).toMatchObject({ requestId: 'chat-1', content: mockAnswerTokens('a chat', 40).join(''), stopReason: 'end_turn' });
     expect(statuses).toEqual(['connecting', 'open']);
+  });
+
+  it('opens one socket when a request and connect() both start it while the token is read', async () => {
+    local = await startLocal({ MOCK_ANSWER_TOKENS: '5' });
+    client = new GatewayClient({ url: local.url, WebSocket: NodeWebSocket, token: () => Promise.resolve('') });
+    const stream = client.stream(ask('first'));
+    await client.connect();
+    await stream.done;
+    expect(local.connectionIds()).toHaveLength(1);
   });
 
   it('cancels through an AbortSignal: the iterator rejects with GatewayError cancelled (an AbortError) and the gateway stops', async () => {
