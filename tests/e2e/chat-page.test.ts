@@ -1,54 +1,16 @@
 /// <reference lib="dom" />
 import { resolve } from 'node:path';
-import { tmpdir } from 'node:os';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { LocalGateway } from '../../src/local/emulator';
-import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../../src/llm/chat-model';
-import { MockChatModel, mockAnswerTokens } from '../../src/llm/mock';
+import type { ChatModel } from '../../src/llm/chat-model';
+import { mockAnswerTokens } from '../../src/llm/mock';
+import { ask as askOn, describeBrowser, HoldingModel, launchChromium } from '../helpers/browser';
 import { startLocal } from '../helpers/local';
-import { describeWith } from '../helpers/required-tool';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { until } from '../helpers/ws-client';
-import { CHROMIUM_MISSING, chromiumPath } from '../../scripts/chromium-path';
 import { OpenAiStandIn } from '../helpers/openai-standin';
 
-const CHROMIUM = chromiumPath();
-const describeBrowser = describeWith(CHROMIUM === undefined ? `${CHROMIUM_MISSING}; .ci/run installs it` : undefined);
-
 const ENV = { MOCK_TOKEN_DELAY_MS: '25', MOCK_ANSWER_TOKENS: '80', STREAM_FLUSH_INTERVAL_MS: '50' };
-
-/**
- * The mock model (80 tokens, 25 ms apart), which a test can hold after some deltas until it says
- * so — so "mid-answer" is a state the test sets up, not a moment it hopes to catch.
- */
-class HoldingModel implements ChatModel {
-  private limit = Infinity;
-  private gate: Promise<void> = Promise.resolve();
-  private open: () => void = () => undefined;
-  private readonly inner = new MockChatModel({ tokenDelayMs: 25, answerTokens: 80 });
-
-  /** Answers stop after `deltas` deltas until `release()`. */
-  holdAfter(deltas: number): void {
-    this.limit = deltas;
-    this.gate = new Promise((resolve) => (this.open = resolve));
-  }
-
-  release(): void {
-    this.limit = Infinity;
-    this.open();
-  }
-
-  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
-    let deltas = 0;
-    const aborted = new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
-    aborted.catch(() => undefined);
-    for await (const event of this.inner.stream(request, signal)) {
-      if (event.type === 'delta' && deltas >= this.limit) await Promise.race([this.gate, aborted]);
-      if (event.type === 'delta') deltas += 1;
-      yield event;
-    }
-  }
-}
 
 describeBrowser('test-client.html in headless Chromium', () => {
   let browser: Browser;
@@ -56,10 +18,7 @@ describeBrowser('test-client.html in headless Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser.close();
@@ -78,13 +37,7 @@ describeBrowser('test-client.html in headless Chromium', () => {
     await local.stop();
   });
 
-  async function ask(prompt: string): Promise<string> {
-    await page.getByTestId('prompt').fill(prompt);
-    await page.getByTestId('prompt').press('Enter');
-    const answer = page.locator('[data-testid="messages"] li[data-request-id]').last();
-    await answer.waitFor();
-    return (await answer.getAttribute('data-request-id')) as string;
-  }
+  const ask = (prompt: string): Promise<string> => askOn(page, prompt);
   const answerOf = (requestId: string) => page.locator(`li[data-request-id="${requestId}"]`);
 
   it('streams an answer that grows on screen before it is done, then shows its usage', async () => {
@@ -112,9 +65,6 @@ describeBrowser('test-client.html in headless Chromium', () => {
     expect(await answer.locator('.answer').textContent()).toContain('You said: "What is a WebSocket gateway?"');
     const usage = (await answer.locator('.usage').textContent()) ?? '';
     expect(usage).toMatch(/mock\.echo-v1 · \d+ tokens in · 80 out · first token \d+ ms · total \d+ ms · stop: end_turn/);
-    // The README's picture: regenerate with `SCREENSHOT=1 npm test` (kept out of ordinary runs
-    // so a test run leaves the tree clean).
-    await page.screenshot({ path: process.env.SCREENSHOT === '1' ? 'docs/screenshot.png' : `${tmpdir()}/chat-page.png` });
   });
 
   it('Stop ends the answer mid-way and keeps what arrived', async () => {
@@ -144,13 +94,24 @@ describeBrowser('test-client.html in headless Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   });
 
-  it('shows an error frame with its code', async () => {
+  it('shows an error frame in words, with its code, and Retry sends the question again', async () => {
     await page.locator('#model').fill('no-such-model');
     const id = await ask('hello');
     const answer = answerOf(id);
     await answer.locator('.usage').waitFor();
-    expect(await answer.locator('.usage').textContent()).toMatch(/^model_not_allowed: Model "no-such-model" is not allowed/);
+    expect(await answer.getByTestId('problem').textContent()).toMatch(/^Model "no-such-model" is not allowed/);
+    expect(await answer.locator('.usage').textContent()).toBe('model_not_allowed');
     expect(await answer.getAttribute('class')).toContain('error');
+    // Readable: the page's own text size, not a footnote.
+    expect(await answer.getByTestId('problem').evaluate((el) => parseFloat(getComputedStyle(el).fontSize))).toBeGreaterThanOrEqual(15);
+    await page.locator('#model').fill('');
+    await answer.getByTestId('retry').click();
+    const retried = page.locator('li[data-request-id]').last();
+    await retried.locator('.usage').waitFor();
+    expect(await retried.locator('.usage').textContent()).toMatch(/stop: end_turn/);
+    // The failed turn made way for the retried one: one question, one answer.
+    expect(await page.locator('[data-testid="messages"] > li').count()).toBe(2);
+    expect(await retried.getAttribute('data-request-id')).not.toBe(id);
   });
 
   it('reconnects by itself after the local server restarts', async () => {
@@ -238,7 +199,7 @@ describeBrowser('test-client.html in headless Chromium', () => {
     await li.locator('.usage').waitFor();
     expect(await li.locator('.answer strong').textContent()).toBe('bold');
     expect(await li.locator('.answer pre code').textContent()).toBe("const a = '<b>x</b>';");
-    expect(await li.locator('.answer pre button.copy').count()).toBe(1);
+    expect(await li.locator('.answer figure figcaption button.copy').count()).toBe(1);
     expect(await li.locator('.answer ul li').count()).toBe(2);
     // A list item of an answer is a list item, not a chat bubble (only the page's own items are).
     const item = await li.locator('.answer ul li').first().evaluate((el) => {
