@@ -11,6 +11,7 @@ import { TestClient } from '../tests/helpers/ws-client';
 import { NO_LIMITS } from './env';
 import { percentile } from './load-client';
 import { ms } from './format';
+import { textOf } from '../src/models/content';
 
 export interface BatchResults {
   readonly loneFirstChunkMs: number;
@@ -25,7 +26,7 @@ class StartClock implements ChatModel {
   readonly started = new Map<string, number>();
   constructor(private readonly inner: ChatModel) {}
   async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
-    this.started.set(request.messages.at(-1)?.content ?? '', performance.now());
+    this.started.set(textOf(request.messages.at(-1)?.content ?? ''), performance.now());
     yield* this.inner.stream(request, signal);
   }
 }

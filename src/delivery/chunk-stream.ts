@@ -1,11 +1,11 @@
-import type { ChunkFrame } from '../models/server-frames';
+import type { SeqFrame } from '../models/server-frames';
 import { LIMITS } from '../models/limits';
 import { splitToFit } from './frame-split';
 
 export interface ChunkStreamOptions {
   readonly requestId: string;
   /** Posts one frame; rejects when delivery failed for good (the SDK has already retried). */
-  readonly post: (frame: ChunkFrame) => Promise<void>;
+  readonly post: (frame: SeqFrame) => Promise<void>;
   /** Called once, at the first failed post, so the caller can stop the model at once. */
   readonly onFailure: (error: unknown) => void;
   readonly flushIntervalMs: number;
@@ -21,15 +21,21 @@ export interface ChunkStreamOptions {
   readonly maxFrameBytes?: number;
 }
 
+/** What is buffered, in order: text, or the input of one tool call. */
+type Segment = { kind: 'text'; content: string } | { kind: 'tool'; toolUseId: string; name: string; content: string };
+
 /**
- * Coalesces model deltas into `chunk` frames with contiguous `seq`. At most one post is in
- * flight per stream, which keeps frames in order; deltas that arrive meanwhile are merged into
- * the next frame. The first delta goes out at once; after it, a frame goes out when
- * `flushBytes` are buffered or `flushIntervalMs` after the oldest buffered delta. A slow
- * management API therefore means fewer, larger frames rather than a growing backlog.
+ * Coalesces model deltas into `chunk` frames — and tool-call deltas into `tool_use` frames —
+ * with one contiguous `seq` across both. At most one post is in flight per stream, which keeps
+ * frames in order; deltas that arrive meanwhile are merged into the next frame of their kind
+ * (text with text, one call's input with the same call's; never two calls in one frame). The
+ * first delta goes out at once; after it, frames go out when `flushBytes` are buffered or
+ * `flushIntervalMs` after the oldest buffered delta. A slow management API therefore means
+ * fewer, larger frames rather than a growing backlog.
  */
 export class ChunkStream {
-  private buffer = '';
+  private segments: Segment[] = [];
+  private buffered = 0;
   private seq = 0;
   private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -45,19 +51,32 @@ export class ChunkStream {
     this.clock = options.now ?? Date.now;
   }
 
-  /** Chunk frames posted so far (the `seq` that `done` carries). */
+  /** Frames posted so far, chunks and tool calls (the `seq` that `done` carries). */
   get sent(): number {
     return this.seq;
   }
 
   write(text: string): void {
-    if (this.failure) throw this.failure.error;
     if (text === '') return;
-    if (this.buffer === '') this.oldestAt = this.clock();
-    this.buffer += text;
-    // The first chunk goes out at once: coalescing must not cost time to first token.
+    this.add({ kind: 'text', content: text });
+  }
+
+  /** A piece of a tool call's input; an empty piece announces the call (it gets a frame of its own). */
+  writeTool(toolUseId: string, name: string, inputDelta: string): void {
+    this.add({ kind: 'tool', toolUseId, name, content: inputDelta });
+  }
+
+  private add(segment: Segment): void {
+    if (this.failure) throw this.failure.error;
+    if (this.segments.length === 0) this.oldestAt = this.clock();
+    const last = this.segments[this.segments.length - 1];
+    const same = last !== undefined && last.kind === segment.kind && (last.kind === 'text' || (segment.kind === 'tool' && last.toolUseId === segment.toolUseId));
+    if (same) last.content += segment.content;
+    else this.segments.push(segment);
+    this.buffered += segment.content.length;
+    // The first frame goes out at once: coalescing must not cost time to first token.
     const first = this.seq === 0 && !this.inFlight;
-    if (first || this.buffer.length >= this.options.flushBytes || this.options.flushIntervalMs === 0) this.due = true;
+    if (first || this.buffered >= this.options.flushBytes || this.options.flushIntervalMs === 0) this.due = true;
     else this.schedule();
     this.pump();
   }
@@ -67,7 +86,7 @@ export class ChunkStream {
     this.clearTimer();
     this.due = true;
     // Each pass posts the buffer; deltas cannot arrive any more, so this ends.
-    while (this.inFlight || (this.buffer !== '' && !this.failure)) {
+    while (this.inFlight || (this.segments.length > 0 && !this.failure)) {
       this.pump();
       if (this.inFlight) await this.inFlight;
     }
@@ -77,18 +96,20 @@ export class ChunkStream {
   /** Stops timers without posting (the stream was abandoned). */
   close(): void {
     this.clearTimer();
-    this.buffer = '';
+    this.segments = [];
+    this.buffered = 0;
   }
 
   private pump(): void {
-    if (this.inFlight || !this.due || this.buffer === '' || this.failure) return;
+    if (this.inFlight || !this.due || this.segments.length === 0 || this.failure) return;
     this.due = false;
     this.clearTimer();
-    const content = this.buffer;
-    this.buffer = '';
-    this.inFlight = this.postAll(content).finally(() => {
+    const segments = this.segments;
+    this.segments = [];
+    this.buffered = 0;
+    this.inFlight = this.postAll(segments).finally(() => {
       this.inFlight = undefined;
-      if (this.buffer.length >= this.options.flushBytes) this.due = true;
+      if (this.buffered >= this.options.flushBytes) this.due = true;
       else this.schedule();
       this.pump();
     });
@@ -107,7 +128,7 @@ export class ChunkStream {
 
   /** Arms the timer so the oldest buffered delta waits at most the current interval. */
   private schedule(): void {
-    if (this.timer || this.due || this.buffer === '') return;
+    if (this.timer || this.due || this.segments.length === 0) return;
     const now = this.clock();
     this.startedAt ??= now;
     const wait = Math.max(0, this.oldestAt + this.intervalAt(now - this.startedAt) - now);
@@ -118,13 +139,16 @@ export class ChunkStream {
     }, wait);
   }
 
-  private async postAll(content: string): Promise<void> {
+  private async postAll(segments: readonly Segment[]): Promise<void> {
     const maxBytes = this.options.maxFrameBytes ?? LIMITS.maxFrameBytes - 1024;
-    const pieces = splitToFit(content, maxBytes, (piece) => this.frame(Number.MAX_SAFE_INTEGER, piece));
     try {
-      for (const piece of pieces) {
-        await this.options.post(this.frame(this.seq, piece));
-        this.seq += 1;
+      for (const segment of segments) {
+        // An empty tool piece still gets its frame: it announces the call.
+        const pieces = segment.content === '' ? [''] : splitToFit(segment.content, maxBytes, (piece) => this.frame(segment, Number.MAX_SAFE_INTEGER, piece));
+        for (const piece of pieces) {
+          await this.options.post(this.frame(segment, this.seq, piece));
+          this.seq += 1;
+        }
       }
     } catch (error) {
       this.failure = { error };
@@ -132,8 +156,11 @@ export class ChunkStream {
     }
   }
 
-  private frame(seq: number, content: string): ChunkFrame {
-    return { type: 'chunk', requestId: this.options.requestId, seq, content };
+  private frame(segment: Segment, seq: number, content: string): SeqFrame {
+    const { requestId } = this.options;
+    return segment.kind === 'text'
+      ? { type: 'chunk', requestId, seq, content }
+      : { type: 'tool_use', requestId, seq, toolUseId: segment.toolUseId, name: segment.name, inputDelta: content };
   }
 
   private clearTimer(): void {

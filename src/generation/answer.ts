@@ -1,7 +1,7 @@
 import type { AppConfig } from '../config/config';
 import type { ChatModel, ChatModelEvent } from '../llm/chat-model';
 import { GatewayError } from '../models/errors';
-import type { DoneFrame, ResponseFrame } from '../models/server-frames';
+import type { DoneFrame, ResponseFrame, ToolUse } from '../models/server-frames';
 import type { Job } from '../models/job';
 import { LIMITS } from '../models/limits';
 import { SurrogateJoiner } from '../models/text';
@@ -9,6 +9,7 @@ import { ConnectionGoneError } from '../utils/websocket';
 import type { StreamTarget } from './stream-target';
 import { ChunkStream } from '../delivery/chunk-stream';
 import { splitToFit } from '../delivery/frame-split';
+import { ToolCalls } from './tool-calls';
 
 export type EndEvent = Extract<ChatModelEvent, { type: 'end' }>;
 
@@ -30,6 +31,8 @@ export interface Generation {
 export interface Answer {
   /** `done` or the last `response` part: posted by the caller once the request is released. */
   readonly terminal: DoneFrame | ResponseFrame;
+  /** The calls' names and input sizes, for the log (inputs are user data, never logged). */
+  readonly tools: Array<{ name: string; inputChars: number }>;
   readonly end: EndEvent;
   readonly firstTokenAt: number | undefined;
   readonly totalMs: number;
@@ -45,8 +48,10 @@ export interface AnswerDeps {
 /** Where the model's text goes: chunk frames as it arrives (stream) or one piece at the end (chat). */
 interface Sink {
   write(text: string): void;
+  /** A piece of a tool call's input (stream: tool_use frames; chat: only `toolUses` at the end). */
+  writeTool(toolUseId: string, name: string, inputDelta: string): void;
   /** Delivers what is pending and returns the terminal frame (not posted). */
-  finish(end: EndEvent, firstTokenAt: number | undefined, totalMs: number): Promise<DoneFrame | ResponseFrame>;
+  finish(end: EndEvent, firstTokenAt: number | undefined, totalMs: number, toolUses: ToolUse[]): Promise<DoneFrame | ResponseFrame>;
   /** The answer failed with `reason`: deliver what the client should still see, then clean up. */
   fail(reason: unknown): Promise<void>;
 }
@@ -61,6 +66,11 @@ export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<An
   let firstTokenAt: number | undefined;
   // Every provider's deltas pass here: no frame ever carries half a surrogate pair.
   const joiner = new SurrogateJoiner();
+  const calls = new ToolCalls();
+  const flushText = (): void => {
+    const rest = joiner.flush();
+    if (rest !== '') sink.write(rest);
+  };
   try {
     let end: EndEvent | undefined;
     for await (const event of deps.model.stream(g.job.request, g.signal)) {
@@ -69,6 +79,12 @@ export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<An
         g.progress.producedChars += event.text.length;
         const text = joiner.push(event.text);
         if (text !== '') sink.write(text);
+      } else if (event.type === 'tool_delta') {
+        firstTokenAt ??= Date.now();
+        g.progress.producedChars += event.inputDelta.length;
+        flushText(); // text before a call reaches the client before it
+        const piece = calls.push(event.toolUseId, event.name, event.inputDelta);
+        if (piece !== '' || event.inputDelta === '') sink.writeTool(event.toolUseId, event.name, piece);
       } else {
         end = event;
         g.progress.usedTokens = event.usage.totalTokens;
@@ -77,10 +93,11 @@ export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<An
     // An SDK stream ends silently when aborted: never report that as a complete answer.
     g.signal.throwIfAborted();
     if (end === undefined) throw new GatewayError('upstream_error', 'The model ended its answer without a stop reason.');
-    const rest = joiner.flush();
-    if (rest !== '') sink.write(rest);
+    flushText();
+    for (const { toolUseId, name, rest } of calls.flush()) sink.writeTool(toolUseId, name, rest);
     const totalMs = Date.now() - g.job.receivedAt;
-    return { terminal: await sink.finish(end, firstTokenAt, totalMs), end, firstTokenAt, totalMs };
+    const terminal = await sink.finish(end, firstTokenAt, totalMs, calls.toolUses(end.stopReason));
+    return { terminal, end, firstTokenAt, totalMs, tools: calls.summary() };
   } catch (error) {
     const reason: unknown = g.signal.aborted ? g.signal.reason : error;
     await sink.fail(reason);
@@ -100,7 +117,8 @@ function streamSink(deps: AnswerDeps, g: Generation): Sink {
   });
   return {
     write: (text) => chunks.write(text),
-    finish: async (end, firstTokenAt, totalMs) => {
+    writeTool: (toolUseId, name, inputDelta) => chunks.writeTool(toolUseId, name, inputDelta),
+    finish: async (end, firstTokenAt, totalMs, toolUses) => {
       await chunks.end();
       return {
         type: 'done',
@@ -110,6 +128,7 @@ function streamSink(deps: AnswerDeps, g: Generation): Sink {
         stopReason: end.stopReason,
         usage: end.usage,
         metrics: { timeToFirstTokenMs: firstTokenAt === undefined ? null : firstTokenAt - receivedAt, totalMs },
+        ...(toolUses.length > 0 ? { toolUses } : {}),
         ...(metadata ? { metadata } : {}),
       };
     },
@@ -128,7 +147,9 @@ function chatSink(deps: AnswerDeps, g: Generation): Sink {
     write: (text) => {
       content += text;
     },
-    finish: async (end) => {
+    // A chat answer carries its calls whole, in `toolUses` of the last part.
+    writeTool: () => undefined,
+    finish: async (end, _firstTokenAt, _totalMs, toolUses) => {
       const last = (piece: string, part: number, parts: number): ResponseFrame => ({
         type: 'response',
         requestId,
@@ -138,6 +159,7 @@ function chatSink(deps: AnswerDeps, g: Generation): Sink {
         modelId: end.modelId,
         stopReason: end.stopReason,
         usage: end.usage,
+        ...(toolUses.length > 0 ? { toolUses } : {}),
         ...(metadata ? { metadata } : {}),
       });
       // Sized as the last part (the largest shape), so every part fits the message limit.

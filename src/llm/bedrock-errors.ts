@@ -49,6 +49,13 @@ export function mapBedrockError(raw: unknown, modelId: string): GatewayError {
     if (/model identifier|model id|invalid model|provided model/i.test(detail)) {
       return new GatewayError('model_not_allowed', `Amazon Bedrock does not accept the model id "${modelId}" here.`, options);
     }
+    if (/tool ?use|toolConfig|tool ?choice/i.test(detail)) {
+      return new GatewayError(
+        'invalid_request',
+        `The model "${modelId}" does not support tool use, or this toolChoice, on Amazon Bedrock: ask without tools (or with toolChoice "auto"), or pick a model that supports them.`,
+        options,
+      );
+    }
     if (/too long|too many (input )?tokens|context (length|window)|exceeds? the (max|limit)/i.test(detail)) {
       return new GatewayError('invalid_request', `The conversation is too long for the model "${modelId}": shorten it or start a new one.`, options);
     }

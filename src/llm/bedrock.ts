@@ -1,30 +1,12 @@
-import {
-  ConverseStreamCommand,
-  type BedrockRuntimeClient,
-  type ConverseStreamCommandInput,
-} from '@aws-sdk/client-bedrock-runtime';
+import { ConverseStreamCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { GatewayError } from '../models/errors';
 import type { Usage } from '../models/server-frames';
 import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
 import { mapBedrockError } from './bedrock-errors';
 import { estimatePromptTokens, estimateTokens } from './tokens';
+import { toConverseInput } from './bedrock-request';
 
-/** The provider-neutral request as a Converse request: one shape for every model family. */
-export function toConverseInput(request: ChatModelRequest): ConverseStreamCommandInput {
-  const { maxTokens, temperature, topP, stopSequences } = request.inferenceConfig;
-  const inferenceConfig = {
-    ...(maxTokens !== undefined ? { maxTokens } : {}),
-    ...(temperature !== undefined ? { temperature } : {}),
-    ...(topP !== undefined ? { topP } : {}),
-    ...(stopSequences !== undefined && stopSequences.length > 0 ? { stopSequences } : {}),
-  };
-  return {
-    modelId: request.modelId,
-    messages: request.messages.map((message) => ({ role: message.role, content: [{ text: message.content }] })),
-    ...(request.systemPrompt ? { system: [{ text: request.systemPrompt }] } : {}),
-    ...(Object.keys(inferenceConfig).length > 0 ? { inferenceConfig } : {}),
-  };
-}
+export { toConverseInput };
 
 function usageOf(reported: { inputTokens?: number; outputTokens?: number; totalTokens?: number } | undefined, request: ChatModelRequest, text: string): Usage {
   if (reported?.inputTokens !== undefined && reported.outputTokens !== undefined) {
@@ -64,13 +46,26 @@ export class BedrockChatModel implements ChatModel {
     let reported: { inputTokens?: number; outputTokens?: number; totalTokens?: number } | undefined;
     let latencyMs: number | undefined;
     let text = '';
+    // A call's later deltas name only their content block: its id and name come from its start.
+    const calls = new Map<number, { toolUseId: string; name: string }>();
     try {
       const response = await this.client.send(new ConverseStreamCommand(toConverseInput(request)), { abortSignal: signal });
       for await (const event of response.stream ?? []) {
-        const delta = event.contentBlockDelta?.delta?.text;
-        if (delta !== undefined && delta !== '') {
-          text += delta;
-          yield { type: 'delta', text: delta };
+        const delta = event.contentBlockDelta?.delta;
+        const started = event.contentBlockStart?.start?.toolUse;
+        if (started?.toolUseId !== undefined && started.name !== undefined) {
+          const call = { toolUseId: started.toolUseId, name: started.name };
+          calls.set(event.contentBlockStart?.contentBlockIndex ?? calls.size, call);
+          yield { type: 'tool_delta', ...call, inputDelta: '' };
+        } else if (delta?.toolUse !== undefined) {
+          const call = calls.get(event.contentBlockDelta?.contentBlockIndex ?? -1);
+          if (call === undefined) throw new GatewayError('upstream_error', `The model "${request.modelId}" sent a tool call's input before its start.`, { retryable: true });
+          const input = delta.toolUse.input ?? '';
+          text += input;
+          if (input !== '') yield { type: 'tool_delta', ...call, inputDelta: input };
+        } else if (delta?.text !== undefined && delta.text !== '') {
+          text += delta.text;
+          yield { type: 'delta', text: delta.text };
         } else if (event.messageStop) {
           stopReason = event.messageStop.stopReason;
         } else if (event.metadata) {

@@ -1,4 +1,4 @@
-import type { ChatMessage, InferenceConfig } from '../models/protocol';
+import type { ChatMessage, InferenceConfig, Tool, ToolChoice } from '../models/protocol';
 import type { Usage } from '../models/server-frames';
 
 /** What the gateway asks of a model: provider-neutral, already validated. */
@@ -7,11 +7,19 @@ export interface ChatModelRequest {
   readonly messages: readonly ChatMessage[];
   readonly systemPrompt?: string;
   readonly inferenceConfig: InferenceConfig;
+  /** Functions the model may call; absent: none. */
+  readonly tools?: readonly Tool[];
+  readonly toolChoice?: ToolChoice;
 }
 
-/** One event of a model's answer, in order: text deltas, then exactly one `end`. */
+/**
+ * One event of a model's answer, in order: text deltas and tool-call deltas, then exactly one
+ * `end`. A call's deltas each carry its id and name (providers key later deltas by index and
+ * fill them in); its first may have an empty `inputDelta`, announcing the call.
+ */
 export type ChatModelEvent =
   | { readonly type: 'delta'; readonly text: string }
+  | { readonly type: 'tool_delta'; readonly toolUseId: string; readonly name: string; readonly inputDelta: string }
   | {
       readonly type: 'end';
       readonly stopReason: string;

@@ -4,6 +4,8 @@ import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
 import { firstCharacters } from '../models/text';
 import { estimatePromptTokens } from './tokens';
 import { MARKDOWN_MOCK_MODEL, markdownTokens } from './mock-markdown';
+import { mockToolPieces, type MockPiece } from './mock-tools';
+import { textOf } from '../models/content';
 
 export interface MockModelOptions {
   /** Delay before each token, like a model's inter-token latency. */
@@ -55,7 +57,12 @@ export class MockChatModel implements ChatModel {
   constructor(private readonly options: MockModelOptions) {}
 
   async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
-    const prompt = request.messages[request.messages.length - 1]?.content ?? '';
+    const withTools = mockToolPieces(request);
+    if (withTools !== undefined) {
+      yield* this.streamPieces(request, withTools, signal);
+      return;
+    }
+    const prompt = textOf(request.messages[request.messages.length - 1]?.content ?? '');
     const maxTokens = request.inferenceConfig.maxTokens ?? Number.POSITIVE_INFINITY;
     const tokens = request.modelId === MARKDOWN_MOCK_MODEL
       ? markdownTokens(prompt).slice(0, maxTokens)
@@ -82,6 +89,27 @@ export class MockChatModel implements ChatModel {
       yield { type: 'delta', text: token };
     }
     yield end(request.modelId, emitted >= maxTokens ? 'max_tokens' : 'end_turn', inputTokens, emitted);
+  }
+
+  /**
+   * The tool flow's answer, a piece per token: text, or a piece of a call's input. It stops with
+   * `tool_use` after calls, and `max_tokens` where maxTokens cuts it (inside a call too).
+   */
+  private async *streamPieces(request: ChatModelRequest, pieces: readonly MockPiece[], signal: AbortSignal): AsyncIterable<ChatModelEvent> {
+    const maxTokens = request.inferenceConfig.maxTokens ?? Number.POSITIVE_INFINITY;
+    const inputTokens = estimatePromptTokens(request);
+    let emitted = 0;
+    for (const piece of pieces) {
+      if (emitted >= maxTokens) {
+        yield end(request.modelId, 'max_tokens', inputTokens, emitted);
+        return;
+      }
+      if (this.options.tokenDelayMs > 0) await sleep(this.options.tokenDelayMs, undefined, { signal });
+      signal.throwIfAborted();
+      emitted += 1;
+      yield 'text' in piece ? { type: 'delta', text: piece.text } : { type: 'tool_delta', ...piece };
+    }
+    yield end(request.modelId, pieces.some((piece) => 'toolUseId' in piece) ? 'tool_use' : 'end_turn', inputTokens, emitted);
   }
 }
 

@@ -1,5 +1,4 @@
 import { APIConnectionError, type OpenAI } from 'openai';
-import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { AppConfig } from '../config/config';
 import { GatewayError } from '../models/errors';
 import type { Usage } from '../models/server-frames';
@@ -7,28 +6,25 @@ import type { ChatModel, ChatModelEvent, ChatModelRequest } from './chat-model';
 import type { ApiKeySource } from './openai-key';
 import { mapOpenAiError } from './openai-errors';
 import { estimatePromptTokens, estimateTokens } from './tokens';
+import { toChatCompletionsRequest } from './openai-request';
+import { LIMITS } from '../models/limits';
+
+const TOOL_ID = new RegExp(LIMITS.toolNamePattern);
+
+/**
+ * A call's id as clients may send it back: servers' ids (`call_…`, `chatcmpl-tool-…`) usually
+ * fit the protocol's pattern; one that does not, or none, is replaced — safely, since the whole
+ * history goes back to the server with each request.
+ */
+function toolCallId(id: string | undefined, fallback: string): string {
+  if (id !== undefined && TOOL_ID.test(id)) return id;
+  const cleaned = (id ?? '').replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64);
+  return cleaned === '' ? fallback : cleaned;
+}
 
 type MaxTokensField = AppConfig['providers']['openai']['maxTokensField'];
 
-/** The provider-neutral request as a streamed Chat Completions request. */
-export function toChatCompletionsRequest(request: ChatModelRequest, maxTokensField: MaxTokensField): ChatCompletionCreateParamsStreaming {
-  const { maxTokens, temperature, topP, stopSequences } = request.inferenceConfig;
-  const messages: ChatCompletionMessageParam[] = [
-    ...(request.systemPrompt ? [{ role: 'system' as const, content: request.systemPrompt }] : []),
-    ...request.messages.map((message) => ({ role: message.role, content: message.content })),
-  ];
-  return {
-    model: request.modelId,
-    messages,
-    stream: true,
-    // The last chunk then carries the usage (its `choices` empty); servers without it send none.
-    stream_options: { include_usage: true },
-    ...(maxTokens !== undefined ? { [maxTokensField]: maxTokens } : {}),
-    ...(temperature !== undefined ? { temperature } : {}),
-    ...(topP !== undefined ? { top_p: topP } : {}),
-    ...(stopSequences !== undefined && stopSequences.length > 0 ? { stop: stopSequences } : {}),
-  };
-}
+export { toChatCompletionsRequest };
 
 /**
  * `finish_reason` in the names `done.stopReason` uses for every provider (Bedrock's). Chat
@@ -93,6 +89,8 @@ export class OpenAiChatModel implements ChatModel {
     let finishReason: string | undefined;
     let reported: ReportedUsage | undefined;
     let text = '';
+    // Streamed calls are keyed by `index`: only a call's first delta carries its id and name.
+    const calls = new Map<number, { toolUseId: string; name: string }>();
     try {
       const stream = await this.client.chat.completions.create(toChatCompletionsRequest(request, this.maxTokensField), { signal });
       for await (const chunk of stream) {
@@ -101,6 +99,19 @@ export class OpenAiChatModel implements ChatModel {
         if (typeof delta === 'string' && delta !== '') {
           text += delta;
           yield { type: 'delta', text: delta };
+        }
+        for (const part of choice?.delta?.tool_calls ?? []) {
+          let call = calls.get(part.index);
+          if (call === undefined) {
+            const name = part.function?.name;
+            if (!name) throw new GatewayError('upstream_error', `The model "${request.modelId}" streamed a tool call without its name.`, { retryable: true });
+            call = { toolUseId: toolCallId(part.id, `call_${chunk.id.replace(/[^a-zA-Z0-9_-]/g, '').slice(0, 40)}_${part.index}`), name };
+            calls.set(part.index, call);
+            yield { type: 'tool_delta', ...call, inputDelta: '' };
+          }
+          const input = part.function?.arguments ?? '';
+          text += input;
+          if (input !== '') yield { type: 'tool_delta', ...call, inputDelta: input };
         }
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         if (chunk.usage) reported = chunk.usage;

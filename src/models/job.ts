@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { compileOnUse } from './compile-on-use';
-import { ChatMessageSchema, InferenceConfigSchema } from './protocol';
+import { ChatMessageSchema, InferenceConfigSchema, ToolChoiceSchema, ToolSchema } from './protocol';
 
 /**
  * A generation handed from the route handler (bound by API Gateway's 29 s integration timeout)
@@ -27,6 +27,8 @@ export const JobSchema = Type.Object({
     messages: Type.Array(ChatMessageSchema, { minItems: 1 }),
     systemPrompt: Type.Optional(Type.String()),
     inferenceConfig: InferenceConfigSchema,
+    tools: Type.Optional(Type.Array(ToolSchema)),
+    toolChoice: Type.Optional(ToolChoiceSchema),
   }),
   metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   /** The prompt's token estimate, to settle the reservation when the model reports no usage. */

@@ -17,5 +17,14 @@ export const LIMITS = {
   maxStopSequences: 4,
   maxStopSequenceChars: 100,
   maxMetadataBytes: 2048,
+  /** Content blocks in one message (when `content` is an array). */
+  maxContentBlocks: 64,
+  /** Tools one request may declare. */
+  maxTools: 64,
+  maxToolDescriptionChars: 4096,
+  /** One tool's `inputSchema`, as JSON. */
+  maxToolSchemaBytes: 16 * 1024,
+  /** A tool's name and a tool call's id (Bedrock's rule for both; OpenAI's names are the same). */
+  toolNamePattern: '^[a-zA-Z0-9_-]{1,64}$',
   requestIdPattern: '^[A-Za-z0-9._:-]{1,64}$',
 } as const;

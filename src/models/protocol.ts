@@ -18,18 +18,85 @@ const RequestId = Type.String({
   errorMessage: 'must be 1-64 characters of A-Z a-z 0-9 . _ : -',
 });
 
+const NamePattern = { pattern: LIMITS.toolNamePattern, errorMessage: 'must be 1-64 characters of A-Z a-z 0-9 _ -' };
+const ToolName = Type.String(NamePattern);
+/** The id a model gave a tool call (Bedrock's `toolUseId`, OpenAI's `tool_calls[].id`). */
+const ToolUseId = Type.String(NamePattern);
+const Text = (rule: string) => Type.String({ minLength: 1, maxLength: 2 * LIMITS.maxMessageChars, errorMessage: rule });
+const TEXT_RULE = `must be a non-empty string of at most ${LIMITS.maxMessageChars} characters`;
+
+/** Text in a message: what a plain string `content` is, as a block. */
+export const TextBlockSchema = Type.Object({ type: Type.Literal('text'), text: Text(TEXT_RULE) }, { additionalProperties: false });
+
+/** A call the model made, in an assistant turn of the history (v1 addition). */
+export const ToolUseBlockSchema = Type.Object(
+  {
+    type: Type.Literal('tool_use'),
+    toolUseId: ToolUseId,
+    name: ToolName,
+    input: Type.Record(Type.String(), Type.Unknown(), { errorMessage: 'must be a JSON object (the call’s arguments)' }),
+  },
+  { additionalProperties: false },
+);
+
+/** The answer to a call, in the user turn after it (v1 addition). */
+export const ToolResultBlockSchema = Type.Object(
+  {
+    type: Type.Literal('tool_result'),
+    toolUseId: ToolUseId,
+    content: Type.Union(
+      [
+        Type.String({ maxLength: 2 * LIMITS.maxMessageChars }),
+        Type.Array(TextBlockSchema, { minItems: 1, maxItems: LIMITS.maxContentBlocks }),
+      ],
+      { errorMessage: 'must be a string or an array of text blocks' },
+    ),
+    /** The tool failed; `content` says how. */
+    isError: Type.Optional(Type.Boolean({ errorMessage: 'must be true or false' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ContentBlockSchema = Type.Union([TextBlockSchema, ToolUseBlockSchema, ToolResultBlockSchema]);
+
+/** The block types, each with its schema, for precise errors (validate-content.ts). */
+export const CONTENT_BLOCK_SCHEMAS = { text: TextBlockSchema, tool_use: ToolUseBlockSchema, tool_result: ToolResultBlockSchema } as const;
+
 export const ChatMessageSchema = Type.Object(
   {
     role: Type.Union([Type.Literal('user'), Type.Literal('assistant')], {
       errorMessage: 'must be "user" or "assistant"',
     }),
-    content: Type.String({
-      minLength: 1,
-      maxLength: 2 * LIMITS.maxMessageChars,
-      errorMessage: `must be a non-empty string of at most ${LIMITS.maxMessageChars} characters`,
+    content: Type.Union([Text(TEXT_RULE), Type.Array(ContentBlockSchema, { minItems: 1, maxItems: LIMITS.maxContentBlocks })], {
+      errorMessage: `${TEXT_RULE}, or an array of 1 to ${LIMITS.maxContentBlocks} content blocks`,
     }),
   },
   { additionalProperties: false },
+);
+
+/** A function the model may call (v1 addition). */
+export const ToolSchema = Type.Object(
+  {
+    name: ToolName,
+    description: Type.Optional(
+      Type.String({
+        maxLength: 2 * LIMITS.maxToolDescriptionChars,
+        errorMessage: `must be a string of at most ${LIMITS.maxToolDescriptionChars} characters`,
+      }),
+    ),
+    /** A JSON Schema of the call's input: an object schema. */
+    inputSchema: Type.Object(
+      { type: Type.Literal('object', { errorMessage: 'must be "object": a tool’s input is a JSON object' }) },
+      { additionalProperties: true, errorMessage: 'must be a JSON Schema object with "type": "object"' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Whether the model may answer without a call (`auto`), must call one (`any`), or must call the one named. */
+export const ToolChoiceSchema = Type.Union(
+  [Type.Literal('auto'), Type.Literal('any'), Type.Object({ name: ToolName }, { additionalProperties: false })],
+  { errorMessage: 'must be "auto", "any" or { "name": "<a tool in data.tools>" }' },
 );
 
 export const InferenceConfigSchema = Type.Object(
@@ -72,6 +139,10 @@ export const ChatDataSchema = Type.Object(
       }),
     ),
     inferenceConfig: Type.Optional(InferenceConfigSchema),
+    tools: Type.Optional(
+      Type.Array(ToolSchema, { minItems: 1, maxItems: LIMITS.maxTools, errorMessage: `must be an array of 1 to ${LIMITS.maxTools} tools` }),
+    ),
+    toolChoice: Type.Optional(ToolChoiceSchema),
     metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { errorMessage: 'must be a JSON object' })),
   },
   { additionalProperties: false },
@@ -134,6 +205,12 @@ export const PingFrameSchema = Type.Object(
 );
 
 export type ChatMessage = Static<typeof ChatMessageSchema>;
+export type TextBlock = Static<typeof TextBlockSchema>;
+export type ToolUseBlock = Static<typeof ToolUseBlockSchema>;
+export type ToolResultBlock = Static<typeof ToolResultBlockSchema>;
+export type ContentBlock = Static<typeof ContentBlockSchema>;
+export type Tool = Static<typeof ToolSchema>;
+export type ToolChoice = Static<typeof ToolChoiceSchema>;
 export type InferenceConfig = Static<typeof InferenceConfigSchema>;
 export type ChatData = Static<typeof ChatDataSchema>;
 export type ChatRequestFrame = Static<typeof ChatRequestFrameSchema>;

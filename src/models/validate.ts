@@ -5,6 +5,8 @@ import { GatewayError } from './errors';
 import { LIMITS } from './limits';
 import { compileOnUse } from './compile-on-use';
 import { characterCount, isWellFormed } from './text';
+import { blockTexts, contentChars } from './content';
+import { checkTools, checkToolTurns, explainContent } from './validate-content';
 import {
   CancelFrameSchema,
   ChatRequestFrameSchema,
@@ -40,10 +42,21 @@ function fieldName(pointer: string): string {
     .reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name === '' ? part : `${name}.${part}`), '');
 }
 
+/** The value at a JSON pointer inside `root`. */
+function at(root: unknown, pointer: string): unknown {
+  return pointer
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((value, part) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined), root);
+}
+
 function check<T extends TSchema>(compiled: TypeCheck<T>, value: unknown): asserts value is T['static'] {
   if (compiled.Check(value)) return;
   const first = compiled.Errors(value).First();
-  const detail = first ? `${fieldName(first.path)} ${first.message}` : 'frame does not match the protocol';
+  let detail = first ? `${fieldName(first.path)} ${first.message}` : 'frame does not match the protocol';
+  // A message's content is a union (string or blocks): say which block and field is wrong.
+  const content = first ? /^\/data\/messages\/\d+\/content/.exec(first.path) : null;
+  if (content) detail = explainContent(at(value, content[0]), fieldName(content[0])) ?? detail;
   throw new GatewayError('invalid_request', `Invalid request: ${detail}.`);
 }
 
@@ -57,10 +70,14 @@ export function echoableRequestId(frame: Record<string, unknown> | undefined): s
 type TextField = readonly [name: string, value: string, max: number, rule: string];
 
 function textFields(frame: ChatRequestFrame): TextField[] {
-  const { messages, systemPrompt, modelId, inferenceConfig } = frame.data;
+  const { messages, systemPrompt, modelId, inferenceConfig, tools } = frame.data;
   const nonEmpty = (max: number): string => `must be a non-empty string of at most ${max} characters`;
   return [
-    ...messages.map((m, i): TextField => [`data.messages[${i}].content`, m.content, LIMITS.maxMessageChars, nonEmpty(LIMITS.maxMessageChars)]),
+    // Each block of a message counts toward the message's limit (its text checked for Unicode too).
+    ...messages.map((m, i): TextField => [`data.messages[${i}].content`, blockTexts(m.content).join(''), LIMITS.maxMessageChars, `must be at most ${LIMITS.maxMessageChars} characters, every block counted`]),
+    ...(tools ?? []).flatMap((tool, i): TextField[] =>
+      tool.description === undefined ? [] : [[`data.tools[${i}].description`, tool.description, LIMITS.maxToolDescriptionChars, `must be a string of at most ${LIMITS.maxToolDescriptionChars} characters`]],
+    ),
     ...(systemPrompt !== undefined
       ? [['data.systemPrompt', systemPrompt, LIMITS.maxSystemPromptChars, `must be a string of at most ${LIMITS.maxSystemPromptChars} characters`] as const]
       : []),
@@ -110,7 +127,9 @@ export function validateChatFrame(frame: unknown): ChatRequestFrame {
   if (messages[messages.length - 1]?.role !== 'user') {
     throw new GatewayError('invalid_request', 'Invalid request: data.messages must end with a "user" message.');
   }
-  const promptChars = messages.reduce((sum, m) => sum + characterCount(m.content), characterCount(frame.data.systemPrompt ?? ''));
+  checkToolTurns(messages);
+  checkTools(frame.data);
+  const promptChars = messages.reduce((sum, m) => sum + contentChars(m.content), characterCount(frame.data.systemPrompt ?? ''));
   if (promptChars > LIMITS.maxPromptChars) {
     throw new GatewayError(
       'invalid_request',

@@ -120,6 +120,8 @@ export class GenerationService {
         { job, signal: controller.signal, abort: (reason) => controller.abort(reason), progress },
       );
       this.completed(answer, job.receivedAt);
+      // Names and sizes only: tool inputs are user data.
+      if (answer.tools.length > 0) log.info({ tools: answer.tools, stopReason: answer.end.stopReason }, 'the model called tools');
       outcome = { terminal: answer.terminal };
     } catch (error) {
       outcome = { failure: controller.signal.aborted ? controller.signal.reason : error };

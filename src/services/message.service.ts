@@ -91,7 +91,7 @@ export class MessageService {
         receivedAt: caller.receivedAt,
         queuedAt: Date.now(),
         ...(caller.userId !== undefined ? { userId: caller.userId } : {}),
-        request: { ...request, messages: [...request.messages] },
+        request: { ...request, messages: [...request.messages], tools: request.tools && [...request.tools] },
         ...(frame.data.metadata ? { metadata: frame.data.metadata } : {}),
         inputTokens,
         ticket: { ...ticket, slots: [...ticket.slots] },
@@ -183,6 +183,8 @@ export class MessageService {
       messages: frame.data.messages,
       inferenceConfig,
       ...(frame.data.systemPrompt ? { systemPrompt: frame.data.systemPrompt } : {}),
+      ...(frame.data.tools ? { tools: frame.data.tools } : {}),
+      ...(frame.data.toolChoice ? { toolChoice: frame.data.toolChoice } : {}),
     };
   }
 }

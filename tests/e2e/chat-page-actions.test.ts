@@ -2,13 +2,14 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { LocalGateway } from '../../src/local/emulator';
 import { mockAnswerTokens } from '../../src/llm/mock';
+import { textOf } from '../../src/models/content';
 import { ask, describeBrowser, HoldingModel, launchChromium, openChat } from '../helpers/browser';
 import { AUDIENCE, claims, hs256, ISSUER, SECRET } from '../helpers/jwt';
 import { startLocal } from '../helpers/local';
 import { until } from '../helpers/ws-client';
 
 const ENV = { MOCK_TOKEN_DELAY_MS: '5', MOCK_ANSWER_TOKENS: '40', STREAM_FLUSH_INTERVAL_MS: '20' };
-const contents = (model: HoldingModel, index: number) => model.requests[index]!.messages.map((m) => `${m.role}:${m.content}`);
+const contents = (model: HoldingModel, index: number) => model.requests[index]!.messages.map((m) => `${m.role}:${textOf(m.content)}`);
 
 /** What a user does with the page beside asking: start over, stop from the keyboard, regenerate, copy — and a refused token. */
 describeBrowser('test-client.html: new conversation, Escape, Regenerate, Copy, a refused token', () => {

@@ -1,11 +1,14 @@
-import type { ChunkFrame } from '../../src/models/server-frames';
+import type { SeqFrame } from '../../src/models/server-frames';
 import { ChunkStream } from '../../src/delivery/chunk-stream';
 import { splitToFit } from '../../src/delivery/frame-split';
 import { sleep, until } from '../helpers/ws-client';
 
+/** A frame's text: a chunk's content, a tool frame's input piece. */
+const body = (frame: SeqFrame): string => (frame.type === 'chunk' ? frame.content : frame.inputDelta);
+
 function recorder(latencyMs = 0) {
-  const posted: ChunkFrame[] = [];
-  const post = async (frame: ChunkFrame): Promise<void> => {
+  const posted: SeqFrame[] = [];
+  const post = async (frame: SeqFrame): Promise<void> => {
     if (latencyMs > 0) await sleep(latencyMs);
     posted.push(frame);
   };
@@ -23,16 +26,16 @@ describe('ChunkStream', () => {
     stream.write('ld');
     await stream.end();
     expect(posted.map((f) => f.seq)).toEqual([0, 1]);
-    expect(posted.map((f) => f.content).join('')).toBe('Hello world');
+    expect(posted.map((f) => body(f)).join('')).toBe('Hello world');
     expect(stream.sent).toBe(2);
   });
 
   it('coalesces the deltas that arrive while a post is in flight into one frame after it', async () => {
     // Each post waits until the test lets it finish: what is tested is the order of events, not
     // how long a post takes on this machine.
-    const posted: ChunkFrame[] = [];
+    const posted: SeqFrame[] = [];
     const pending: Array<() => void> = [];
-    const post = (frame: ChunkFrame): Promise<void> =>
+    const post = (frame: SeqFrame): Promise<void> =>
       new Promise((resolve) => {
         posted.push(frame);
         pending.push(resolve);
@@ -45,12 +48,12 @@ describe('ChunkStream', () => {
     expect(posted).toHaveLength(1); // one post in flight at a time: the rest waits, buffered
     pending.shift()!();
     await until(() => pending.length === 1, 'the second post');
-    expect(posted[1]!.content).toBe(tokens.slice(1).join(''));
+    expect(body(posted[1]!)).toBe(tokens.slice(1).join(''));
     pending.shift()!();
     const ended = stream.end();
     await ended;
     expect(posted.map((f) => f.seq)).toEqual([0, 1]);
-    expect(posted.map((f) => f.content).join('')).toBe(tokens.join(''));
+    expect(posted.map((f) => body(f)).join('')).toBe(tokens.join(''));
   });
 
   it('flushes as soon as flushBytes are buffered', async () => {
@@ -60,7 +63,7 @@ describe('ChunkStream', () => {
     await sleep(1);
     stream.write('12345678');
     await sleep(5);
-    expect(posted.map((f) => f.content)).toEqual(['first', '12345678']);
+    expect(posted.map((f) => body(f))).toEqual(['first', '12345678']);
     await stream.end();
   });
 
@@ -72,7 +75,57 @@ describe('ChunkStream', () => {
     stream.write(nasty);
     await stream.end();
     for (const frame of posted) expect(Buffer.byteLength(JSON.stringify(frame))).toBeLessThanOrEqual(1024);
-    expect(posted.map((f) => f.content).join('')).toBe(`x${nasty}`);
+    expect(posted.map((f) => body(f)).join('')).toBe(`x${nasty}`);
+    expect(posted.map((f) => f.seq)).toEqual(posted.map((_, i) => i));
+  });
+
+  it('numbers text and tool-call frames in one sequence, merging a call’s pieces but never two calls, nor a call with text', async () => {
+    const posted: SeqFrame[] = [];
+    const pending: Array<() => void> = [];
+    const post = (frame: SeqFrame): Promise<void> =>
+      new Promise((resolve) => {
+        posted.push(frame);
+        pending.push(resolve);
+      });
+    const stream = new ChunkStream({ requestId: 'r', post, onFailure: () => undefined, flushIntervalMs: 0, flushBytes: 10_000 });
+    stream.write('Calling ');
+    await until(() => pending.length === 1, 'the first post');
+    // All of this arrives while the first frame is in flight: it is coalesced by kind and call.
+    stream.write('two tools. ');
+    stream.writeTool('a', 'get_time', '');
+    stream.writeTool('a', 'get_time', '{"zone":');
+    stream.writeTool('a', 'get_time', '"UTC"}');
+    stream.writeTool('b', 'calculator', '{"expression":"6*7"}');
+    stream.write('Done');
+    pending.shift()!();
+    const ended = stream.end();
+    for (let i = 0; i < 4; i += 1) {
+      await until(() => pending.length === 1, `post ${i + 2}`);
+      pending.shift()!();
+    }
+    await ended;
+    expect(posted).toEqual([
+      { type: 'chunk', requestId: 'r', seq: 0, content: 'Calling ' },
+      { type: 'chunk', requestId: 'r', seq: 1, content: 'two tools. ' },
+      { type: 'tool_use', requestId: 'r', seq: 2, toolUseId: 'a', name: 'get_time', inputDelta: '{"zone":"UTC"}' },
+      { type: 'tool_use', requestId: 'r', seq: 3, toolUseId: 'b', name: 'calculator', inputDelta: '{"expression":"6*7"}' },
+      { type: 'chunk', requestId: 'r', seq: 4, content: 'Done' },
+    ]);
+    expect(stream.sent).toBe(5);
+  });
+
+  it('gives a call announced with an empty piece its own frame, and splits a long input to fit', async () => {
+    const { posted, post } = recorder();
+    const stream = new ChunkStream({ requestId: 'r', post, onFailure: () => undefined, flushIntervalMs: 0, flushBytes: 16_384, maxFrameBytes: 512 });
+    stream.writeTool('c', 'search', '');
+    await stream.end();
+    const input = JSON.stringify({ query: 'x'.repeat(2000) });
+    stream.writeTool('c', 'search', input);
+    await stream.end();
+    expect(posted[0]).toEqual({ type: 'tool_use', requestId: 'r', seq: 0, toolUseId: 'c', name: 'search', inputDelta: '' });
+    expect(posted.length).toBeGreaterThan(4);
+    for (const frame of posted) expect(Buffer.byteLength(JSON.stringify(frame))).toBeLessThanOrEqual(512);
+    expect(posted.map(body).join('')).toBe(input);
     expect(posted.map((f) => f.seq)).toEqual(posted.map((_, i) => i));
   });
 

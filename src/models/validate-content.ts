@@ -1,0 +1,95 @@
+import type { TypeCheck } from '@sinclair/typebox/compiler';
+import type { TSchema } from '@sinclair/typebox';
+import { GatewayError } from './errors';
+import { LIMITS } from './limits';
+import { CONTENT_BLOCK_SCHEMAS, type ChatData, type ChatMessage } from './protocol';
+import { compileOnUse } from './compile-on-use';
+
+const invalid = (detail: string): GatewayError => new GatewayError('invalid_request', `Invalid request: ${detail}.`);
+
+const blockChecks: Record<string, () => TypeCheck<TSchema>> = Object.fromEntries(
+  Object.entries(CONTENT_BLOCK_SCHEMAS).map(([type, schema]) => [type, compileOnUse<TSchema>(schema)]),
+);
+
+/** Which turn may carry which block: calls come from the model, results from the client. */
+const ROLE_OF: Record<string, ChatMessage['role'] | undefined> = { tool_use: 'assistant', tool_result: 'user' };
+
+/**
+ * Why `content` (at `field`) does not match the protocol, as precisely as a client needs it:
+ * which block, which field. Undefined when it is not an array of blocks (the schema's own
+ * message says what it must be then). A schema union can only say "none of these matched".
+ */
+export function explainContent(content: unknown, field: string): string | undefined {
+  if (!Array.isArray(content)) return undefined;
+  if (content.length === 0 || content.length > LIMITS.maxContentBlocks) return `${field} must hold 1 to ${LIMITS.maxContentBlocks} content blocks`;
+  for (const [index, block] of content.entries()) {
+    const at = `${field}[${index}]`;
+    const type: unknown = typeof block === 'object' && block !== null ? (block as Record<string, unknown>)['type'] : undefined;
+    const check = typeof type === 'string' ? blockChecks[type] : undefined;
+    if (check === undefined) return `${at}.type must be one of ${Object.keys(CONTENT_BLOCK_SCHEMAS).map((t) => `"${t}"`).join(', ')}`;
+    const first = check().Errors(block).First();
+    if (first) return `${at}${first.path.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.')} ${first.message}`;
+  }
+  return undefined;
+}
+
+/**
+ * The rules of content blocks across turns that Bedrock and OpenAI enforce (and a schema cannot
+ * say): calls only in assistant turns and results only in user turns; every call of an assistant
+ * turn answered by exactly one result in the next user turn, and every result answering a call
+ * of the turn before; ids unique within their turn.
+ */
+export function checkToolTurns(messages: readonly ChatMessage[]): void {
+  let open = new Set<string>();
+  let openAt = -1;
+  for (const [index, message] of messages.entries()) {
+    const blocks = typeof message.content === 'string' ? [] : message.content;
+    const answered = new Set<string>();
+    const calls = new Set<string>();
+    for (const [b, block] of blocks.entries()) {
+      const at = `data.messages[${index}].content[${b}]`;
+      const role = ROLE_OF[block.type];
+      if (role !== undefined && role !== message.role) throw invalid(`${at} is a "${block.type}" block, which only ${role} turns may carry`);
+      if (block.type === 'tool_use') {
+        if (calls.has(block.toolUseId)) throw invalid(`${at}.toolUseId "${block.toolUseId}" is used twice in this turn`);
+        calls.add(block.toolUseId);
+      } else if (block.type === 'tool_result') {
+        if (!open.has(block.toolUseId)) {
+          throw invalid(`${at}.toolUseId "${block.toolUseId}" answers no tool_use of the assistant turn before it (data.messages[${index - 1}])`);
+        }
+        if (answered.has(block.toolUseId)) throw invalid(`${at}.toolUseId "${block.toolUseId}" is answered twice`);
+        answered.add(block.toolUseId);
+      }
+    }
+    if (message.role === 'user') {
+      const missing = [...open].filter((id) => !answered.has(id));
+      if (missing.length > 0) {
+        throw invalid(`data.messages[${index}] must answer every tool_use of data.messages[${openAt}] with a tool_result: missing ${missing.map((id) => `"${id}"`).join(', ')}`);
+      }
+      open = new Set();
+    } else {
+      open = calls;
+      openAt = index;
+    }
+  }
+}
+
+/** Tool names unique, a named toolChoice among them, no toolChoice without tools, schemas of bounded size. */
+export function checkTools(data: ChatData): void {
+  const { tools, toolChoice } = data;
+  if (tools === undefined) {
+    if (toolChoice !== undefined) throw invalid('data.toolChoice needs data.tools');
+    return;
+  }
+  const names = new Set<string>();
+  for (const [index, tool] of tools.entries()) {
+    if (names.has(tool.name)) throw invalid(`data.tools[${index}].name "${tool.name}" is declared twice`);
+    names.add(tool.name);
+    if (Buffer.byteLength(JSON.stringify(tool.inputSchema)) > LIMITS.maxToolSchemaBytes) {
+      throw invalid(`data.tools[${index}].inputSchema must serialise to at most ${LIMITS.maxToolSchemaBytes} bytes of JSON`);
+    }
+  }
+  if (typeof toolChoice === 'object' && !names.has(toolChoice.name)) {
+    throw invalid(`data.toolChoice.name "${toolChoice.name}" is not one of data.tools`);
+  }
+}
