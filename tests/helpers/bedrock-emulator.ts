@@ -7,20 +7,29 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
  * Tests choose a scenario per request and assert on what the SDK sent.
  */
 
+/**
+ * One streamed item: text (a `contentBlockDelta.delta.text` of the current text block), the
+ * start of a tool call (a new content block: `contentBlockStart.start.toolUse`), or a piece of
+ * the current call's input (`contentBlockDelta.delta.toolUse.input`). A block ends with
+ * `contentBlockStop` when the next begins, as Bedrock streams them.
+ */
+export type Token = string | { readonly toolUse: { readonly toolUseId: string; readonly name: string } } | { readonly input: string };
+
 export type Scenario =
-  | { kind: 'stream'; tokens: string[]; delayMs?: number; stopReason?: string; usage?: { inputTokens: number; outputTokens: number } }
+  | { kind: 'stream'; tokens: Token[]; delayMs?: number; stopReason?: string; usage?: { inputTokens: number; outputTokens: number } }
   /** Streams `after` tokens, then an exception event such as `throttlingException`. */
-  | { kind: 'exception'; tokens: string[]; after: number; exception: string; message?: string }
+  | { kind: 'exception'; tokens: Token[]; after: number; exception: string; message?: string }
   /** An HTTP error before any event, e.g. 429 ThrottlingException. */
   | { kind: 'http-error'; status: number; errorType: string; message?: string; retryAfter?: string }
   /** Streams `after` tokens, then nothing until the client gives up. */
-  | { kind: 'stall'; tokens: string[]; after: number };
+  | { kind: 'stall'; tokens: Token[]; after: number };
 
 export interface RecordedRequest {
   readonly path: string;
   readonly modelId: string;
   readonly body: {
-    messages?: Array<{ role: string; content: Array<{ text: string }> }>;
+    messages?: Array<{ role: string; content: Array<Record<string, unknown> & { text?: string }> }>;
+    toolConfig?: { tools: Array<{ toolSpec: { name: string; description?: string; inputSchema: { json: unknown } } }>; toolChoice?: Record<string, unknown> };
     system?: Array<{ text: string }>;
     inferenceConfig?: Record<string, unknown>;
   };
@@ -123,9 +132,26 @@ export class BedrockEmulator {
     const write = (bytes: Uint8Array): boolean => !stream.destroyed && !stream.closed && stream.write(bytes);
     write(frame('event', 'messageStart', { role: 'assistant', p: 'abc' }));
     const limit = scenario.kind === 'stream' ? scenario.tokens.length : scenario.after;
+    // The content block being streamed: its index and whether it is text or a tool call.
+    let block = { index: 0, kind: 'text' as 'text' | 'tool', open: false };
+    const next = (kind: 'text' | 'tool'): void => {
+      if (block.open) write(frame('event', 'contentBlockStop', { contentBlockIndex: block.index }));
+      block = { index: block.open ? block.index + 1 : block.index, kind, open: true };
+    };
     for (let i = 0; i < limit; i += 1) {
       if (scenario.kind === 'stream' && scenario.delayMs) await sleep(scenario.delayMs);
-      if (!write(frame('event', 'contentBlockDelta', { contentBlockIndex: 0, delta: { text: scenario.tokens[i] } }))) {
+      const token = scenario.tokens[i]!;
+      let event: Uint8Array;
+      if (typeof token === 'string') {
+        if (!block.open || block.kind !== 'text') next('text');
+        event = frame('event', 'contentBlockDelta', { contentBlockIndex: block.index, delta: { text: token } });
+      } else if ('toolUse' in token) {
+        next('tool');
+        event = frame('event', 'contentBlockStart', { contentBlockIndex: block.index, start: { toolUse: token.toolUse } });
+      } else {
+        event = frame('event', 'contentBlockDelta', { contentBlockIndex: block.index, delta: { toolUse: { input: token.input } } });
+      }
+      if (!write(event)) {
         if (stream.destroyed || stream.closed) return;
       }
       recorded.written += 1;
@@ -136,7 +162,7 @@ export class BedrockEmulator {
       return;
     }
     if (scenario.kind === 'stall') return; // keep the stream open until the client aborts it
-    write(frame('event', 'contentBlockStop', { contentBlockIndex: 0 }));
+    write(frame('event', 'contentBlockStop', { contentBlockIndex: block.index }));
     write(frame('event', 'messageStop', { stopReason: scenario.stopReason ?? 'end_turn' }));
     const usage = scenario.usage ?? { inputTokens: 11, outputTokens: scenario.tokens.length };
     write(

@@ -7,23 +7,29 @@ import type { AddressInfo, Socket } from 'node:net';
  * `finish_reason` chunk, the usage chunk when `stream_options.include_usage` asks for it, then
  * `data: [DONE]\n\n`), with scripted HTTP errors, error events, stalls and broken connections.
  */
+/**
+ * One streamed item: text (`delta.content`), or a piece of a tool call (`delta.tool_calls[]`):
+ * its first carries `id` and `name` as OpenAI sends them, later ones only `index` and arguments.
+ */
+export type Token = string | { readonly call: number; readonly id?: string; readonly name?: string; readonly arguments?: string };
+
 export type OpenAiScenario =
-  | { kind: 'stream'; tokens: readonly string[]; delayMs?: number; finishReason?: string; usage?: { prompt_tokens: number; completion_tokens: number } | 'none' }
+  | { kind: 'stream'; tokens: readonly Token[]; delayMs?: number; finishReason?: string; usage?: { prompt_tokens: number; completion_tokens: number } | 'none' }
   /** An HTTP error before the stream, with OpenAI's error body. */
   | { kind: 'http-error'; status: number; message: string; code?: string; headers?: Record<string, string> }
   /** Streams `after` tokens, then an error event (`data: {"error": …}`), as servers report failures mid-stream. */
-  | { kind: 'error-event'; tokens: readonly string[]; after: number; message: string }
+  | { kind: 'error-event'; tokens: readonly Token[]; after: number; message: string }
   /** Streams `after` tokens, then nothing until the client gives up. */
-  | { kind: 'stall'; tokens: readonly string[]; after: number }
+  | { kind: 'stall'; tokens: readonly Token[]; after: number }
   /** Streams `after` tokens, then destroys the socket (a network cut). */
-  | { kind: 'break'; tokens: readonly string[]; after: number }
+  | { kind: 'break'; tokens: readonly Token[]; after: number }
   /** Streams `after` tokens, then ends the response cleanly: no finish_reason, no [DONE]. */
-  | { kind: 'truncate'; tokens: readonly string[]; after: number };
+  | { kind: 'truncate'; tokens: readonly Token[]; after: number };
 
 export interface RecordedCompletion {
   readonly path: string;
   readonly headers: http.IncomingHttpHeaders;
-  readonly body: Record<string, unknown> & { model?: string; messages?: Array<{ role: string; content: string }> };
+  readonly body: Record<string, unknown> & { model?: string; messages?: Array<Record<string, unknown> & { role: string; content: string | null }> };
   /** Set when the client closed the connection before the stand-in ended the response. */
   closedEarly: boolean;
   /** Tokens actually written before the response ended or was closed. */
@@ -107,7 +113,12 @@ export class OpenAiStandIn {
     send(chunk({ role: 'assistant', content: '' }));
     for (const token of tokens.slice(0, upTo)) {
       if (res.destroyed) return;
-      send(chunk({ content: token }));
+      if (typeof token === 'string') send(chunk({ content: token }));
+      else {
+        const { call, id, name, arguments: args } = token;
+        const fn = { ...(name !== undefined ? { name } : {}), arguments: args ?? '' };
+        send(chunk({ tool_calls: [{ index: call, ...(id !== undefined ? { id, type: 'function' } : {}), function: fn }] }));
+      }
       recorded.written += 1;
       await sleep(delay);
     }
