@@ -35,7 +35,8 @@ export function withTimeouts(model: ChatModel, options: TimeoutOptions): ChatMod
       try {
         for await (const event of model.stream(request, controller.signal)) {
           controller.signal.throwIfAborted();
-          if (event.type === 'delta') arm(options.idleTimeoutMs, 'token');
+          // A tool call's input is output too: the model is not silent while it writes one.
+          if (event.type !== 'end') arm(options.idleTimeoutMs, 'token');
           yield event;
         }
         controller.signal.throwIfAborted();
@@ -57,7 +58,7 @@ function shouldFallBack(error: unknown): boolean {
 }
 
 /**
- * Uses a configured fallback model when the first fails *before any text was produced*
+ * Uses a configured fallback model when the first fails *before any output was produced* (text or a tool call)
  * (throttled, unavailable, timed out). Never after: the client has already seen the first
  * model's words, and a second voice would continue a different answer.
  */
@@ -69,7 +70,7 @@ export function withFallback(model: ChatModel, fallbacks: Readonly<Record<string
       let produced = false;
       try {
         for await (const event of model.stream(request, signal)) {
-          if (event.type === 'delta') produced = true;
+          if (event.type !== 'end') produced = true; // text or a tool call: the client has seen it
           yield event;
         }
       } catch (error) {

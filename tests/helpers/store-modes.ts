@@ -1,5 +1,6 @@
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ChatModel } from '../../src/llm/chat-model';
+import type { Logger } from '../../src/utils/logger';
 import type { LocalServerConfig } from '../../src/config/local';
 import type { LocalGateway, LocalGatewayOptions } from '../../src/local/emulator';
 import type { MemoryCounterStore } from '../../src/stores/memory-counter-store';
@@ -20,6 +21,8 @@ export interface Leftovers {
 /** What a test may add to the emulator beside the store: its model, post faults, clients. */
 export type ModeExtras = Pick<LocalGatewayOptions, 'beforePost' | 'clients' | 'onEvent'> & {
   readonly model?: ChatModel;
+  /** A logger of the test's own (to read what the gateway logs). */
+  readonly logger?: Logger;
   readonly server?: Partial<LocalServerConfig>;
 };
 
@@ -34,8 +37,8 @@ export interface StoreMode {
 function options(extras: ChatModel | ModeExtras | undefined): Omit<LocalGatewayOptions, 'server' | 'env'> & { server?: Partial<LocalServerConfig> } {
   if (extras === undefined) return {};
   if ('stream' in extras) return { deps: { model: extras } };
-  const { model, ...rest } = extras;
-  return { ...rest, ...(model ? { deps: { model } } : {}) };
+  const { model, logger, ...rest } = extras;
+  return { ...rest, ...(model || logger ? { deps: { ...(model ? { model } : {}), ...(logger ? { logger } : {}) } } : {}) };
 }
 
 export function memoryMode(): StoreMode {
