@@ -9,7 +9,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import { ERROR_CODES } from '../src/models/errors';
-import { ChatDataSchema, CLIENT_ACTIONS } from '../src/models/protocol';
+import {
+  ChatDataSchema,
+  ChatMessageSchema,
+  CLIENT_ACTIONS,
+  ContentBlockSchema,
+  TextBlockSchema,
+  ToolChoiceSchema,
+  ToolResultBlockSchema,
+  ToolSchema,
+  ToolUseBlockSchema,
+} from '../src/models/protocol';
 
 export const GENERATED = resolve(__dirname, '../client/src/protocol.generated.ts');
 
@@ -34,6 +44,8 @@ function typeOf(schema: TSchema, indent = ''): string {
       if (Object.keys(properties).length === 0) return 'Record<string, unknown>';
       const inner = `${indent}  `;
       const fields = Object.entries(properties).map(([name, property]) => `${inner}${name}${required.has(name) ? '' : '?'}: ${typeOf(property, inner)};`);
+      // An open object (a JSON Schema's other keywords): named fields, and any others.
+      if (s['additionalProperties'] === true) fields.push(`${inner}[keyword: string]: unknown;`);
       return `{\n${fields.join('\n')}\n${indent}}`;
     }
     default:
@@ -58,6 +70,18 @@ export function generateClientProtocol(): string {
     '',
     '/** The `data` of an `llm/stream` or `llm/chat` frame. */',
     `export type ChatData = ${typeOf(ChatDataSchema)};`,
+    '',
+    '/** One message of `data.messages`: its content a string, or content blocks. */',
+    `export type ChatMessage = ${typeOf(ChatMessageSchema)};`,
+    `export type TextBlock = ${typeOf(TextBlockSchema)};`,
+    '/** A call the model made (from `done.toolUses`), in an assistant turn of the history. */',
+    `export type ToolUseBlock = ${typeOf(ToolUseBlockSchema)};`,
+    '/** The answer to a call, in the user turn after it. */',
+    `export type ToolResultBlock = ${typeOf(ToolResultBlockSchema)};`,
+    `export type ContentBlock = ${typeOf(ContentBlockSchema)};`,
+    '/** A function the model may call. */',
+    `export type Tool = ${typeOf(ToolSchema)};`,
+    `export type ToolChoice = ${typeOf(ToolChoiceSchema)};`,
     frames.trimEnd(),
     '',
   ].join('\n');

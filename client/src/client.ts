@@ -5,6 +5,7 @@ import { randomId } from './keepalive.js';
 import type { ChatData, ServerFrame } from './protocol.generated.js';
 import { PendingCancels } from './pending-cancels.js';
 import { errorOf, PendingRequest, type ChatResult, type GatewayStream } from './request.js';
+import { runTools, type RunToolsOptions, type RunToolsResult } from './run-tools.js';
 
 /**
  * How long the gateway may take to answer a frame by default: its route function may run for up
@@ -58,6 +59,14 @@ export class GatewayClient {
   /** Streams an answer: `for await (const text of stream)`, then `await stream.done`. */
   stream(data: ChatData, options: RequestOptions = {}): GatewayStream {
     return this.start('stream', data, options);
+  }
+
+  /**
+   * The tool loop: streams, runs the functions the model calls, sends their results back, and
+   * repeats until it answers without tools (or `maxSteps`). See RunToolsOptions.
+   */
+  runTools(data: ChatData, options: RunToolsOptions): Promise<RunToolsResult> {
+    return runTools((step) => this.stream(step, options.signal ? { signal: options.signal } : {}), data, options);
   }
 
   /** One complete answer (its parts joined). */

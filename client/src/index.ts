@@ -5,6 +5,22 @@
 export { GatewayClient } from './client.js';
 export type { GatewayClientOptions, RequestOptions, Status, WebSocketConstructor, WebSocketLike } from './types.js';
 export { GatewayError, type ClientErrorCode } from './errors.js';
-export type { ChatResult, GatewayStream, StreamResult } from './request.js';
+export type { ChatResult, GatewayStream, StreamEvent, StreamResult } from './request.js';
+export type { RunToolsEvent, RunToolsOptions, RunToolsResult, ToolFunction } from './run-tools.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
-export { CLIENT_ACTIONS, ERROR_CODES, type ChatData, type ErrorCode, type ServerFrame, type Usage } from './protocol.generated.js';
+export {
+  CLIENT_ACTIONS,
+  ERROR_CODES,
+  type ChatData,
+  type ChatMessage,
+  type ContentBlock,
+  type ErrorCode,
+  type ServerFrame,
+  type TextBlock,
+  type Tool,
+  type ToolChoice,
+  type ToolResultBlock,
+  type ToolUse,
+  type ToolUseBlock,
+  type Usage,
+} from './protocol.generated.js';

@@ -14,7 +14,23 @@ export type Metadata = Record<string, unknown>;
 export type ChatData = {
   messages: Array<{
     role: "user" | "assistant";
-    content: string;
+    content: string | Array<{
+      type: "text";
+      text: string;
+    } | {
+      type: "tool_use";
+      toolUseId: string;
+      name: string;
+      input: Record<string, unknown>;
+    } | {
+      type: "tool_result";
+      toolUseId: string;
+      content: string | Array<{
+        type: "text";
+        text: string;
+      }>;
+      isError?: boolean;
+    }>;
   }>;
   modelId?: string;
   systemPrompt?: string;
@@ -24,7 +40,90 @@ export type ChatData = {
     topP?: number;
     stopSequences?: Array<string>;
   };
+  tools?: Array<{
+    name: string;
+    description?: string;
+    inputSchema: {
+      type: "object";
+      [keyword: string]: unknown;
+    };
+  }>;
+  toolChoice?: "auto" | "any" | {
+    name: string;
+  };
   metadata?: Record<string, unknown>;
+};
+
+/** One message of `data.messages`: its content a string, or content blocks. */
+export type ChatMessage = {
+  role: "user" | "assistant";
+  content: string | Array<{
+    type: "text";
+    text: string;
+  } | {
+    type: "tool_use";
+    toolUseId: string;
+    name: string;
+    input: Record<string, unknown>;
+  } | {
+    type: "tool_result";
+    toolUseId: string;
+    content: string | Array<{
+      type: "text";
+      text: string;
+    }>;
+    isError?: boolean;
+  }>;
+};
+export type TextBlock = {
+  type: "text";
+  text: string;
+};
+/** A call the model made (from `done.toolUses`), in an assistant turn of the history. */
+export type ToolUseBlock = {
+  type: "tool_use";
+  toolUseId: string;
+  name: string;
+  input: Record<string, unknown>;
+};
+/** The answer to a call, in the user turn after it. */
+export type ToolResultBlock = {
+  type: "tool_result";
+  toolUseId: string;
+  content: string | Array<{
+    type: "text";
+    text: string;
+  }>;
+  isError?: boolean;
+};
+export type ContentBlock = {
+  type: "text";
+  text: string;
+} | {
+  type: "tool_use";
+  toolUseId: string;
+  name: string;
+  input: Record<string, unknown>;
+} | {
+  type: "tool_result";
+  toolUseId: string;
+  content: string | Array<{
+    type: "text";
+    text: string;
+  }>;
+  isError?: boolean;
+};
+/** A function the model may call. */
+export type Tool = {
+  name: string;
+  description?: string;
+  inputSchema: {
+    type: "object";
+    [keyword: string]: unknown;
+  };
+};
+export type ToolChoice = "auto" | "any" | {
+  name: string;
 };
 
 /** Wire protocol v1, server → client: one JSON object per message. */
@@ -64,16 +163,45 @@ export interface ChunkFrame {
   content: string;
 }
 
+/**
+ * A piece of a tool call's input, while the answer streams (v1 addition; only requests that
+ * declare tools, or carry tool blocks, receive it). It shares `seq` with `chunk` frames, so
+ * resume and `fromSeq` work unchanged. A call's `inputDelta`s joined are its input as JSON text;
+ * frames of different calls are never merged.
+ */
+export interface ToolUseFrame {
+  type: 'tool_use';
+  requestId: string;
+  /** The same sequence as chunk frames: 0, 1, 2, … across both. */
+  seq: number;
+  /** The call's id: what the `tool_result` answering it names. */
+  toolUseId: string;
+  /** The tool called. */
+  name: string;
+  /** The next piece of the call's input JSON (may be empty in a call's first frame). */
+  inputDelta: string;
+}
+
+/** A complete tool call, as `done` and the last `response` part list them. */
+export interface ToolUse {
+  toolUseId: string;
+  name: string;
+  /** The call's input, parsed (an empty input is `{}`). */
+  input: Record<string, unknown>;
+}
+
 export interface DoneFrame {
   type: 'done';
   requestId: string;
-  /** The number of chunk frames sent before it, so a client can check it missed none. */
+  /** The number of seq-numbered frames (chunks and tool calls) sent before it, so a client can check it missed none. */
   seq: number;
   /** The model that answered: the one `accepted` named, or its configured fallback. */
   modelId: string;
   stopReason: string;
   usage: Usage;
   metrics: { timeToFirstTokenMs: number | null; totalMs: number };
+  /** The model's tool calls, in order, when it made any (stopReason `tool_use`): each complete, its input parsed. */
+  toolUses?: ToolUse[];
   metadata?: Metadata;
 }
 
@@ -90,6 +218,8 @@ export interface ResponseFrame {
   stopReason?: string;
   /** On the last part always. */
   usage?: Usage;
+  /** On the last part, when the model called tools: as in `done`. */
+  toolUses?: ToolUse[];
   metadata?: Metadata;
 }
 
@@ -113,4 +243,7 @@ export interface PongFrame {
   serverTime: string;
 }
 
-export type ServerFrame = AcceptedFrame | ResumedFrame | ChunkFrame | DoneFrame | ResponseFrame | ErrorFrame | PongFrame;
+export type ServerFrame = AcceptedFrame | ResumedFrame | ChunkFrame | ToolUseFrame | DoneFrame | ResponseFrame | ErrorFrame | PongFrame;
+
+/** The frames that carry a `seq`: what the resume log replays from `fromSeq`. */
+export type SeqFrame = ChunkFrame | ToolUseFrame;

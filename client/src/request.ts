@@ -1,13 +1,16 @@
 import { GatewayError } from './errors.js';
-import type { DoneFrame, ErrorFrame, ResponseFrame, ServerFrame, Usage } from './protocol.generated.js';
+import type { DoneFrame, ErrorFrame, ResponseFrame, ServerFrame, ToolUse, Usage } from './protocol.generated.js';
 
 /** What `stream(…).done` resolves to. */
 export interface StreamResult {
   readonly requestId: string;
   readonly modelId: string;
+  /** `tool_use` when the model stopped to call tools (see `toolUses`). */
   readonly stopReason: string;
   readonly usage: Usage;
   readonly metrics: DoneFrame['metrics'];
+  /** The model's tool calls, complete and parsed, in order; empty when it made none. */
+  readonly toolUses: readonly ToolUse[];
   readonly metadata: Record<string, unknown> | undefined;
 }
 
@@ -18,13 +21,24 @@ export interface ChatResult {
   readonly modelId: string;
   readonly stopReason: string;
   readonly usage: Usage;
+  readonly toolUses: readonly ToolUse[];
   readonly metadata: Record<string, unknown> | undefined;
 }
 
-/** A streamed answer: iterate it for the text deltas (in order, each once); `done` settles with the end. */
+/** What a stream delivers, in order: text, and the pieces of tool calls as the model writes them. */
+export type StreamEvent =
+  | { readonly type: 'text'; readonly text: string }
+  /** A piece of a call's input JSON; a call's pieces joined are its input (`done.toolUses` has it parsed). */
+  | { readonly type: 'tool_use'; readonly toolUseId: string; readonly name: string; readonly inputDelta: string };
+
+/**
+ * A streamed answer: iterate it for the text deltas (in order, each once) — or `events()` for
+ * text and tool calls together; `done` settles with the end. Read it one way, not both.
+ */
 export interface GatewayStream extends AsyncIterable<string> {
   readonly requestId: string;
   readonly done: Promise<StreamResult>;
+  events(): AsyncIterable<StreamEvent>;
 }
 
 export function errorOf(frame: ErrorFrame): GatewayError {
@@ -51,7 +65,7 @@ export class PendingRequest implements GatewayStream {
   /** A resume of it was sent and its first answer has not arrived yet. */
   resuming = false;
   private answerTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly texts: string[] = [];
+  private readonly items: StreamEvent[] = [];
   private wake: (() => void) | undefined;
   private failure: GatewayError | undefined;
   private finished = false;
@@ -106,13 +120,23 @@ export class PendingRequest implements GatewayStream {
         this.resumeToken = frame.resumeToken;
         return 'ok';
       case 'chunk':
+      case 'tool_use':
+        // Text and tool calls share one seq: a resume replays both from the first not delivered.
         if (frame.seq < this.nextSeq) return 'ok'; // replayed by a resume: already delivered
         if (frame.seq > this.nextSeq) return 'gap';
         this.nextSeq += 1;
-        this.push(frame.content);
+        this.push(frame.type === 'chunk' ? { type: 'text', text: frame.content } : { type: 'tool_use', toolUseId: frame.toolUseId, name: frame.name, inputDelta: frame.inputDelta });
         return 'ok';
       case 'done':
-        this.succeed({ requestId: this.requestId, modelId: frame.modelId, stopReason: frame.stopReason, usage: frame.usage, metrics: frame.metrics, metadata: frame.metadata });
+        this.succeed({
+          requestId: this.requestId,
+          modelId: frame.modelId,
+          stopReason: frame.stopReason,
+          usage: frame.usage,
+          metrics: frame.metrics,
+          toolUses: frame.toolUses ?? [],
+          metadata: frame.metadata,
+        });
         return 'ok';
       case 'response':
         this.onPart(frame);
@@ -135,10 +159,14 @@ export class PendingRequest implements GatewayStream {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    for await (const event of this.events()) if (event.type === 'text') yield event.text;
+  }
+
+  async *events(): AsyncIterable<StreamEvent> {
     for (;;) {
-      const text = this.texts.shift();
-      if (text !== undefined) {
-        yield text;
+      const item = this.items.shift();
+      if (item !== undefined) {
+        yield item;
         continue;
       }
       if (this.failure) throw this.failure;
@@ -157,13 +185,14 @@ export class PendingRequest implements GatewayStream {
       return;
     }
     const content = this.parts.join('');
-    this.resolveChat?.({ requestId: this.requestId, content, modelId, stopReason, usage, metadata: frame.metadata });
-    this.push(content);
-    this.succeed({ requestId: this.requestId, modelId, stopReason, usage, metrics: { timeToFirstTokenMs: null, totalMs: 0 }, metadata: frame.metadata });
+    const toolUses = frame.toolUses ?? [];
+    this.resolveChat?.({ requestId: this.requestId, content, modelId, stopReason, usage, toolUses, metadata: frame.metadata });
+    this.push({ type: 'text', text: content });
+    this.succeed({ requestId: this.requestId, modelId, stopReason, usage, metrics: { timeToFirstTokenMs: null, totalMs: 0 }, toolUses, metadata: frame.metadata });
   }
 
-  private push(text: string): void {
-    this.texts.push(text);
+  private push(event: StreamEvent): void {
+    this.items.push(event);
     this.wake?.();
   }
 

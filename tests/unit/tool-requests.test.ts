@@ -5,8 +5,8 @@ import { sampleOf } from '../../src/llm/mock-tools';
 import { toChatCompletionsRequest } from '../../src/llm/openai-request';
 import type { ChatMessage, Tool } from '../../src/models/protocol';
 
-const TIME: Tool = { name: 'get_time', description: 'The time now', inputSchema: { type: 'object', properties: { zone: { type: 'string', examples: ['UTC'] } }, required: ['zone'] } };
-const CALC: Tool = { name: 'calculator', inputSchema: { type: 'object', properties: { expression: { type: 'string' }, precision: { type: 'integer', minimum: 2 } }, required: ['expression', 'precision'] } };
+const TIME: Tool = { name: 'get_time', description: 'The time now', inputSchema: { type: 'object', properties: { zone: { type: 'string', examples: ['UTC'] } }, required: ['zone'] } as Tool['inputSchema'] };
+const CALC: Tool = { name: 'calculator', inputSchema: { type: 'object', properties: { expression: { type: 'string' }, precision: { type: 'integer', minimum: 2 } }, required: ['expression', 'precision'] } as Tool['inputSchema'] };
 const HISTORY: ChatMessage[] = [
   { role: 'user', content: 'time and 6*7?' },
   {

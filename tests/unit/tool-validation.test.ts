@@ -9,7 +9,7 @@ const call = (toolUseId: string, name = 'get_time', input: Record<string, unknow
 const result = (toolUseId: string, content: unknown = '12:00') => ({ type: 'tool_result', toolUseId, content });
 
 /** The full loop: question, the model's two calls, their results. */
-const loop = () => [
+const loop = (): Array<Record<string, unknown>> => [
   { role: 'user', content: 'time and 6*7?' },
   { role: 'assistant', content: [{ type: 'text', text: 'Calling both.' }, call('t1'), call('t2', 'calculator', { expression: '6*7' })] },
   { role: 'user', content: [result('t1'), result('t2', [{ type: 'text', text: '42' }])] },
