@@ -110,6 +110,40 @@ describeBrowser('test-client.html: new conversation, Escape, Regenerate, Copy, a
     expect(await textOf(id)).toBe(mockAnswerTokens('copy me', 40).join(''));
   });
 
+  it('demo tools: the model calls both, the page runs them and shows each call (collapsed) with input and result, and the loop ends in text', async () => {
+    await start();
+    await openChat(page, local.pageUrl);
+    // Off by default: without it, naming a tool calls nothing.
+    expect(await page.getByTestId('tools').isChecked()).toBe(false);
+    await page.getByTestId('tools').check();
+    const id = await ask(page, 'use get_time and calculator');
+    const li = page.locator(`li[data-request-id="${id}"]`);
+    await li.locator('.usage').waitFor();
+    const calls = li.getByTestId('tool-call');
+    expect(await calls.count()).toBe(2);
+    expect(await calls.nth(0).evaluate((el) => (el as HTMLDetailsElement).open)).toBe(false);
+    await calls.nth(1).locator('summary').click();
+    expect(await calls.nth(1).evaluate((el) => (el as HTMLDetailsElement).open)).toBe(true);
+    expect(await calls.nth(1).locator('summary').textContent()).toBe('Tool calculator · done');
+    expect(JSON.parse((await calls.nth(1).locator('pre[data-label="input"]').textContent()) ?? '')).toEqual({ expression: '6*7' });
+    expect(await calls.nth(1).locator('pre[data-label="result"]').textContent()).toBe('42');
+    const time = (await calls.nth(0).locator('pre[data-label="result"]').textContent()) ?? '';
+    expect(time).toMatch(/\d{1,2}:\d{2}:\d{2}/);
+    expect(await li.locator('.answer').textContent()).toContain(`From the tools: get_time returned "${time}"; calculator returned "42".`);
+    // The loop ran by itself: two model calls, the second with the calls and their results.
+    expect(model.requests).toHaveLength(2);
+    const second = model.requests[1]!.messages;
+    expect(second.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(second[2]!.content).toEqual([
+      { type: 'tool_result', toolUseId: expect.any(String) as string, content: time },
+      { type: 'tool_result', toolUseId: expect.any(String) as string, content: '42' },
+    ]);
+    // The conversation goes on with the calls in its history.
+    const next = await ask(page, 'thanks');
+    await page.locator(`li[data-request-id="${next}"] .usage`).waitFor();
+    expect(model.requests[2]!.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user']);
+  });
+
   it('a refused token is named within seconds, with what to do; a good token then connects', async () => {
     await start({ AUTH_JWT_SECRET: SECRET, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE });
     await page.goto(local.pageUrl);

@@ -53,7 +53,7 @@ describe('the client with tools, against the local emulator', () => {
       {
         tools: {
           get_time: (input) => (inputs.push(input), '09:30'),
-          calculator: async (input) => (inputs.push(input), { value: 42 }),
+          calculator: (input) => Promise.resolve((inputs.push(input), { value: 42 })),
         },
         onEvent: (event) => seen.push(event),
       },
