@@ -45,10 +45,10 @@ describe('the @ws-llm-gateway/client package', () => {
     expect(run.status).toBe(0);
   });
 
-  it('runs the README’s Node example as a fresh project would (nodenext, strict, `ws` with @types/ws) and type-checks its React hook with React 19’s types', async () => {
+  it('runs the README’s Node and tools examples as a fresh project would (nodenext, strict, `ws` with @types/ws) and type-checks its React hook with React 19’s types', async () => {
     const readme = readFileSync('client/README.md', 'utf8');
     const blocks = [...readme.matchAll(/<!-- (?:compiled and run|type-checked) by the tests[^:]*: ([\w.-]+) -->\n```\w+\n([\s\S]*?)\n```/g)];
-    expect(blocks.map((block) => block[1])).toEqual(['readme-node.ts', 'readme-hook.tsx']);
+    expect(blocks.map((block) => block[1])).toEqual(['readme-node.ts', 'readme-tools.ts', 'readme-hook.tsx']);
     const project = mkdtempSync(join(tmpdir(), 'client-readme-'));
     const local = await startLocal({ MOCK_ANSWER_TOKENS: '12' });
     try {
@@ -65,6 +65,8 @@ describe('the @ws-llm-gateway/client package', () => {
       expect(run.stdout).toContain(mockAnswerTokens('Hi', 12).join(''));
       expect(run.stdout).toMatch(/\nmock\.echo-v1: 12 tokens, stop: end_turn\n/);
       expect(run.stderr).toMatch(/^\[connecting\]\n\[open\]\n/);
+      const tools = await promisify(execFile)(process.execPath, [join(project, 'out/readme-tools.js')], { encoding: 'utf8', env: { ...process.env, GATEWAY_URL: local.url }, timeout: 20_000 });
+      expect(tools.stdout).toMatch(/^Calling get_time\. \n\[get_time → \d{2}:\d{2}:\d{2}\]\nFrom the tools: get_time returned "\d{2}:\d{2}:\d{2}"\.\n2 steps; 4 messages to send on\n$/);
     } finally {
       await local.stop();
       rmSync(project, { recursive: true, force: true });

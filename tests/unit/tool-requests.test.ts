@@ -3,6 +3,7 @@ import { toConverseInput } from '../../src/llm/bedrock-request';
 import { MockChatModel } from '../../src/llm/mock';
 import { sampleOf } from '../../src/llm/mock-tools';
 import { toChatCompletionsRequest } from '../../src/llm/openai-request';
+import { estimatePromptTokens } from '../../src/llm/tokens';
 import type { ChatMessage, Tool } from '../../src/models/protocol';
 
 const TIME: Tool = { name: 'get_time', description: 'The time now', inputSchema: { type: 'object', properties: { zone: { type: 'string', examples: ['UTC'] } }, required: ['zone'] } as Tool['inputSchema'] };
@@ -82,6 +83,15 @@ describe('tool calls as each provider is asked', () => {
     ]);
     expect(toChatCompletionsRequest(request({ tools: [TIME], toolChoice: { name: 'get_time' } }), 'max_tokens').tool_choice).toEqual({ type: 'function', function: { name: 'get_time' } });
     expect(toChatCompletionsRequest(request(), 'max_tokens')).not.toHaveProperty('tools');
+  });
+});
+
+describe('the token estimate with tools', () => {
+  it('counts the tool definitions and every block (calls’ inputs, results) as prompt tokens', () => {
+    const plain: ChatModelRequest = { modelId: 'm', messages: [{ role: 'user', content: 'q' }], inferenceConfig: {} };
+    expect(estimatePromptTokens({ ...plain, tools: [TIME, CALC] })).toBe(estimatePromptTokens(plain) + Math.ceil(JSON.stringify([TIME, CALC]).length / 4));
+    const history = estimatePromptTokens(request());
+    expect(history).toBeGreaterThan(estimatePromptTokens({ ...plain, messages: [{ role: 'user', content: 'time and 6*7?' }, { role: 'assistant', content: 'Calling both.' }, { role: 'user', content: 'and?' }] }) + 10);
   });
 });
 
