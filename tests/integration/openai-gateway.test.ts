@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import pino from 'pino';
 import type { LocalGateway } from '../../src/local/emulator';
 import { isWellFormed } from '../../src/models/text';
-import { BedrockEmulator } from '../helpers/bedrock-emulator';
+import type { BedrockEmulator } from '../helpers/bedrock-emulator';
 import { connectTracked, startLocal } from '../helpers/local';
 import { OpenAiStandIn } from '../helpers/openai-standin';
 import { until, type Frame, type TestClient } from '../helpers/ws-client';
+import { NOVA, startTwoProviders, type TwoProviders } from '../helpers/two-providers';
 
 /**
  * End to end through the local emulator (route, queue, worker) with the openai provider and the
@@ -14,7 +14,6 @@ import { until, type Frame, type TestClient } from '../helpers/ws-client';
  * ConverseStream emulator) and an OpenAI-compatible server, falling back from one to the other.
  */
 const KEY = 'sk-gateway-test-0123456789';
-const NOVA = 'us.amazon.nova-lite-v1:0';
 const stream = (requestId: string, model?: string) => ({ action: 'llm/stream', requestId, data: { ...(model ? { modelId: model } : {}), messages: [{ role: 'user', content: 'hello' }] } });
 const textOf = (frames: Frame[]): string => frames.filter((f) => f.type === 'chunk').map((f) => String(f['content'])).join('');
 
@@ -133,36 +132,15 @@ describe('the gateway with an OpenAI-compatible provider', () => {
 
 describe('Bedrock and an OpenAI-compatible server behind one gateway, falling back across them', () => {
   let bedrock: BedrockEmulator;
-  let bedrockClient: BedrockRuntimeClient;
   let server: OpenAiStandIn;
-  let local: LocalGateway;
   let client: TestClient;
+  let both: TwoProviders;
 
   beforeAll(async () => {
-    bedrock = await new BedrockEmulator().start();
-    bedrockClient = new BedrockRuntimeClient({ endpoint: bedrock.endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
-    server = await new OpenAiStandIn().start();
-    local = await startLocal(
-      {
-        LLM_PROVIDER: 'bedrock',
-        ALLOWED_MODEL_IDS: `${NOVA},gpt-test`,
-        MODEL_PROVIDERS: 'gpt-test=openai',
-        MODEL_FALLBACKS: `${NOVA}=gpt-test,gpt-test=${NOVA}`,
-        OPENAI_BASE_URL: server.baseUrl,
-        OPENAI_API_KEY: KEY,
-        OPENAI_MAX_ATTEMPTS: '1',
-      },
-      { clients: { bedrockClient } },
-    );
-    ({ client } = await connectTracked(local));
+    both = await startTwoProviders(`${NOVA}=gpt-test,gpt-test=${NOVA}`);
+    ({ bedrock, server, client } = both);
   });
-  afterAll(async () => {
-    await client.close();
-    await local.stop();
-    bedrockClient.destroy();
-    await bedrock.stop();
-    await server.stop();
-  });
+  afterAll(() => both.stop());
   beforeEach(() => {
     bedrock.requests.length = 0;
     server.requests.length = 0;

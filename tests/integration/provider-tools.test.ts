@@ -1,8 +1,6 @@
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import type { LocalGateway } from '../../src/local/emulator';
-import { BedrockEmulator } from '../helpers/bedrock-emulator';
-import { connectTracked, startLocal } from '../helpers/local';
-import { OpenAiStandIn } from '../helpers/openai-standin';
+import type { BedrockEmulator } from '../helpers/bedrock-emulator';
+import type { OpenAiStandIn } from '../helpers/openai-standin';
+import { NOVA, startTwoProviders, type TwoProviders } from '../helpers/two-providers';
 import type { Frame, TestClient } from '../helpers/ws-client';
 
 /**
@@ -11,8 +9,6 @@ import type { Frame, TestClient } from '../helpers/ws-client';
  * their streamed calls come back (Bedrock by content block, OpenAI by index), a model without
  * tool support, a stream broken mid-call, and a fallback across providers that keeps the tools.
  */
-const NOVA = 'amazon.nova-lite-v1:0';
-const KEY = 'sk-test-0123456789abcdef';
 const TIME = { name: 'get_time', description: 'The time in a zone', inputSchema: { type: 'object', properties: { zone: { type: 'string' } }, required: ['zone'] } };
 const CALC = { name: 'calculator', inputSchema: { type: 'object', properties: { expression: { type: 'string' } }, required: ['expression'] } };
 
@@ -29,37 +25,15 @@ const callsOf = (frames: Frame[]) => {
 
 describe('tool calls on Bedrock and an OpenAI-compatible server, through the gateway', () => {
   let bedrock: BedrockEmulator;
-  let bedrockClient: BedrockRuntimeClient;
   let server: OpenAiStandIn;
-  let local: LocalGateway;
   let client: TestClient;
+  let both: TwoProviders;
 
   beforeAll(async () => {
-    bedrock = await new BedrockEmulator().start();
-    bedrockClient = new BedrockRuntimeClient({ endpoint: bedrock.endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
-    server = await new OpenAiStandIn().start();
-    local = await startLocal(
-      {
-        LLM_PROVIDER: 'bedrock',
-        ALLOWED_MODEL_IDS: `${NOVA},gpt-test`,
-        MODEL_PROVIDERS: 'gpt-test=openai',
-        MODEL_FALLBACKS: `${NOVA}=gpt-test`,
-        OPENAI_BASE_URL: server.baseUrl,
-        OPENAI_API_KEY: KEY,
-        OPENAI_MAX_ATTEMPTS: '1',
-        STREAM_FLUSH_INTERVAL_MS: '0',
-      },
-      { clients: { bedrockClient } },
-    );
-    ({ client } = await connectTracked(local));
+    both = await startTwoProviders(`${NOVA}=gpt-test`, { STREAM_FLUSH_INTERVAL_MS: '0' });
+    ({ bedrock, server, client } = both);
   });
-  afterAll(async () => {
-    await client.close();
-    await local.stop();
-    bedrockClient.destroy();
-    await bedrock.stop();
-    await server.stop();
-  });
+  afterAll(() => both.stop());
   beforeEach(() => {
     bedrock.requests.length = 0;
     server.requests.length = 0;

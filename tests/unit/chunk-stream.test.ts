@@ -6,6 +6,18 @@ import { sleep, until } from '../helpers/ws-client';
 /** A frame's text: a chunk's content, a tool frame's input piece. */
 const body = (frame: SeqFrame): string => (frame.type === 'chunk' ? frame.content : frame.inputDelta);
 
+/** Posts that wait until the test lets each finish (`pending.shift()!()`): the order of events is tested, not timing. */
+function gated() {
+  const posted: SeqFrame[] = [];
+  const pending: Array<() => void> = [];
+  const post = (frame: SeqFrame): Promise<void> =>
+    new Promise((resolve) => {
+      posted.push(frame);
+      pending.push(resolve);
+    });
+  return { posted, pending, post };
+}
+
 function recorder(latencyMs = 0) {
   const posted: SeqFrame[] = [];
   const post = async (frame: SeqFrame): Promise<void> => {
@@ -31,15 +43,7 @@ describe('ChunkStream', () => {
   });
 
   it('coalesces the deltas that arrive while a post is in flight into one frame after it', async () => {
-    // Each post waits until the test lets it finish: what is tested is the order of events, not
-    // how long a post takes on this machine.
-    const posted: SeqFrame[] = [];
-    const pending: Array<() => void> = [];
-    const post = (frame: SeqFrame): Promise<void> =>
-      new Promise((resolve) => {
-        posted.push(frame);
-        pending.push(resolve);
-      });
+    const { posted, pending, post } = gated();
     const stream = new ChunkStream({ requestId: 'r', post, onFailure: () => undefined, flushIntervalMs: 0, flushBytes: 10_000 });
     const tokens = Array.from({ length: 100 }, (_, i) => `t${i} `);
     stream.write(tokens[0]!);
@@ -80,13 +84,7 @@ describe('ChunkStream', () => {
   });
 
   it('numbers text and tool-call frames in one sequence, merging a call’s pieces but never two calls, nor a call with text', async () => {
-    const posted: SeqFrame[] = [];
-    const pending: Array<() => void> = [];
-    const post = (frame: SeqFrame): Promise<void> =>
-      new Promise((resolve) => {
-        posted.push(frame);
-        pending.push(resolve);
-      });
+    const { posted, pending, post } = gated();
     const stream = new ChunkStream({ requestId: 'r', post, onFailure: () => undefined, flushIntervalMs: 0, flushBytes: 10_000 });
     stream.write('Calling ');
     await until(() => pending.length === 1, 'the first post');
