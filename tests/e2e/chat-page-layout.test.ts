@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { Browser, Page } from 'playwright-core';
 import type { LocalGateway } from '../../src/local/emulator';
-import { ask, contrast, describeBrowser, HoldingModel, launchChromium, openChat } from '../helpers/browser';
+import { ask, contrast, describeBrowser, HoldingModel, launchChromium, openChat, settled } from '../helpers/browser';
 import { startLocal } from '../helpers/local';
 import { until } from '../helpers/ws-client';
 
@@ -75,6 +75,9 @@ describeBrowser('test-client.html on a phone and a laptop, light and dark', () =
       await answer.locator('figure pre code').waitFor();
       await until(() => model.requests.length === 2, 'the model call');
       await page.waitForFunction((rid) => (document.querySelector(`li[data-request-id="${rid}"] .answer`)?.textContent ?? '').includes('Sent by'), id);
+      // Held, and the last frames before the hold rendered: nothing moves while it is measured.
+      await until(() => model.holding, 'the model to hold');
+      await settled(page, `li[data-request-id="${id}"]`);
 
       // Nothing scrolls sideways: the page is as wide as the screen, every message inside it; the
       // code scrolls inside its own block.

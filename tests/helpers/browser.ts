@@ -25,6 +25,8 @@ export function launchChromium(): Promise<Browser> {
 export class HoldingModel implements ChatModel {
   readonly requests: ChatModelRequest[] = [];
   readonly aborted: ChatModelRequest[] = [];
+  /** Some answer is waiting at the hold. */
+  holding = false;
   private limit = Infinity;
   private gate: Promise<void> = Promise.resolve();
   private open: () => void = () => undefined;
@@ -60,11 +62,35 @@ export class HoldingModel implements ChatModel {
     );
     aborted.catch(() => undefined);
     for await (const event of this.inner.stream(request, signal)) {
-      if (event.type === 'delta' && deltas >= this.limit) await Promise.race([this.gate, aborted]);
+      if (event.type === 'delta' && deltas >= this.limit) {
+        this.holding = true;
+        await Promise.race([this.gate, aborted]).finally(() => (this.holding = false));
+      }
       if (event.type === 'delta') deltas += 1;
       yield event;
     }
   }
+}
+
+/** Waits until nothing under `selector` has changed for `quietMs` (the last frames rendered). */
+export async function settled(page: Page, selector: string, quietMs = 250): Promise<void> {
+  await page.evaluate(
+    ([sel, quiet]) =>
+      new Promise<void>((resolve) => {
+        const target = document.querySelector(sel)!;
+        let timer = setTimeout(done, quiet);
+        const observer = new MutationObserver(() => {
+          clearTimeout(timer);
+          timer = setTimeout(done, quiet);
+        });
+        function done(): void {
+          observer.disconnect();
+          resolve();
+        }
+        observer.observe(target, { childList: true, subtree: true, characterData: true });
+      }),
+    [selector, quietMs] as const,
+  );
 }
 
 /** Opens the page the emulator serves and waits until it has connected by itself. */
