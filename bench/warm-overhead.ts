@@ -32,6 +32,7 @@ export async function measureWarm(): Promise<WarmOverhead> {
     queue: { enqueue: () => Promise.resolve() },
     model: new MockChatModel({ tokenDelayMs: 0, answerTokens: 1 }),
     metrics: new NoMetrics(),
+    attachments: undefined,
   });
   const event = messageFixture as WsEvent;
   const invocations = 20_000;

@@ -7,6 +7,7 @@ import type { ChatModel } from './llm/chat-model';
 import type { JobQueue } from './queue/job-queue';
 import { createDynamoClient, createStores, type LocalCredentials } from './stores';
 import { createLogger } from './utils/logger';
+import { lazyS3Attachments } from './attachments/lazy-s3-store';
 import { EmfMetrics, NoMetrics } from './utils/metrics';
 import { createManagementClient, ManagementApiSender } from './utils/websocket';
 
@@ -63,5 +64,6 @@ export function createDeps(config: AppConfig, options: DepsOptions, parts: DepsP
     queue: parts.queue(config, options),
     model: parts.model(config, options),
     metrics: config.metrics === 'emf' ? new EmfMetrics(config.serviceName) : new NoMetrics(),
+    attachments: lazyS3Attachments(config, options.localCredentials),
   };
 }

@@ -88,6 +88,19 @@ export interface AppConfig {
     readonly audience: string | undefined;
     readonly clockToleranceSeconds: number;
   };
+  /** Images and documents uploaded to S3 through presigned URLs (see docs/PROTOCOL.md, "Attachments"). */
+  readonly attachments: {
+    /** ATTACHMENTS_BUCKET; unset: `llm/upload` and attachment blocks are refused. */
+    readonly bucket: string | undefined;
+    /** S3_ENDPOINT: the emulator's S3 (path-style); unset in AWS. */
+    readonly endpoint: string | undefined;
+    /** How long a presigned upload URL is valid. */
+    readonly urlTtlSeconds: number;
+    /** Uploads per user per minute (0 = off). */
+    readonly uploadsPerMinute: number;
+    /** Bytes a user may upload per UTC day (0 = off). */
+    readonly maxBytesPerDay: number;
+  };
   readonly bedrock: {
     /** Overrides the Bedrock runtime endpoint (emulators, VPC endpoints). */
     readonly endpoint: string | undefined;

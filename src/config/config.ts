@@ -84,6 +84,8 @@ export interface ConfigOverrides {
   readonly managementEndpoint?: string;
   /** Merged into the queue settings read from the environment, field by field. */
   readonly queue?: Partial<AppConfig['queue']>;
+  /** The emulator's S3: its bucket and endpoint. */
+  readonly attachments?: { readonly bucket: string; readonly endpoint: string };
 }
 
 export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new EnvReader(env)): AppConfig {
@@ -150,6 +152,13 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
     },
     store: readStore(read),
     auth: readAuth(read),
+    attachments: {
+      bucket: overrides.attachments?.bucket ?? read.raw('ATTACHMENTS_BUCKET'),
+      endpoint: overrides.attachments?.endpoint ?? read.url('S3_ENDPOINT'),
+      urlTtlSeconds: read.int('ATTACHMENT_URL_TTL_SECONDS', 300, 10, 3600),
+      uploadsPerMinute: read.int('ATTACHMENT_UPLOADS_PER_MINUTE', 20, 0, 10_000),
+      maxBytesPerDay: read.int('ATTACHMENT_MAX_BYTES_PER_DAY', 200 * 1024 * 1024, 0, 1024 ** 4),
+    },
     bedrock: {
       endpoint: read.url('BEDROCK_ENDPOINT'),
       maxAttempts: read.int('BEDROCK_MAX_ATTEMPTS', 3, 1, 10),

@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config/config';
-import type { ChatModel, ChatModelEvent } from '../llm/chat-model';
+import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../llm/chat-model';
 import { GatewayError } from '../models/errors';
 import type { DoneFrame, ResponseFrame, ToolUse } from '../models/server-frames';
 import type { Job } from '../models/job';
@@ -22,6 +22,8 @@ export interface Progress {
 /** One generation in progress: the job, and the signal that stops it. */
 export interface Generation {
   readonly job: Job;
+  /** The job's request as the model gets it (attachments read and checked). */
+  readonly request: ChatModelRequest;
   readonly signal: AbortSignal;
   readonly abort: (reason: unknown) => void;
   readonly progress: Progress;
@@ -73,7 +75,7 @@ export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<An
   };
   try {
     let end: EndEvent | undefined;
-    for await (const event of deps.model.stream(g.job.request, g.signal)) {
+    for await (const event of deps.model.stream(g.request, g.signal)) {
       if (event.type === 'delta') {
         firstTokenAt ??= Date.now();
         g.progress.producedChars += event.text.length;

@@ -6,6 +6,7 @@ import { disconnect } from './disconnect';
 import { chat, stream } from './message';
 import { ping } from './ping';
 import { resume } from './resume';
+import { upload } from './upload';
 import type { RouteHandler } from './types';
 
 /** Client actions and their handlers: the routes template.yaml must declare, besides the $ routes. */
@@ -15,6 +16,7 @@ export const ACTION_ROUTES: Readonly<Record<ClientAction, RouteHandler>> = {
   'llm/chat': chat,
   'llm/cancel': cancel,
   'llm/resume': resume,
+  'llm/upload': upload,
   ping,
 };
 

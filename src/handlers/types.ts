@@ -3,6 +3,7 @@ import type { ConnectionService } from '../services/connection.service';
 import type { Caller } from '../models/caller';
 import type { MessageService } from '../services/message.service';
 import type { ResumeService } from '../services/resume.service';
+import type { UploadService } from '../services/upload.service';
 import type { WsEvent } from '../utils/lambda';
 
 /** The services a route handler may call. */
@@ -10,6 +11,7 @@ export interface Services {
   readonly connections: ConnectionService;
   readonly messages: MessageService;
   readonly resumes: ResumeService;
+  readonly uploads: UploadService;
 }
 
 export interface RouteContext {

@@ -6,8 +6,9 @@ import type {
   ToolConfiguration,
   ToolUseBlock,
 } from '@aws-sdk/client-bedrock-runtime';
-import { blocksOf, resultText } from '../models/content';
-import type { ChatMessage, ContentBlock } from '../models/protocol';
+import { mediaTypeOf } from '../attachments/media-types';
+import { blocksOf, resultText, type ModelBlock, type ModelMessage } from '../models/content';
+import { GatewayError } from '../models/errors';
 import type { ChatModelRequest } from './chat-model';
 
 /** A JSON document as the SDK types it. */
@@ -16,8 +17,27 @@ type DocumentType = NonNullable<ToolUseBlock['input']>;
 /** Bedrock refuses an empty tool result (and always one with status "error"): say so instead. */
 const EMPTY_RESULT = '(no output)';
 
-function converseBlock(block: ContentBlock): ConverseBlock {
+/** Bedrock's own per-request limits on attachments. */
+export const BEDROCK_LIMITS = { images: 20, documents: 5 } as const;
+
+/**
+ * A document name as Bedrock takes it: letters, digits, single spaces, hyphens, parentheses and
+ * square brackets only (its rule), and unique within the request.
+ */
+function safeName(name: string, taken: Set<string>): string {
+  const base = name.replace(/\.[A-Za-z0-9]{1,5}$/, '').replace(/[^A-Za-z0-9\s\-()[\]]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 100) || 'document';
+  let candidate = base;
+  for (let n = 2; taken.has(candidate); n += 1) candidate = `${base} (${n})`;
+  taken.add(candidate);
+  return candidate;
+}
+
+function converseBlock(block: ModelBlock, names: Set<string>): ConverseBlock {
   switch (block.type) {
+    case 'image':
+      return { image: { format: mediaTypeOf(block.mediaType)?.format as 'png', source: { bytes: block.bytes } } };
+    case 'document':
+      return { document: { format: mediaTypeOf(block.mediaType)?.format as 'pdf', name: safeName(block.name, names), source: { bytes: block.bytes } } };
     case 'text':
       return { text: block.text };
     case 'tool_use':
@@ -33,8 +53,15 @@ function converseBlock(block: ContentBlock): ConverseBlock {
   }
 }
 
-function converseMessage(message: ChatMessage): Message {
-  return { role: message.role, content: blocksOf(message.content).map(converseBlock) };
+function converseMessages(messages: readonly ModelMessage[]): Message[] {
+  const count = { image: 0, document: 0 };
+  for (const message of messages) for (const block of blocksOf(message.content)) if (block.type === 'image' || block.type === 'document') count[block.type] += 1;
+  if (count.image > BEDROCK_LIMITS.images) throw new GatewayError('invalid_request', `Invalid request: Amazon Bedrock takes at most ${BEDROCK_LIMITS.images} images in a request (the conversation has ${count.image}).`);
+  if (count.document > BEDROCK_LIMITS.documents) {
+    throw new GatewayError('invalid_request', `Invalid request: Amazon Bedrock takes at most ${BEDROCK_LIMITS.documents} documents in a request (the conversation has ${count.document}).`);
+  }
+  const names = new Set<string>();
+  return messages.map((message) => ({ role: message.role, content: blocksOf(message.content).map((block) => converseBlock(block, names)) }));
 }
 
 /**
@@ -78,7 +105,7 @@ export function toConverseInput(request: ChatModelRequest): ConverseStreamComman
   const tools = toolConfig(request);
   return {
     modelId: request.modelId,
-    messages: request.messages.map(converseMessage),
+    messages: converseMessages(request.messages),
     ...(request.systemPrompt ? { system: [{ text: request.systemPrompt }] } : {}),
     ...(Object.keys(inferenceConfig).length > 0 ? { inferenceConfig } : {}),
     ...(tools ? { toolConfig: tools } : {}),

@@ -1,10 +1,12 @@
-import type { ChatMessage, InferenceConfig, Tool, ToolChoice } from '../models/protocol';
+import type { ModelMessage } from '../models/content';
+import type { InferenceConfig, Tool, ToolChoice } from '../models/protocol';
 import type { Usage } from '../models/server-frames';
 
 /** What the gateway asks of a model: provider-neutral, already validated. */
 export interface ChatModelRequest {
   readonly modelId: string;
-  readonly messages: readonly ChatMessage[];
+  /** The conversation, attachments resolved to their bytes by the worker. */
+  readonly messages: readonly ModelMessage[];
   readonly systemPrompt?: string;
   readonly inferenceConfig: InferenceConfig;
   /** Functions the model may call; absent: none. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { blocksOf, resultText, textOf } from '../models/content';
-import type { ChatMessage, Tool } from '../models/protocol';
+import type { ModelMessage } from '../models/content';
+import type { Tool } from '../models/protocol';
 import type { ChatModelRequest } from './chat-model';
 
 /** One step of the mock's answer: a piece of text, or a piece of a call's input JSON. */
@@ -48,7 +49,7 @@ function chosenTools(request: ChatModelRequest, prompt: string): readonly Tool[]
 }
 
 /** The calls of the assistant turn before the last message, by id (to name each result). */
-function callsBefore(messages: readonly ChatMessage[]): Map<string, string> {
+function callsBefore(messages: readonly ModelMessage[]): Map<string, string> {
   const previous = messages[messages.length - 2];
   const names = new Map<string, string>();
   for (const block of previous ? blocksOf(previous.content) : []) if (block.type === 'tool_use') names.set(block.toolUseId, block.name);

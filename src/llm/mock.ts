@@ -5,6 +5,7 @@ import { firstCharacters } from '../models/text';
 import { estimatePromptTokens } from './tokens';
 import { MARKDOWN_MOCK_MODEL, markdownTokens } from './mock-markdown';
 import { mockToolPieces, type MockPiece } from './mock-tools';
+import { describeAttachments } from './mock-attachments';
 import { textOf } from '../models/content';
 
 export interface MockModelOptions {
@@ -60,6 +61,11 @@ export class MockChatModel implements ChatModel {
     const withTools = mockToolPieces(request);
     if (withTools !== undefined) {
       yield* this.streamPieces(request, withTools, signal);
+      return;
+    }
+    const received = describeAttachments(request.messages[request.messages.length - 1]);
+    if (received !== undefined) {
+      yield* this.streamPieces(request, received.split(/(?<= )/).map((text) => ({ text })), signal);
       return;
     }
     const prompt = textOf(request.messages[request.messages.length - 1]?.content ?? '');

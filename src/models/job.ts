@@ -22,6 +22,8 @@ export const JobSchema = Type.Object({
   /** When the job was queued (epoch ms), for the QueueWait metric. */
   queuedAt: Type.Integer(),
   userId: Type.Optional(Type.String()),
+  /** Whose attachments the request may read (the user, else the source IP): their keys carry it. */
+  owner: Type.Optional(Type.String()),
   request: Type.Object({
     modelId: Type.String({ minLength: 1 }),
     messages: Type.Array(ChatMessageSchema, { minItems: 1 }),
@@ -44,6 +46,8 @@ export const JobSchema = Type.Object({
 });
 
 export type Job = Static<typeof JobSchema>;
+/** The request as the client sent it (attachments by id); the worker resolves it for the model. */
+export type JobRequest = Job['request'];
 
 const check = compileOnUse(JobSchema);
 

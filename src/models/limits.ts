@@ -24,6 +24,11 @@ export const LIMITS = {
   maxToolDescriptionChars: 4096,
   /** One tool's `inputSchema`, as JSON. */
   maxToolSchemaBytes: 16 * 1024,
+  /** An uploaded attachment's id, as the `upload` frame gives it. */
+  attachmentIdPattern: '^att_[A-Za-z0-9_-]{22}$',
+  /** An image sent inline (base64, within the 128 KB message). */
+  maxInlineImageBytes: 90 * 1024,
+  maxAttachmentNameChars: 200,
   /** A tool's name and a tool call's id (Bedrock's rule for both; OpenAI's names are the same). */
   toolNamePattern: '^[a-zA-Z0-9_-]{1,64}$',
   requestIdPattern: '^[A-Za-z0-9._:-]{1,64}$',

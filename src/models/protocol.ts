@@ -10,7 +10,7 @@ import { LIMITS } from './limits';
  * rule (see `TEXT_FIELDS` there).
  */
 
-export const CLIENT_ACTIONS = ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'llm/resume', 'ping'] as const;
+export const CLIENT_ACTIONS = ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'llm/resume', 'llm/upload', 'ping'] as const;
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
 const RequestId = Type.String({
@@ -57,10 +57,44 @@ export const ToolResultBlockSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const ContentBlockSchema = Type.Union([TextBlockSchema, ToolUseBlockSchema, ToolResultBlockSchema]);
+const AttachmentId = Type.String({ pattern: LIMITS.attachmentIdPattern, errorMessage: 'must be the attachmentId of an `upload` frame' });
+
+/**
+ * An image in a user turn (v1 addition): an uploaded one (`attachmentId`), or a small one inline
+ * (`mediaType` and base64 `data`) — exactly one of the two (validate-content.ts says which is missing).
+ */
+export const ImageBlockSchema = Type.Object(
+  {
+    type: Type.Literal('image'),
+    attachmentId: Type.Optional(AttachmentId),
+    mediaType: Type.Optional(Type.String({ maxLength: 64, errorMessage: 'must be image/png, image/jpeg, image/gif or image/webp' })),
+    data: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: Math.ceil(LIMITS.maxInlineImageBytes / 3) * 4, errorMessage: `must be base64 of at most ${LIMITS.maxInlineImageBytes} bytes` }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** An uploaded document (PDF, text, Word, Excel…) in a user turn (v1 addition). */
+export const DocumentBlockSchema = Type.Object(
+  {
+    type: Type.Literal('document'),
+    attachmentId: AttachmentId,
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.maxAttachmentNameChars, errorMessage: `must be 1 to ${LIMITS.maxAttachmentNameChars} characters` })),
+  },
+  { additionalProperties: false },
+);
+
+export const ContentBlockSchema = Type.Union([TextBlockSchema, ToolUseBlockSchema, ToolResultBlockSchema, ImageBlockSchema, DocumentBlockSchema]);
 
 /** The block types, each with its schema, for precise errors (validate-content.ts). */
-export const CONTENT_BLOCK_SCHEMAS = { text: TextBlockSchema, tool_use: ToolUseBlockSchema, tool_result: ToolResultBlockSchema } as const;
+export const CONTENT_BLOCK_SCHEMAS = {
+  text: TextBlockSchema,
+  tool_use: ToolUseBlockSchema,
+  tool_result: ToolResultBlockSchema,
+  image: ImageBlockSchema,
+  document: DocumentBlockSchema,
+} as const;
 
 export const ChatMessageSchema = Type.Object(
   {
@@ -196,6 +230,24 @@ export const ResumeFrameSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** `llm/upload` (v1 addition): asks for a presigned URL to upload one attachment to. */
+export const UploadFrameSchema = Type.Object(
+  {
+    action: Type.Literal('llm/upload'),
+    requestId: Type.Optional(RequestId),
+    data: Type.Object(
+      {
+        mediaType: Type.String({ minLength: 1, maxLength: 255, errorMessage: 'must be a media type, e.g. image/png or application/pdf' }),
+        /** The file's exact size in bytes: the URL accepts that length only. */
+        size: Type.Integer({ minimum: 1, maximum: 1024 ** 3, errorMessage: 'must be the file’s size in bytes, a positive integer' }),
+        name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.maxAttachmentNameChars, errorMessage: `must be 1 to ${LIMITS.maxAttachmentNameChars} characters` })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const PingFrameSchema = Type.Object(
   {
     action: Type.Literal('ping'),
@@ -209,6 +261,9 @@ export type TextBlock = Static<typeof TextBlockSchema>;
 export type ToolUseBlock = Static<typeof ToolUseBlockSchema>;
 export type ToolResultBlock = Static<typeof ToolResultBlockSchema>;
 export type ContentBlock = Static<typeof ContentBlockSchema>;
+export type ImageBlock = Static<typeof ImageBlockSchema>;
+export type DocumentBlock = Static<typeof DocumentBlockSchema>;
+export type UploadFrame = Static<typeof UploadFrameSchema>;
 export type Tool = Static<typeof ToolSchema>;
 export type ToolChoice = Static<typeof ToolChoiceSchema>;
 export type InferenceConfig = Static<typeof InferenceConfigSchema>;

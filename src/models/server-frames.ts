@@ -112,13 +112,32 @@ export interface ErrorFrame {
   validActions?: readonly string[];
 }
 
+/**
+ * The answer to `llm/upload` (v1 addition): PUT the file's bytes to `url` with `headers` (and
+ * exactly `size` bytes) before `expiresAt`, then refer to it as `{ "type": "image" | "document",
+ * "attachmentId" }` in a user turn.
+ */
+export interface UploadFrame {
+  type: 'upload';
+  requestId: string;
+  attachmentId: string;
+  url: string;
+  method: 'PUT';
+  /** Headers the PUT must carry as they are (they are signed). */
+  headers: Record<string, string>;
+  /** ISO 8601: the URL is refused after it. */
+  expiresAt: string;
+  /** The size the URL accepts: the one declared. */
+  maxBytes: number;
+}
+
 export interface PongFrame {
   type: 'pong';
   requestId?: string;
   serverTime: string;
 }
 
-export type ServerFrame = AcceptedFrame | ResumedFrame | ChunkFrame | ToolUseFrame | DoneFrame | ResponseFrame | ErrorFrame | PongFrame;
+export type ServerFrame = AcceptedFrame | ResumedFrame | ChunkFrame | ToolUseFrame | DoneFrame | ResponseFrame | ErrorFrame | UploadFrame | PongFrame;
 
 /** The frames that carry a `seq`: what the resume log replays from `fromSeq`. */
 export type SeqFrame = ChunkFrame | ToolUseFrame;

@@ -2,7 +2,8 @@ import type { TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
 import { GatewayError } from './errors';
 import { LIMITS } from './limits';
-import { CONTENT_BLOCK_SCHEMAS, type ChatData, type ChatMessage } from './protocol';
+import { CONTENT_BLOCK_SCHEMAS, type ChatData, type ChatMessage, type ContentBlock } from './protocol';
+import { IMAGE_MEDIA_TYPES } from '../attachments/media-types';
 import { compileOnUse } from './compile-on-use';
 
 const invalid = (detail: string): GatewayError => new GatewayError('invalid_request', `Invalid request: ${detail}.`);
@@ -12,7 +13,19 @@ const blockChecks: Record<string, () => TypeCheck<TSchema>> = Object.fromEntries
 );
 
 /** Which turn may carry which block: calls come from the model, results from the client. */
-const ROLE_OF: Record<string, ChatMessage['role'] | undefined> = { tool_use: 'assistant', tool_result: 'user' };
+const ROLE_OF: Record<string, ChatMessage['role'] | undefined> = { tool_use: 'assistant', tool_result: 'user', image: 'user', document: 'user' };
+
+/** An image block is an upload (`attachmentId`) or inline (`mediaType` and `data`): exactly one. */
+function checkImage(block: Extract<ContentBlock, { type: 'image' }>, at: string): void {
+  const inline = block.mediaType !== undefined || block.data !== undefined;
+  if (block.attachmentId !== undefined && inline) throw invalid(`${at} must carry either attachmentId or mediaType and data, not both`);
+  if (block.attachmentId !== undefined) return;
+  if (block.mediaType === undefined || block.data === undefined) throw invalid(`${at} needs attachmentId, or mediaType and data (base64)`);
+  if (!IMAGE_MEDIA_TYPES.includes(block.mediaType)) throw invalid(`${at}.mediaType must be one of ${IMAGE_MEDIA_TYPES.join(', ')}`);
+  if (Buffer.byteLength(block.data, 'base64') > LIMITS.maxInlineImageBytes) {
+    throw invalid(`${at}.data must be at most ${LIMITS.maxInlineImageBytes} bytes; upload a larger image with llm/upload`);
+  }
+}
 
 /**
  * Why `content` (at `field`) does not match the protocol, as precisely as a client needs it:
@@ -35,7 +48,8 @@ export function explainContent(content: unknown, field: string): string | undefi
 
 /**
  * The rules of content blocks across turns that Bedrock and OpenAI enforce (and a schema cannot
- * say): calls only in assistant turns and results only in user turns; every call of an assistant
+ * say): calls only in assistant turns, results and attachments only in user turns, an image
+ * either uploaded or inline; every call of an assistant
  * turn answered by exactly one result in the next user turn, and every result answering a call
  * of the turn before; ids unique within their turn.
  */
@@ -50,7 +64,8 @@ export function checkToolTurns(messages: readonly ChatMessage[]): void {
       const at = `data.messages[${index}].content[${b}]`;
       const role = ROLE_OF[block.type];
       if (role !== undefined && role !== message.role) throw invalid(`${at} is a "${block.type}" block, which only ${role} turns may carry`);
-      if (block.type === 'tool_use') {
+      if (block.type === 'image') checkImage(block, at);
+      else if (block.type === 'tool_use') {
         if (calls.has(block.toolUseId)) throw invalid(`${at}.toolUseId "${block.toolUseId}" is used twice in this turn`);
         calls.add(block.toolUseId);
       } else if (block.type === 'tool_result') {

@@ -12,6 +12,8 @@ import {
   ChatRequestFrameSchema,
   PingFrameSchema,
   ResumeFrameSchema,
+  UploadFrameSchema,
+  type UploadFrame,
   type CancelFrame,
   type ResumeFrame,
   type ChatRequestFrame,
@@ -30,6 +32,7 @@ const checks = {
   cancel: compileOnUse(CancelFrameSchema),
   ping: compileOnUse(PingFrameSchema),
   resume: compileOnUse(ResumeFrameSchema),
+  upload: compileOnUse(UploadFrameSchema),
 };
 
 /** `/data/messages/0/role` → `data.messages[0].role` */
@@ -157,5 +160,10 @@ export function validatePingFrame(frame: unknown): PingFrame {
 
 export function validateResumeFrame(frame: unknown): ResumeFrame {
   check(checks.resume(), frame);
+  return frame;
+}
+
+export function validateUploadFrame(frame: unknown): UploadFrame {
+  check(checks.upload(), frame);
   return frame;
 }

@@ -1,3 +1,4 @@
+import type { AttachmentStore } from '../attachments/attachment-store';
 import type { AppConfig } from '../config/config';
 import type { ChatModel } from '../llm/chat-model';
 import type { JobQueue } from '../queue/job-queue';
@@ -21,4 +22,6 @@ export interface AppDeps {
   readonly queue: JobQueue;
   readonly model: ChatModel;
   readonly metrics: GatewayMetrics;
+  /** Where attachments are uploaded and read; undefined when they are off (no ATTACHMENTS_BUCKET). */
+  readonly attachments: AttachmentStore | undefined;
 }

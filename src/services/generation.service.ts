@@ -12,6 +12,8 @@ import type { FrameSender } from '../utils/websocket';
 import type { Replies } from '../delivery/replies';
 import type { ActiveGenerations } from './active-generations';
 import { produceAnswer, type Answer, type Progress } from '../generation/answer';
+import { resolveRequest } from '../attachments/resolve';
+import type { AttachmentStore } from '../attachments/attachment-store';
 import { watchStream } from '../generation/stream-watch';
 import { StreamTarget } from '../generation/stream-target';
 import type { RateLimiter } from './rate-limit';
@@ -26,6 +28,7 @@ export interface GenerationServiceDeps {
   readonly active: ActiveGenerations;
   readonly limiter: RateLimiter;
   readonly metrics: GatewayMetrics;
+  readonly attachments: AttachmentStore | undefined;
 }
 
 /** How a request ended: its terminal frame, or the reason it failed. */
@@ -115,9 +118,11 @@ export class GenerationService {
     let outcome: Outcome;
     try {
       if (cancelledWhileQueued || meta?.cancelled === true) throw cancelledError();
+      // Attachments are read and checked here, before the model is called (and billed).
+      const request = await resolveRequest(job.request, job.owner ?? '', this.deps.attachments);
       const answer = await produceAnswer(
         { model: this.deps.model, target, stream: config.stream },
-        { job, signal: controller.signal, abort: (reason) => controller.abort(reason), progress },
+        { job, request, signal: controller.signal, abort: (reason) => controller.abort(reason), progress },
       );
       this.completed(answer, job.receivedAt);
       // Names and sizes only: tool inputs are user data.

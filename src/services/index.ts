@@ -6,6 +6,7 @@ import { GenerationService } from './generation.service';
 import { MessageService } from './message.service';
 import { RateLimiter } from './rate-limit';
 import { ResumeService } from './resume.service';
+import { UploadService } from './upload.service';
 
 /** The services of one app instance, made once from its dependencies. */
 export interface AppServices {
@@ -13,6 +14,7 @@ export interface AppServices {
   readonly messages: MessageService;
   readonly generations: GenerationService;
   readonly resumes: ResumeService;
+  readonly uploads: UploadService;
   /** The one way out to clients, and the one translation of failures into frames. */
   readonly replies: Replies;
 }
@@ -36,6 +38,7 @@ export function createServices(deps: AppDeps): AppServices {
     messages: new MessageService({ ...deps, active, limiter, replies }),
     generations: new GenerationService({ ...deps, active, limiter, replies }),
     resumes: new ResumeService({ ...deps, limiter, replies }),
+    uploads: new UploadService(deps),
     replies,
   };
 }

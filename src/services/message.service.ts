@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { ATTACHMENTS_OFF } from '../attachments/attachment-store';
 import type { AppConfig } from '../config/config';
-import type { ChatModelRequest } from '../llm/chat-model';
 import { estimatePromptTokens } from '../llm/tokens';
 import { GatewayError, toGatewayError } from '../models/errors';
-import type { Job } from '../models/job';
+import type { Job, JobRequest } from '../models/job';
 import type { CancelFrame, ChatRequestFrame } from '../models/protocol';
 import { echoableRequestId, validateChatFrame } from '../models/validate';
 import type { JobQueue } from '../queue/job-queue';
@@ -18,7 +18,7 @@ import type { FrameSender } from '../utils/websocket';
 import type { Caller } from '../models/caller';
 import type { ActiveGenerations } from './active-generations';
 import { cancelledError } from './generation.service';
-import type { AdmissionTicket, RateLimiter } from './rate-limit';
+import { subjectKey, type AdmissionTicket, type RateLimiter } from './rate-limit';
 
 export interface MessageServiceDeps {
   readonly config: AppConfig;
@@ -91,7 +91,8 @@ export class MessageService {
         receivedAt: caller.receivedAt,
         queuedAt: Date.now(),
         ...(caller.userId !== undefined ? { userId: caller.userId } : {}),
-        request: { ...request, messages: [...request.messages], tools: request.tools && [...request.tools] },
+        request,
+        owner: subjectKey(caller),
         ...(frame.data.metadata ? { metadata: frame.data.metadata } : {}),
         inputTokens,
         ticket: { ...ticket, slots: [...ticket.slots] },
@@ -162,7 +163,7 @@ export class MessageService {
     active.abort(cancelled.targets[0] ?? caller.connectionId, requestId, cancelledError());
   }
 
-  private resolve(frame: ChatRequestFrame): ChatModelRequest {
+  private resolve(frame: ChatRequestFrame): JobRequest {
     const { config } = this.deps;
     const modelId = frame.data.modelId ?? config.defaultModelId;
     if (!config.allowedModelIds.includes(modelId)) {
@@ -177,6 +178,10 @@ export class MessageService {
         'invalid_request',
         `Invalid request: data.inferenceConfig.maxTokens must be at most ${config.maxOutputTokens}.`,
       );
+    }
+    if (config.attachments.bucket === undefined) {
+      const uploaded = frame.data.messages.some((m) => typeof m.content !== 'string' && m.content.some((b) => (b.type === 'image' || b.type === 'document') && b.attachmentId !== undefined));
+      if (uploaded) throw new GatewayError('invalid_request', `Invalid request: ${ATTACHMENTS_OFF.replace(/\.$/, '')}; inline images still work.`);
     }
     return {
       modelId,

@@ -47,6 +47,7 @@ export async function createUnitGateway(env: Env = {}, deps: Partial<AppDeps> = 
     config: loadConfig({ ...UNIT_ENV, ...env }),
     logger: createLogger('silent'),
     model: new MockChatModel({ tokenDelayMs: 0, answerTokens: 12 }),
+    attachments: undefined,
     ...parts,
     ...deps,
   });

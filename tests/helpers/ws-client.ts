@@ -125,3 +125,12 @@ export class ClientPool {
     await Promise.all(this.open.splice(0).map((client) => client.close()));
   }
 }
+
+/**
+ * Waits, if needed, until the current one-minute limit window has at least `needMs` left: a test
+ * that counts requests per minute must not straddle two windows (the count would start again).
+ */
+export async function freshMinute(needMs = 20_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < needMs) await sleep(left + 50);
+}

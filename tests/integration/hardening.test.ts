@@ -4,7 +4,7 @@ import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import { startLocal } from '../helpers/local';
 import { STORE_MODES } from '../helpers/store-modes';
-import { TestClient, until, type Frame } from '../helpers/ws-client';
+import { freshMinute, TestClient, until, type Frame } from '../helpers/ws-client';
 
 /**
  * Adversarial cases that once broke the gateway's promises — every accepted request ends with
@@ -86,6 +86,7 @@ describe.each(STORE_MODES)('hardening, %s mode', (_name, makeMode) => {
   });
 
   it('counts only admitted requests toward requests per minute', async () => {
+    await freshMinute();
     const ws = await open({ RATE_LIMIT_REQUESTS_PER_MINUTE: '4', MAX_CONCURRENT_PER_CONNECTION: '1' });
     for (let i = 0; i < 6; i += 1) ws.send(ask(`burst-${i}`));
     const burst = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => ws.terminal(`burst-${i}`)));

@@ -111,6 +111,24 @@ describe('template.yaml through the real SAM translator', () => {
     });
   });
 
+  translatedIt('keeps attachments private: the route may only put (presign) and the worker only get, under uploads/; TLS only; public access blocked; expiring; CORS only for the allowed origins', () => {
+    const { resolver, resources } = translated();
+    const statements = statementsOf(resolver, resources).filter(({ statement }) => asList(statement['Resource'] as string[]).some((r) => r.includes('AttachmentsBucket')));
+    expect(statements.map(({ role, statement }) => [role, statement['Action'], statement['Resource']])).toEqual([
+      ['ApiRole', 's3:PutObject', '<AttachmentsBucket.Arn>/uploads/*'],
+      ['WorkerRole', 's3:GetObject', '<AttachmentsBucket.Arn>/uploads/*'],
+    ]);
+    const bucket = resources['AttachmentsBucket'] as { DeletionPolicy: string; Properties: Record<string, unknown> };
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    const lifecycle = JSON.stringify(bucket.Properties['LifecycleConfiguration']);
+    expect(lifecycle).toContain('"ExpirationInDays"');
+    const policy = JSON.stringify((resources['AttachmentsBucketPolicy'] as { Properties: unknown }).Properties);
+    expect(policy).toContain('"aws:SecureTransport":"false"');
+    expect(policy).toContain('"Effect":"Deny"');
+    expect(JSON.stringify(resources['UploadRoute'])).toContain('llm/upload');
+  });
+
   translatedIt('grants no action on "*" but those named in docs/DEPLOYING.md: foundation models only through an allowed profile', () => {
     const { resolver, resources } = translated();
     const statements = statementsOf(resolver, resources);
@@ -122,7 +140,8 @@ describe('template.yaml through the real SAM translator', () => {
           (resource === 'arn:aws:bedrock:*::foundation-model/*' && statement['Condition']?.['StringLike']?.['bedrock:InferenceProfileArn'] !== undefined) ||
           resource === 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/*' || // this account and region; models only through a listed one
           /^<\w+LogGroup\.Arn>$/.test(resource) || // `arn:…:log-group:NAME:*`: the streams of one group
-          resource.endsWith('/POST/@connections/*'); // connection ids are not known in advance
+          resource.endsWith('/POST/@connections/*') || // connection ids are not known in advance
+          resource === '<AttachmentsBucket.Arn>/uploads/*'; // attachment keys are made per upload, under one prefix
         expect({ role, sid: statement['Sid'], resource, allowed }).toEqual({ role, sid: statement['Sid'], resource, allowed: true });
       }
     }

@@ -4,11 +4,12 @@ import { MockChatModel } from '../../src/llm/mock';
 import { sampleOf } from '../../src/llm/mock-tools';
 import { toChatCompletionsRequest } from '../../src/llm/openai-request';
 import { estimatePromptTokens } from '../../src/llm/tokens';
-import type { ChatMessage, Tool } from '../../src/models/protocol';
+import type { ModelMessage } from '../../src/models/content';
+import type { Tool } from '../../src/models/protocol';
 
 const TIME: Tool = { name: 'get_time', description: 'The time now', inputSchema: { type: 'object', properties: { zone: { type: 'string', examples: ['UTC'] } }, required: ['zone'] } as Tool['inputSchema'] };
 const CALC: Tool = { name: 'calculator', inputSchema: { type: 'object', properties: { expression: { type: 'string' }, precision: { type: 'integer', minimum: 2 } }, required: ['expression', 'precision'] } as Tool['inputSchema'] };
-const HISTORY: ChatMessage[] = [
+const HISTORY: ModelMessage[] = [
   { role: 'user', content: 'time and 6*7?' },
   {
     role: 'assistant',

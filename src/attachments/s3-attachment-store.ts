@@ -1,0 +1,54 @@
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { AttachmentStore, StoredAttachment } from './attachment-store';
+
+export interface S3StoreOptions {
+  readonly bucket: string;
+  readonly region: string;
+  /** The emulator's endpoint (path-style addressing); unset in AWS. */
+  readonly endpoint?: string;
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** The S3 client, made once per cold start. */
+export function createS3Client(options: S3StoreOptions): S3Client {
+  return new S3Client({
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    // The SDK's default flexible checksums would sign a CRC32 of the *empty* body into a presigned
+    // PUT, and S3 would refuse the real file when it arrives: checksums only where S3 requires them.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** Attachments in an S3 bucket, uploaded by clients through presigned PUTs. */
+export class S3AttachmentStore implements AttachmentStore {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async presignUpload(key: string, mediaType: string, size: number, expiresInSeconds: number): Promise<{ url: string; headers: Record<string, string> }> {
+    const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: mediaType, ContentLength: size });
+    // Both headers signed: the URL uploads exactly this type and this many bytes.
+    const url = await getSignedUrl(this.client, command, { expiresIn: expiresInSeconds, signableHeaders: new Set(['content-type', 'content-length']) });
+    return { url, headers: { 'content-type': mediaType } };
+  }
+
+  async read(key: string, maxBytes: number): Promise<StoredAttachment | 'too_large' | undefined> {
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if ((object.ContentLength ?? 0) > maxBytes) {
+        object.Body?.transformToWebStream().cancel().catch(() => undefined);
+        return 'too_large';
+      }
+      const bytes = await object.Body?.transformToByteArray();
+      return { bytes: bytes ?? new Uint8Array(), mediaType: object.ContentType ?? 'application/octet-stream' };
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404)) return undefined;
+      throw error;
+    }
+  }
+}
