@@ -155,7 +155,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
     attachments: {
       bucket: overrides.attachments?.bucket ?? read.raw('ATTACHMENTS_BUCKET'),
       endpoint: overrides.attachments?.endpoint ?? read.url('S3_ENDPOINT'),
-      urlTtlSeconds: read.int('ATTACHMENT_URL_TTL_SECONDS', 300, 10, 3600),
+      urlTtlSeconds: read.int('ATTACHMENT_URL_TTL_SECONDS', 300, 1, 3600),
       uploadsPerMinute: read.int('ATTACHMENT_UPLOADS_PER_MINUTE', 20, 0, 10_000),
       maxBytesPerDay: read.int('ATTACHMENT_MAX_BYTES_PER_DAY', 200 * 1024 * 1024, 0, 1024 ** 4),
     },

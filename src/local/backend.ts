@@ -8,6 +8,10 @@ import { ALL_PARTS } from '../entries/all-parts';
 import { createGateway, type Gateway } from '../gateway';
 import type { WsEvent } from '../utils/lambda';
 import { LocalQueue } from './queue';
+import { LocalS3 } from './s3';
+
+/** The bucket of the emulator's S3, where attachments are uploaded. */
+export const LOCAL_BUCKET = 'local-attachments';
 
 /** The emulator signs nothing it checks; the SDK still needs credentials to sign with. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -30,6 +34,8 @@ export interface Backend {
   /** The worker function's app instance: a separate instance sharing only the stores, as in AWS. */
   readonly worker: Gateway;
   readonly queue: LocalQueue;
+  /** The S3 the attachments are uploaded to and read from, on a port of its own. */
+  readonly s3: LocalS3;
   /** The integration: one event through the route function, as API Gateway invokes it; its status. */
   invoke(event: WsEvent): Promise<number>;
   close(): Promise<void>;
@@ -42,9 +48,22 @@ export interface Backend {
  */
 export async function startBackend(options: BackendOptions): Promise<Backend> {
   const origin = `http://${options.authority}`;
+  const s3 = new LocalS3({ bucket: LOCAL_BUCKET, region: options.env['AWS_REGION'] ?? 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const s3Endpoint = await s3.start(options.server.host);
+  try {
+    return await startWith(options, origin, s3, s3Endpoint);
+  } catch (error) {
+    // A failed start must not leave the S3 port open.
+    await s3.stop();
+    throw error;
+  }
+}
+
+async function startWith(options: BackendOptions, origin: string, s3: LocalS3, s3Endpoint: string): Promise<Backend> {
   const config = loadConfig(options.env, {
     managementEndpoint: `${origin}/${options.server.stage}`,
     queue: { url: `${origin}/000000000000/${QUEUE_NAME}` },
+    attachments: { bucket: LOCAL_BUCKET, endpoint: s3Endpoint },
   });
   // Read once by the app's config; the emulated queue and Lambda follow it.
   const queueOptions = { ...options.server.queue, maxReceiveCount: config.queue.maxReceiveCount, workerTimeoutMs: config.worker.defaultTimeoutMs };
@@ -59,11 +78,13 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   const queue = new LocalQueue(origin, QUEUE_NAME, queueOptions, deps.logger.child({ component: 'local-sqs' }));
   queue.attach(worker.worker);
   const log = deps.logger.child({ component: 'local-api-gateway' });
+  s3.log = deps.logger.child({ component: 'local-s3' });
   return {
     deps,
     gateway,
     worker,
     queue,
+    s3,
     invoke: async (event) => {
       try {
         const result = await gateway.handler(event, { awsRequestId: randomUUID(), functionName: 'ws-gateway-local' });
@@ -75,7 +96,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     },
     close: async () => {
       await queue.stop(5000);
-      await Promise.all([gateway.app.close(), worker.app.close()]);
+      await Promise.all([gateway.app.close(), worker.app.close(), s3.stop()]);
     },
   };
 }

@@ -17,6 +17,7 @@ import { handshake, refuse } from './handshake';
 import { newApiId } from './ids';
 import { handleManagementRequest, type ManagementApiOptions } from './management-api';
 import type { LocalQueue } from './queue';
+import type { LocalS3 } from './s3';
 
 export interface LocalGatewayOptions {
   readonly server: LocalServerConfig;
@@ -44,6 +45,8 @@ export interface LocalGateway {
   readonly managementEndpoint: string;
   /** The in-process SQS queue in front of the worker (its URL is the app's JOB_QUEUE_URL). */
   readonly queue: LocalQueue;
+  /** The S3 attachments are uploaded to (presigned URLs point at it). */
+  readonly s3: LocalS3;
   /** The app instance behind the routes (the template's route function). */
   readonly gateway: Gateway;
   /**
@@ -122,7 +125,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     await new Promise<void>((done) => server.close(() => done()));
     throw error;
   }
-  const { gateway, worker, queue, deps } = backend;
+  const { gateway, worker, queue, deps, s3 } = backend;
   const log = deps.logger.child({ component: 'local-api-gateway' });
   const invoke = (event: WsEvent): Promise<number> => {
     options.onEvent?.(event);
@@ -182,6 +185,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     pageUrl: `http://${authority}/`,
     managementEndpoint: `http://${authority}/${stage}`,
     queue,
+    s3,
     gateway,
     worker,
     connectionIds: () => connections.ids(),
