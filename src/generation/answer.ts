@@ -15,6 +15,11 @@ export type EndEvent = Extract<ChatModelEvent, { type: 'end' }>;
 
 /** What a generation has used so far, for settling the token budget however it ends. */
 export interface Progress {
+  /**
+   * The model started answering (sent any event). A request refused before — by its attachments'
+   * checks, or by the provider before the stream (invalid, throttled) — used no tokens.
+   */
+  called: boolean;
   producedChars: number;
   usedTokens: number | undefined;
 }
@@ -76,6 +81,7 @@ export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<An
   try {
     let end: EndEvent | undefined;
     for await (const event of deps.model.stream(g.request, g.signal)) {
+      g.progress.called = true;
       if (event.type === 'delta') {
         firstTokenAt ??= Date.now();
         g.progress.producedChars += event.text.length;

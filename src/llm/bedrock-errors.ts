@@ -49,6 +49,10 @@ export function mapBedrockError(raw: unknown, modelId: string): GatewayError {
     if (/model identifier|model id|invalid model|provided model/i.test(detail)) {
       return new GatewayError('model_not_allowed', `Amazon Bedrock does not accept the model id "${modelId}" here.`, options);
     }
+    const kind = /\bimage\b/i.test(detail) ? 'images' : /\bdocument\b/i.test(detail) ? 'documents' : undefined;
+    if (kind !== undefined) {
+      return new GatewayError('invalid_request', `The model "${modelId}" cannot read ${kind} on Amazon Bedrock: send text only, or pick a model that reads them.`, options);
+    }
     if (/tool ?use|toolConfig|tool ?choice/i.test(detail)) {
       return new GatewayError(
         'invalid_request',

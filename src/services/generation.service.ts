@@ -99,7 +99,7 @@ export class GenerationService {
   private async generate(job: Job, cancelledWhileQueued: boolean, deadlineAt: number, log: Logger): Promise<void> {
     const { config, active, streams } = this.deps;
     const controller = new AbortController();
-    const progress: Progress = { producedChars: 0, usedTokens: undefined };
+    const progress: Progress = { called: false, producedChars: 0, usedTokens: undefined };
     // Where the answer goes: a resume may have moved it while the job waited in the queue.
     const meta = await streams.get(job.streamKey).catch(() => undefined);
     const target = this.targetFor(job, undefined, log, (reason) => controller.abort(reason));
@@ -137,7 +137,10 @@ export class GenerationService {
     }
     // Whatever ended the generation — done, error, cancel, a crash — its token reservation
     // settles to the usage reported, or else estimated.
-    await this.end(job, progress.usedTokens ?? job.inputTokens + Math.ceil(progress.producedChars / 4), outcome, log, target);
+    // A request the model never started answering (cancelled while queued, refused attachments,
+    // refused or throttled by the provider before its stream) used nothing.
+    const used = progress.called ? (progress.usedTokens ?? job.inputTokens + Math.ceil(progress.producedChars / 4)) : 0;
+    await this.end(job, used, outcome, log, target);
   }
 
   /**
