@@ -19,6 +19,8 @@ import {
   ToolResultBlockSchema,
   ToolSchema,
   ToolUseBlockSchema,
+  ImageBlockSchema,
+  DocumentBlockSchema,
 } from '../src/models/protocol';
 
 export const GENERATED = resolve(__dirname, '../client/src/protocol.generated.ts');
@@ -78,6 +80,10 @@ export function generateClientProtocol(): string {
     `export type ToolUseBlock = ${typeOf(ToolUseBlockSchema)};`,
     '/** The answer to a call, in the user turn after it. */',
     `export type ToolResultBlock = ${typeOf(ToolResultBlockSchema)};`,
+    '/** An image in a user turn: uploaded (`attachmentId`, see `upload()`) or inline (`mediaType` and base64 `data`). */',
+    `export type ImageBlock = ${typeOf(ImageBlockSchema)};`,
+    '/** An uploaded document in a user turn. */',
+    `export type DocumentBlock = ${typeOf(DocumentBlockSchema)};`,
     `export type ContentBlock = ${typeOf(ContentBlockSchema)};`,
     '/** A function the model may call. */',
     `export type Tool = ${typeOf(ToolSchema)};`,

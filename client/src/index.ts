@@ -7,6 +7,7 @@ export type { GatewayClientOptions, RequestOptions, Status, WebSocketConstructor
 export { GatewayError, type ClientErrorCode } from './errors.js';
 export type { ChatResult, GatewayStream, StreamEvent, StreamResult } from './request.js';
 export type { RunToolsEvent, RunToolsOptions, RunToolsResult, ToolFunction } from './run-tools.js';
+export type { Attachment, UploadBody, UploadOptions } from './upload.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export {
   CLIENT_ACTIONS,
@@ -14,6 +15,8 @@ export {
   type ChatData,
   type ChatMessage,
   type ContentBlock,
+  type DocumentBlock,
+  type ImageBlock,
   type ErrorCode,
   type ServerFrame,
   type TextBlock,

@@ -6,7 +6,7 @@ export const ERROR_CODES = ["invalid_json","invalid_request","unknown_action","p
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** The actions a client may send. */
-export const CLIENT_ACTIONS = ["llm/stream","llm/chat","message","llm/cancel","llm/resume","ping"] as const;
+export const CLIENT_ACTIONS = ["llm/stream","llm/chat","message","llm/cancel","llm/resume","llm/upload","ping"] as const;
 
 export type Metadata = Record<string, unknown>;
 
@@ -30,6 +30,15 @@ export type ChatData = {
         text: string;
       }>;
       isError?: boolean;
+    } | {
+      type: "image";
+      attachmentId?: string;
+      mediaType?: string;
+      data?: string;
+    } | {
+      type: "document";
+      attachmentId: string;
+      name?: string;
     }>;
   }>;
   modelId?: string;
@@ -73,6 +82,15 @@ export type ChatMessage = {
       text: string;
     }>;
     isError?: boolean;
+  } | {
+    type: "image";
+    attachmentId?: string;
+    mediaType?: string;
+    data?: string;
+  } | {
+    type: "document";
+    attachmentId: string;
+    name?: string;
   }>;
 };
 export type TextBlock = {
@@ -96,6 +114,19 @@ export type ToolResultBlock = {
   }>;
   isError?: boolean;
 };
+/** An image in a user turn: uploaded (`attachmentId`, see `upload()`) or inline (`mediaType` and base64 `data`). */
+export type ImageBlock = {
+  type: "image";
+  attachmentId?: string;
+  mediaType?: string;
+  data?: string;
+};
+/** An uploaded document in a user turn. */
+export type DocumentBlock = {
+  type: "document";
+  attachmentId: string;
+  name?: string;
+};
 export type ContentBlock = {
   type: "text";
   text: string;
@@ -112,6 +143,15 @@ export type ContentBlock = {
     text: string;
   }>;
   isError?: boolean;
+} | {
+  type: "image";
+  attachmentId?: string;
+  mediaType?: string;
+  data?: string;
+} | {
+  type: "document";
+  attachmentId: string;
+  name?: string;
 };
 /** A function the model may call. */
 export type Tool = {
@@ -237,13 +277,32 @@ export interface ErrorFrame {
   validActions?: readonly string[];
 }
 
+/**
+ * The answer to `llm/upload` (v1 addition): PUT the file's bytes to `url` with `headers` (and
+ * exactly `size` bytes) before `expiresAt`, then refer to it as `{ "type": "image" | "document",
+ * "attachmentId" }` in a user turn.
+ */
+export interface UploadFrame {
+  type: 'upload';
+  requestId: string;
+  attachmentId: string;
+  url: string;
+  method: 'PUT';
+  /** Headers the PUT must carry as they are (they are signed). */
+  headers: Record<string, string>;
+  /** ISO 8601: the URL is refused after it. */
+  expiresAt: string;
+  /** The size the URL accepts: the one declared. */
+  maxBytes: number;
+}
+
 export interface PongFrame {
   type: 'pong';
   requestId?: string;
   serverTime: string;
 }
 
-export type ServerFrame = AcceptedFrame | ResumedFrame | ChunkFrame | ToolUseFrame | DoneFrame | ResponseFrame | ErrorFrame | PongFrame;
+export type ServerFrame = AcceptedFrame | ResumedFrame | ChunkFrame | ToolUseFrame | DoneFrame | ResponseFrame | ErrorFrame | UploadFrame | PongFrame;
 
 /** The frames that carry a `seq`: what the resume log replays from `fromSeq`. */
 export type SeqFrame = ChunkFrame | ToolUseFrame;

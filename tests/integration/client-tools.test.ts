@@ -3,6 +3,7 @@ import { GatewayClient, type RunToolsEvent, type StreamEvent, type Tool } from '
 import type { LocalGateway } from '../../src/local/emulator';
 import { startLocal } from '../helpers/local';
 import { until } from '../helpers/ws-client';
+import { pdf, png } from '../helpers/attachments';
 
 const TIME: Tool = { name: 'get_time', description: 'The time in a zone', inputSchema: { type: 'object', properties: { zone: { type: 'string', examples: ['UTC'] } }, required: ['zone'] } };
 const CALC: Tool = { name: 'calculator', inputSchema: { type: 'object', properties: { expression: { type: 'string', examples: ['6*7'] } }, required: ['expression'] } };
@@ -109,5 +110,31 @@ describe('the client with tools, against the local emulator', () => {
     expect(deleted).toBe(true);
     expect(read(events)).toEqual(read(reference));
     expect((await stream.done).toolUses.map((u) => u.name)).toEqual(['get_time', 'calculator']);
+  });
+});
+
+describe('the client uploading attachments, against the local emulator', () => {
+  let local: LocalGateway;
+  let client: GatewayClient;
+  beforeEach(async () => {
+    local = await startLocal({ MOCK_TOKEN_DELAY_MS: '1' });
+    client = new GatewayClient({ url: local.url, WebSocket });
+  });
+  afterEach(async () => {
+    await client.close();
+    await local.stop();
+  });
+
+  it('upload(): asks for the URL, PUTs the bytes, and its block goes straight into a message', async () => {
+    const image = png();
+    const progress: number[] = [];
+    const attachment = await client.upload(new Uint8Array(image), { mediaType: 'image/png', onProgress: (f) => progress.push(f) });
+    expect(attachment).toMatchObject({ mediaType: 'image/png', size: image.length, block: { type: 'image', attachmentId: attachment.attachmentId } });
+    expect(progress.at(-1)).toBe(1);
+    const doc = await client.upload(new Blob([new Uint8Array(pdf())], { type: 'application/pdf' }), { name: 'spec.pdf' });
+    expect(doc.block).toEqual({ type: 'document', attachmentId: doc.attachmentId, name: 'spec.pdf' });
+    const answer = await client.chat({ messages: [{ role: 'user', content: [{ type: 'text', text: 'see' }, attachment.block, doc.block] }] });
+    expect(answer.content).toBe(`I received an image (image/png, ${image.length} bytes), a document "spec.pdf" (application/pdf, ${pdf().length} bytes). `);
+    await expect(client.upload(new Uint8Array(10), { mediaType: 'application/zip' })).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringContaining('"application/zip" cannot be attached') as string });
   });
 });
