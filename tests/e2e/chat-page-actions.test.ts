@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { LocalGateway } from '../../src/local/emulator';
 import { mockAnswerTokens } from '../../src/llm/mock';
 import { textOf } from '../../src/models/content';
+import { pdf, png } from '../helpers/attachments';
 import { ask, describeBrowser, HoldingModel, launchChromium, openChat } from '../helpers/browser';
 import { AUDIENCE, claims, hs256, ISSUER, SECRET } from '../helpers/jwt';
 import { startLocal } from '../helpers/local';
@@ -142,6 +143,45 @@ describeBrowser('test-client.html: new conversation, Escape, Regenerate, Copy, a
     const next = await ask(page, 'thanks');
     await page.locator(`li[data-request-id="${next}"] .usage`).waitFor();
     expect(model.requests[2]!.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user']);
+  });
+
+  it('attachments: an image dropped and a PDF pasted upload with progress, can be removed, show in the bubble, and the model gets them', async () => {
+    await start();
+    await openChat(page, local.pageUrl);
+    const drop = (selector: string, event: 'drop' | 'paste', name: string, type: string, base64: string) =>
+      page.evaluate(
+        ([sel, kind, fileName, fileType, data]) => {
+          const bytes = Uint8Array.from(atob(data!), (c) => c.charCodeAt(0));
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([bytes], fileName!, { type: fileType! }));
+          const target = document.querySelector(sel!)!;
+          target.dispatchEvent(kind === 'drop' ? new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }) : new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+        },
+        [selector, event, name, type, base64],
+      );
+    await drop('#log', 'drop', 'dot.png', 'image/png', png().toString('base64'));
+    await drop('#prompt', 'paste', 'spec.pdf', 'application/pdf', pdf().toString('base64'));
+    await drop('#prompt', 'paste', 'extra.txt', 'text/plain', Buffer.from('remove me').toString('base64'));
+    const tray = page.getByTestId('attachment');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="attachment"][data-state="ready"]').length === 3);
+    expect(await tray.nth(0).locator('img').count()).toBe(1);
+    // Removable before sending.
+    await tray.nth(2).getByRole('button', { name: 'Remove extra.txt' }).click();
+    expect(await tray.count()).toBe(2);
+    const id = await ask(page, 'what did I send?');
+    const answer = page.locator(`li[data-request-id="${id}"]`);
+    await answer.locator('.usage').waitFor();
+    expect(await answer.locator('.answer').textContent()).toBe(`I received an image (image/png, ${png().length} bytes), a document "spec.pdf" (application/pdf, ${pdf().length} bytes). `);
+    const bubble = page.locator('#messages > li.user').last();
+    expect(await bubble.getByTestId('sent-attachments').locator('img').count()).toBe(1);
+    expect(await bubble.getByTestId('sent-attachments').textContent()).toContain('spec.pdf');
+    expect(await page.getByTestId('tray').isVisible()).toBe(false);
+    // They stay in the history: the next turn sends (and the worker checks) them again.
+    const next = await ask(page, 'and now?');
+    await page.locator(`li[data-request-id="${next}"] .usage`).waitFor();
+    const sent = model.requests.at(-1)!.messages;
+    expect(sent.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect((sent[0]!.content as ReadonlyArray<{ type: string }>).map((b) => b.type)).toEqual(['text', 'image', 'document']);
   });
 
   it('a refused token is named within seconds, with what to do; a good token then connects', async () => {
