@@ -7,6 +7,7 @@ import type { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import type { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import { dynamoClient, startDynalite } from './dynamo';
 import { startLocal } from './local';
+import { ClientPool } from './ws-client';
 
 /** What a gateway left in its shared store: request records and concurrency slots held. */
 export interface Leftovers {
@@ -90,3 +91,23 @@ export const STORE_MODES: ReadonlyArray<[string, () => StoreMode]> = [
   ['memory', memoryMode],
   ['DynamoDB', dynamoMode],
 ];
+
+/**
+ * One store mode's suite setup: a gateway per test (started with `start`, stopped after it with
+ * every client of `pool`), the mode stopped after the suite.
+ */
+export function modeSuite(makeMode: () => StoreMode): {
+  readonly pool: ClientPool;
+  start(env?: Record<string, string>, extras?: ChatModel | ModeExtras): Promise<LocalGateway>;
+} {
+  const mode = makeMode();
+  let local: LocalGateway | undefined;
+  const pool = new ClientPool(() => local!.url);
+  afterEach(async () => {
+    await pool.closeAll();
+    await local?.stop();
+    local = undefined;
+  });
+  afterAll(() => mode.stop());
+  return { pool, start: async (env, extras) => (local = await mode.start(env, extras)) };
+}

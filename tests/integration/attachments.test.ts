@@ -2,8 +2,8 @@ import type { LocalGateway } from '../../src/local/emulator';
 import { askUpload, pdf, png, put, uploaded } from '../helpers/attachments';
 import { AUDIENCE, claims, hs256, ISSUER, SECRET } from '../helpers/jwt';
 import { startLocal } from '../helpers/local';
-import { STORE_MODES } from '../helpers/store-modes';
-import { ClientPool, sleep, TestClient, type Frame } from '../helpers/ws-client';
+import { modeSuite, STORE_MODES } from '../helpers/store-modes';
+import { sleep, TestClient, type Frame } from '../helpers/ws-client';
 
 /**
  * Attachments through the emulator, with the real presigner and S3 client against its S3: an
@@ -13,15 +13,8 @@ import { ClientPool, sleep, TestClient, type Frame } from '../helpers/ws-client'
 const text = (frames: Frame[]): string => frames.filter((f) => f.type === 'chunk').map((f) => f.content as string).join('');
 
 describe.each(STORE_MODES)('attachments, %s mode', (_name, makeMode) => {
-  const mode = makeMode();
-  let local: LocalGateway | undefined;
-  const pool = new ClientPool(() => local!.url);
-  afterEach(async () => {
-    await pool.closeAll();
-    await local?.stop();
-    local = undefined;
-  });
-  afterAll(() => mode.stop());
+  const { pool, start } = modeSuite(makeMode);
+  let local: LocalGateway;
 
   let counter = 0;
   async function ask(client: TestClient, messages: unknown[]): Promise<{ frames: Frame[]; end: Frame }> {
@@ -32,7 +25,7 @@ describe.each(STORE_MODES)('attachments, %s mode', (_name, makeMode) => {
   }
 
   it('uploads an image and a PDF through presigned PUTs, and the model gets both (the mock says what it received)', async () => {
-    local = await mode.start();
+    local = await start();
     const client = await pool.connect();
     const image = png();
     const upload = await askUpload(client, 'image/png', image.length, 'dot.png');
@@ -50,7 +43,7 @@ describe.each(STORE_MODES)('attachments, %s mode', (_name, makeMode) => {
   });
 
   it('quotes a text document’s first words, takes a small image inline, and keeps attachments in the history for later turns', async () => {
-    local = await mode.start();
+    local = await start();
     const client = await pool.connect();
     const notes = Buffer.from('Quarterly numbers went up by twelve percent this year, mostly thanks to exports.');
     const notesId = await uploaded(client, 'text/plain', notes);
@@ -64,7 +57,7 @@ describe.each(STORE_MODES)('attachments, %s mode', (_name, makeMode) => {
   });
 
   it('refuses before any URL exists: a type that cannot be attached, a size over its kind’s limit, too many uploads a minute', async () => {
-    local = await mode.start({ ATTACHMENT_UPLOADS_PER_MINUTE: '2' });
+    local = await start({ ATTACHMENT_UPLOADS_PER_MINUTE: '2' });
     const client = await pool.connect();
     expect(await askUpload(client, 'image/svg+xml', 100)).toMatchObject({ type: 'error', code: 'invalid_request', message: expect.stringContaining('data.mediaType "image/svg+xml" cannot be attached; allowed: image/png') as string });
     expect(await askUpload(client, 'image/png', 4 * 1024 * 1024)).toMatchObject({ type: 'error', code: 'invalid_request', message: 'Invalid request: data.size must be at most 3932160 bytes for an image (got 4194304).' });
@@ -74,7 +67,7 @@ describe.each(STORE_MODES)('attachments, %s mode', (_name, makeMode) => {
   });
 
   it('S3 refuses a PUT of another type or length, with a tampered signature, or after the URL expired', async () => {
-    local = await mode.start({ ATTACHMENT_URL_TTL_SECONDS: '1' });
+    local = await start({ ATTACHMENT_URL_TTL_SECONDS: '1' });
     const client = await pool.connect();
     const image = png();
     const upload = await askUpload(client, 'image/png', image.length);
@@ -89,7 +82,7 @@ describe.each(STORE_MODES)('attachments, %s mode', (_name, makeMode) => {
   });
 
   it('checks the bytes before the model call: a PNG declared as PDF, and an unknown id, are invalid_request naming the block', async () => {
-    local = await mode.start();
+    local = await start();
     const client = await pool.connect();
     const fake = await uploaded(client, 'application/pdf', png());
     const mismatch = await ask(client, [{ role: 'user', content: [{ type: 'document', attachmentId: fake }] }]);
@@ -101,7 +94,7 @@ describe.each(STORE_MODES)('attachments, %s mode', (_name, makeMode) => {
   });
 
   it('resumes an answer about an image on a new connection, whole and once', async () => {
-    local = await mode.start({ MOCK_TOKEN_DELAY_MS: '60', STREAM_FLUSH_INTERVAL_MS: '0', RESUME_GRACE_SECONDS: '30' });
+    local = await start({ MOCK_TOKEN_DELAY_MS: '60', STREAM_FLUSH_INTERVAL_MS: '0', RESUME_GRACE_SECONDS: '30' });
     const first = await pool.connect();
     const id = await uploaded(first, 'image/png', png());
     first.send({ action: 'llm/stream', requestId: 'img-1', data: { messages: [{ role: 'user', content: [{ type: 'image', attachmentId: id }] }] } });

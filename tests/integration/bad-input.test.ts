@@ -10,7 +10,7 @@ const CASES: Array<[string, string, string, RegExp]> = [
   ['invalid JSON', '{"action": "llm/stream", ', 'invalid_json', /not valid JSON/],
   ['a JSON array', '[{"action":"ping"}]', 'invalid_json', /JSON object/],
   ['no action', '{"data":{}}', 'unknown_action', /no "action" field/],
-  ['an unknown action', '{"action":"llm/teleport"}', 'unknown_action', /Unknown action "llm\/teleport"\. Valid actions: llm\/stream, llm\/chat, message, llm\/cancel, llm\/resume, ping/],
+  ['an unknown action', '{"action":"llm/teleport"}', 'unknown_action', /Unknown action "llm\/teleport"\. Valid actions: llm\/stream, llm\/chat, message, llm\/cancel, llm\/resume, llm\/upload, ping/],
   ['missing messages', stream({}), 'invalid_request', /data\.messages/],
   ['empty messages', stream({ messages: [] }), 'invalid_request', /data\.messages/],
   ['a bad role', stream({ messages: [{ role: 'robot', content: 'x' }] }), 'invalid_request', /data\.messages\[0\]\.role/],

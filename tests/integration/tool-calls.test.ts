@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { LocalGateway } from '../../src/local/emulator';
-import { STORE_MODES } from '../helpers/store-modes';
-import { ClientPool, type Frame, type TestClient } from '../helpers/ws-client';
+import { modeSuite, STORE_MODES } from '../helpers/store-modes';
+import type { Frame, TestClient } from '../helpers/ws-client';
 
 /**
  * Tool calls through the gateway with the mock model, in memory and on DynamoDB: tool_use
@@ -38,15 +38,8 @@ function read(frames: Frame[]) {
 }
 
 describe.each(STORE_MODES)('tool calls through the gateway, %s mode', (_name, makeMode) => {
-  const mode = makeMode();
-  let local: LocalGateway | undefined;
-  const pool = new ClientPool(() => local!.url);
-  afterEach(async () => {
-    await pool.closeAll();
-    await local?.stop();
-    local = undefined;
-  });
-  afterAll(() => mode.stop());
+  const { pool, start } = modeSuite(makeMode);
+  let local: LocalGateway;
 
   async function run(client: TestClient, frame: { requestId: string }): Promise<{ frames: Frame[]; end: Frame }> {
     client.send(frame);
@@ -57,7 +50,7 @@ describe.each(STORE_MODES)('tool calls through the gateway, %s mode', (_name, ma
   it('streams a call as tool_use frames in the chunks’ seq — text first — and ends with done.toolUses and stopReason tool_use; inputs never logged', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) }));
-    local = await mode.start({ MOCK_TOKEN_DELAY_MS: '2' }, { logger });
+    local = await start({ MOCK_TOKEN_DELAY_MS: '2' }, { logger });
     const client = await pool.connect();
     const { frames, end } = await run(client, ask('t-1', 'what is the time? use get_time'));
     const { text, calls, seqs } = read(frames);
@@ -74,7 +67,7 @@ describe.each(STORE_MODES)('tool calls through the gateway, %s mode', (_name, ma
   });
 
   it('makes two parallel calls as separate entries, in order, never merging their frames; toolChoice any and named choose the call', async () => {
-    local = await mode.start({ MOCK_TOKEN_DELAY_MS: '1', STREAM_FLUSH_INTERVAL_MS: '200' });
+    local = await start({ MOCK_TOKEN_DELAY_MS: '1', STREAM_FLUSH_INTERVAL_MS: '200' });
     const client = await pool.connect();
     const both = await run(client, ask('t-2', 'get_time and calculator, please'));
     // Coalescing (200 ms) merges what it can — each call's pieces into one frame — but not two calls.
@@ -95,7 +88,7 @@ describe.each(STORE_MODES)('tool calls through the gateway, %s mode', (_name, ma
   });
 
   it('runs the loop: the calls and their results sent back, the model answers in text', async () => {
-    local = await mode.start({ MOCK_TOKEN_DELAY_MS: '1' });
+    local = await start({ MOCK_TOKEN_DELAY_MS: '1' });
     const client = await pool.connect();
     const first = await run(client, ask('loop-1', 'get_time and calculator'));
     const uses = first.end.toolUses as Array<{ toolUseId: string; name: string; input: Record<string, unknown> }>;
@@ -114,7 +107,7 @@ describe.each(STORE_MODES)('tool calls through the gateway, %s mode', (_name, ma
   });
 
   it('ends at maxTokens inside a call: the partial input only in the frames, never in toolUses', async () => {
-    local = await mode.start({ MOCK_TOKEN_DELAY_MS: '1' });
+    local = await start({ MOCK_TOKEN_DELAY_MS: '1' });
     const client = await pool.connect();
     const cut = await run(client, ask('cut-1', 'get_time', { inferenceConfig: { maxTokens: 3 } }));
     expect(read(cut.frames).calls).toHaveLength(1);
@@ -123,7 +116,7 @@ describe.each(STORE_MODES)('tool calls through the gateway, %s mode', (_name, ma
   });
 
   it('cancels in the middle of a call: cancelled, and no done', async () => {
-    local = await mode.start({ MOCK_TOKEN_DELAY_MS: '150' });
+    local = await start({ MOCK_TOKEN_DELAY_MS: '150' });
     const client = await pool.connect();
     client.send(ask('c-1', 'get_time'));
     await client.waitFor((all) => all.some((f) => f.requestId === 'c-1' && f.type === 'tool_use'), 10_000, 'the first tool_use frame');
@@ -135,7 +128,7 @@ describe.each(STORE_MODES)('tool calls through the gateway, %s mode', (_name, ma
   });
 
   it('resumes in the middle of a call’s input on a new connection: every seq frame exactly once, the call whole', async () => {
-    local = await mode.start({ MOCK_TOKEN_DELAY_MS: '60', STREAM_FLUSH_INTERVAL_MS: '0', RESUME_GRACE_SECONDS: '30' });
+    local = await start({ MOCK_TOKEN_DELAY_MS: '60', STREAM_FLUSH_INTERVAL_MS: '0', RESUME_GRACE_SECONDS: '30' });
     const reference = await pool.connect();
     const whole = read((await run(reference, ask('ref', 'get_time and calculator'))).frames);
 
@@ -160,7 +153,7 @@ describe.each(STORE_MODES)('tool calls through the gateway, %s mode', (_name, ma
   });
 
   it('refuses a malformed tool request with invalid_request naming the field, and the connection goes on', async () => {
-    local = await mode.start();
+    local = await start();
     const client = await pool.connect();
     const bad = await run(client, { action: 'llm/stream', requestId: 'bad-1', data: { messages: [{ role: 'user', content: [{ type: 'tool_use', toolUseId: 'x', name: 'get_time', input: {} }] }] } } as { requestId: string });
     expect(bad.end).toMatchObject({ type: 'error', code: 'invalid_request', message: 'Invalid request: data.messages[0].content[0] is a "tool_use" block, which only assistant turns may carry.' });
