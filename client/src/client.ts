@@ -107,6 +107,15 @@ export class GatewayClient {
     return { attachmentId: frame.attachmentId, mediaType, size, name, block };
   }
 
+  /**
+   * Resumes an answer this or another client started (after a page reload, say): its frames from
+   * `fromSeq` (0: from the start), the live rest and its end, as a stream like `stream()`'s. It
+   * rejects with `resume_unavailable` when the answer is unknown, expired or the token wrong.
+   */
+  resume(target: { readonly requestId: string; readonly resumeToken: string; readonly fromSeq?: number }, options: Pick<RequestOptions, 'signal'> = {}): GatewayStream {
+    return this.start('stream', { messages: [] }, { requestId: target.requestId, ...options }, { resumeToken: target.resumeToken, fromSeq: target.fromSeq ?? 0 });
+  }
+
   /** One complete answer (its parts joined). */
   chat(data: ChatData, options: RequestOptions = {}): Promise<ChatResult> {
     return this.start('chat', data, options).chatResult();
@@ -122,12 +131,18 @@ export class GatewayClient {
     return this.connection.close();
   }
 
-  private start(mode: 'stream' | 'chat', data: ChatData, options: RequestOptions): PendingRequest {
+  private start(mode: 'stream' | 'chat', data: ChatData, options: RequestOptions, resumeOf?: { resumeToken: string; fromSeq: number }): PendingRequest {
     const requestId = options.requestId ?? randomId();
     const frame = { action: mode === 'chat' ? 'llm/chat' : 'llm/stream', requestId, data };
     const request = new PendingRequest(requestId, frame, mode, () => {
       if (this.pending.get(requestId) === request) this.pending.delete(requestId);
     });
+    if (resumeOf !== undefined) {
+      // Already accepted elsewhere: it is sent as `llm/resume` from `fromSeq`, never as a request.
+      request.resumeToken = resumeOf.resumeToken;
+      request.nextSeq = resumeOf.fromSeq;
+      request.everSent = true;
+    }
     const { signal } = options;
     if (signal?.aborted) {
       request.fail(new GatewayError('cancelled', 'The request was cancelled.', { requestId }));

@@ -37,6 +37,11 @@ export type StreamEvent =
  */
 export interface GatewayStream extends AsyncIterable<string> {
   readonly requestId: string;
+  /**
+   * The capability to resume this answer (from `accepted`; undefined until then): keep it (e.g.
+   * in sessionStorage) to `client.resume()` it after a page reload. A secret, like a session.
+   */
+  readonly resumeToken: string | undefined;
   readonly done: Promise<StreamResult>;
   events(): AsyncIterable<StreamEvent>;
 }
