@@ -49,7 +49,17 @@ export async function buildClient({ sources = true }: { sources?: boolean } = {}
   rmSync(CLIENT_DIST, { recursive: true, force: true });
   const common = { bundle: true, platform: 'neutral', target: 'es2022', logLevel: 'warning' } as const;
   const entryPoints = [resolve(__dirname, '../client/src/index.ts')];
-  await build({ ...common, entryPoints, format: 'esm', outfile: `${CLIENT_DIST}/index.js` });
+  // Two entries sharing one copy of the client (splitting): `@ws-llm-gateway/client` and its
+  // `/ai-sdk` subpath, so a page that does not import the transport loads none of it, and a
+  // GatewayError is one class whichever entry made it.
+  await build({
+    ...common,
+    entryPoints: { index: entryPoints[0]!, 'ai-sdk': resolve(__dirname, '../client/src/ai-sdk/index.ts') },
+    format: 'esm',
+    splitting: true,
+    outdir: CLIENT_DIST,
+    chunkNames: 'shared-[hash]',
+  });
   await build({ ...common, entryPoints, format: 'esm', minify: true, outfile: `${CLIENT_DIST}/index.min.js` });
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', resolve(__dirname, '../client/tsconfig.json')], { stdio: 'inherit' });
   // The chat page carries the client inline, so it works opened from disk as well as served.

@@ -48,7 +48,7 @@ describe('the @ws-llm-gateway/client package', () => {
   it('runs the README’s Node and tools examples as a fresh project would (nodenext, strict, `ws` with @types/ws) and type-checks its React hook with React 19’s types', async () => {
     const readme = readFileSync('client/README.md', 'utf8');
     const blocks = [...readme.matchAll(/<!-- (?:compiled and run|type-checked) by the tests[^:]*: ([\w.-]+) -->\n```\w+\n([\s\S]*?)\n```/g)];
-    expect(blocks.map((block) => block[1])).toEqual(['readme-node.ts', 'readme-tools.ts', 'readme-hook.tsx']);
+    expect(blocks.map((block) => block[1])).toEqual(['readme-node.ts', 'readme-tools.ts', 'readme-hook.tsx', 'readme-usechat.tsx']);
     const project = mkdtempSync(join(tmpdir(), 'client-readme-'));
     const local = await startLocal({ MOCK_ANSWER_TOKENS: '12' });
     try {
@@ -56,10 +56,14 @@ describe('the @ws-llm-gateway/client package', () => {
       // The app's own node_modules, as `npm install` of the package (a link, as a file: dependency makes) gives it.
       symlinkSync(resolve('node_modules'), join(project, 'node_modules'), 'dir');
       writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'readme-app', private: true, type: 'module' }));
-      const compilerOptions = { target: 'ES2022', lib: ['ES2022'], module: 'nodenext', moduleResolution: 'nodenext', strict: true, jsx: 'react-jsx', types: ['node'], outDir: 'out' };
+      const compilerOptions = { target: 'ES2022', lib: ['ES2022', 'DOM'], module: 'nodenext', moduleResolution: 'nodenext', strict: true, jsx: 'react-jsx', types: ['node'], outDir: 'out', skipLibCheck: true };
       writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.ts', '*.tsx'] }));
       const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', project], { encoding: 'utf8' });
       expect(`${tsc.stdout}${tsc.stderr}`).toBe('');
+      // And with a bundler's resolution (Vite, Next.js), the subpath export included.
+      writeFileSync(join(project, 'tsconfig.bundler.json'), JSON.stringify({ compilerOptions: { ...compilerOptions, module: 'esnext', moduleResolution: 'bundler', noEmit: true }, include: ['*.ts', '*.tsx'] }));
+      const bundler = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(project, 'tsconfig.bundler.json')], { encoding: 'utf8' });
+      expect(`${bundler.stdout}${bundler.stderr}`).toBe('');
       // Asynchronously: the gateway it talks to runs in this process.
       const run = await promisify(execFile)(process.execPath, [join(project, 'out/readme-node.js')], { encoding: 'utf8', env: { ...process.env, GATEWAY_URL: local.url }, timeout: 20_000 });
       expect(run.stdout).toContain(mockAnswerTokens('Hi', 12).join(''));

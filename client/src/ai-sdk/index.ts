@@ -1,0 +1,8 @@
+/**
+ * @ws-llm-gateway/client/ai-sdk — the AI SDK's ChatTransport over the gateway, for `useChat`
+ * (and assistant-ui's `useChatRuntime`). Nothing here imports `ai`: the shapes are structural.
+ */
+export { GatewayChatTransport, type GatewayChatTransportOptions, type SendOptions } from './transport.js';
+export { ChunkWriter, type Chunk, type GatewayMessageMetadata } from './chunks.js';
+export { toGatewayRequest, type UiMessage, type UiPart } from './messages.js';
+export { defaultResumeStore, type InFlight, type ResumeStore } from './resume-store.js';

@@ -1,0 +1,123 @@
+import { GatewayClient } from '../client.js';
+import { GatewayError } from '../errors.js';
+import type { ChatData, ContentBlock } from '../protocol.generated.js';
+import type { GatewayStream, StreamEvent } from '../request.js';
+import type { GatewayClientOptions } from '../types.js';
+import { ChunkWriter, type Chunk } from './chunks.js';
+import { dataUrlBytes, toGatewayRequest, type UiMessage, type UiPart } from './messages.js';
+import { defaultResumeStore, type ResumeStore } from './resume-store.js';
+
+/** Images this small go inline in the message; larger files are uploaded first. */
+const INLINE_IMAGE_BYTES = 60 * 1024;
+
+export interface GatewayChatTransportOptions extends Partial<GatewayClientOptions> {
+  /** A client to use; else one is made from the options (`url`, `token`, `WebSocket`, …). */
+  readonly client?: GatewayClient;
+  /** Where in-flight answers are remembered for `reconnectToStream` (default: sessionStorage, or memory). */
+  readonly resumeStore?: ResumeStore;
+  /** Request fields for every message (a request's `body` overrides them). */
+  readonly defaults?: Pick<ChatData, 'modelId' | 'systemPrompt' | 'inferenceConfig' | 'tools' | 'toolChoice' | 'metadata'>;
+}
+
+/** The `sendMessages` options of the AI SDK's ChatTransport (structurally, `ai` 5 and later). */
+export interface SendOptions {
+  readonly trigger: 'submit-message' | 'regenerate-message';
+  readonly chatId: string;
+  readonly messageId: string | undefined;
+  readonly messages: readonly UiMessage[];
+  readonly abortSignal: AbortSignal | undefined;
+  readonly body?: object;
+}
+
+/**
+ * The AI SDK's `ChatTransport` over this gateway's WebSocket: `useChat({ transport })` streams
+ * answers, stops them (`llm/cancel`), calls tools, sends files, and — with `resume: true` —
+ * picks an answer up after a page reload, with no Redis and no HTTP route. A dropped connection
+ * inside an answer is mended by the client underneath (reconnect and resume) under the same stream.
+ */
+export class GatewayChatTransport {
+  /** A reconnect replays the answer from its start (seq 0): the AI SDK rebuilds the message. */
+  readonly resumeStreamIsReplay = true;
+  readonly client: GatewayClient;
+  private readonly store: ResumeStore;
+  private readonly owned: boolean;
+
+  constructor(private readonly options: GatewayChatTransportOptions) {
+    if (options.client === undefined && options.url === undefined) throw new TypeError('GatewayChatTransport needs a client or a url');
+    this.client = options.client ?? new GatewayClient({ ...options, url: options.url! });
+    this.owned = options.client === undefined;
+    this.store = options.resumeStore ?? defaultResumeStore();
+  }
+
+  async sendMessages(options: SendOptions): Promise<ReadableStream<Chunk>> {
+    const converted = await toGatewayRequest(options.messages, (part) => this.fileBlock(part));
+    const body = (options.body ?? {}) as Partial<ChatData>;
+    const data: ChatData = { ...this.options.defaults, ...converted, ...body, messages: converted.messages };
+    const stream = this.client.stream(data, options.abortSignal ? { signal: options.abortSignal } : {});
+    const messageId = `msg-${stream.requestId}`;
+    return this.chunks(stream, messageId, options.chatId);
+  }
+
+  /** What `useChat({ resume: true })` calls after a reload: the answer in flight from its start, or null. */
+  async reconnectToStream(options: { chatId: string }): Promise<ReadableStream<Chunk> | null> {
+    const inFlight = this.store.get(options.chatId);
+    if (inFlight === undefined) return null;
+    const stream = this.client.resume({ requestId: inFlight.requestId, resumeToken: inFlight.resumeToken, fromSeq: 0 });
+    // Known to the gateway? Its first event (or its end) says; resume_unavailable means nothing to resume.
+    const events = stream.events()[Symbol.asyncIterator]();
+    let first: IteratorResult<StreamEvent>;
+    try {
+      first = await events.next();
+    } catch (error) {
+      this.store.delete(options.chatId);
+      if (error instanceof GatewayError && error.code === 'resume_unavailable') return null;
+      throw error;
+    }
+    return this.chunks(stream, inFlight.messageId, options.chatId, { events, first });
+  }
+
+  /** Closes the client this transport made (not one it was given). */
+  close(): void {
+    if (this.owned) void this.client.close();
+  }
+
+  private chunks(stream: GatewayStream, messageId: string, chatId: string, started?: { events: AsyncIterator<StreamEvent>; first: IteratorResult<StreamEvent> }): ReadableStream<Chunk> {
+    const store = this.store;
+    return new ReadableStream<Chunk>({
+      async start(controller) {
+        const writer = new ChunkWriter((chunk) => controller.enqueue(chunk));
+        writer.start(messageId);
+        const remember = (): void => {
+          if (stream.resumeToken !== undefined && store.get(chatId)?.requestId !== stream.requestId) store.set(chatId, { requestId: stream.requestId, resumeToken: stream.resumeToken, messageId });
+        };
+        try {
+          const events = started?.events ?? stream.events()[Symbol.asyncIterator]();
+          for (let next = started?.first ?? (await events.next()); !next.done; next = await events.next()) {
+            remember();
+            writer.event(next.value);
+          }
+          writer.finish(await stream.done);
+        } catch (error) {
+          writer.fail(error);
+        } finally {
+          store.delete(chatId);
+          controller.close();
+        }
+      },
+    });
+  }
+
+  /** A file part as a block: a small image inline, anything else uploaded (`llm/upload`). */
+  private async fileBlock(part: UiPart): Promise<ContentBlock> {
+    const mediaType = part.mediaType ?? '';
+    const bytes = part.url !== undefined ? dataUrlBytes(part.url) : undefined;
+    if (bytes === undefined) throw new GatewayError('invalid_request', 'A file part must carry its bytes as a data: URL (the gateway does not fetch URLs).');
+    if (mediaType.startsWith('image/') && bytes.length <= INLINE_IMAGE_BYTES) {
+      let binary = '';
+      for (const byte of bytes) binary += String.fromCharCode(byte);
+      return { type: 'image', mediaType, data: btoa(binary) };
+    }
+    const attachment = await this.client.upload(bytes, { mediaType, ...(part.filename ? { name: part.filename } : {}) });
+    return attachment.block;
+  }
+}

@@ -1,0 +1,125 @@
+import WebSocket from 'ws';
+import { readUIMessageStream, uiMessageChunkSchema, type UIMessage } from 'ai';
+import { GatewayClient } from '../../client/src/index.js';
+import { GatewayChatTransport, toGatewayRequest, type Chunk, type UiMessage } from '../../client/src/ai-sdk/index.js';
+import type { LocalGateway } from '../../src/local/emulator';
+import { mockAnswerTokens } from '../../src/llm/mock';
+import { png } from '../helpers/attachments';
+import { startLocal } from '../helpers/local';
+
+/**
+ * The AI SDK transport against the emulator, read by the AI SDK itself: every chunk validates
+ * against `ai`'s own `uiMessageChunkSchema`, and `readUIMessageStream` builds the message a
+ * `useChat` would show — text, tool calls, files, stop, and reconnecting after a "reload".
+ */
+const TIME = { name: 'get_time', inputSchema: { type: 'object' as const, properties: { zone: { type: 'string', examples: ['UTC'] } }, required: ['zone'] } };
+const user = (text: string, extra: UiMessage['parts'] = []): UiMessage => ({ id: `u-${text}`, role: 'user', parts: [{ type: 'text', text }, ...extra] });
+
+/** Reads a chunk stream whole; every chunk must validate against the AI SDK's own schema. */
+async function drain(stream: ReadableStream<Chunk>): Promise<{ chunks: Chunk[]; message: UIMessage | undefined }> {
+  const [mine, theirs] = stream.tee();
+  const chunks: Chunk[] = [];
+  const reading = (async () => {
+    for await (const chunk of mine as unknown as AsyncIterable<Chunk>) {
+      const checked = await uiMessageChunkSchema().validate!(chunk);
+      if (!checked.success) throw new Error(`chunk ${JSON.stringify(chunk)} does not validate: ${String(checked.error)}`);
+      chunks.push(chunk);
+    }
+  })();
+  let message: UIMessage | undefined;
+  for await (const m of readUIMessageStream({ stream: theirs })) message = m;
+  await reading;
+  return { chunks, message };
+}
+
+describe('GatewayChatTransport (the AI SDK’s ChatTransport) against the emulator', () => {
+  let local: LocalGateway;
+  let client: GatewayClient;
+  let transport: GatewayChatTransport;
+  beforeEach(async () => {
+    local = await startLocal({ MOCK_TOKEN_DELAY_MS: '2', MOCK_ANSWER_TOKENS: '30', RESUME_GRACE_SECONDS: '30' });
+    client = new GatewayClient({ url: local.url, WebSocket });
+    transport = new GatewayChatTransport({ client, resumeStore: memoryStore() });
+  });
+  afterEach(async () => {
+    await client.close();
+    await local.stop();
+  });
+
+  const memoryStore = () => {
+    const map = new Map<string, { requestId: string; resumeToken: string; messageId: string }>();
+    return { get: (id: string) => map.get(id), set: (id: string, v: { requestId: string; resumeToken: string; messageId: string }) => void map.set(id, v), delete: (id: string) => void map.delete(id) };
+  };
+  const send = (messages: UiMessage[], extra: { abortSignal?: AbortSignal; body?: object } = {}) =>
+    transport.sendMessages({ trigger: 'submit-message', chatId: 'chat-1', messageId: undefined, messages, abortSignal: extra.abortSignal, ...(extra.body ? { body: extra.body } : {}) });
+
+  it('streams an answer as start, text-start/delta/end and finish (with model, usage and timings), which the AI SDK reads as one text part', async () => {
+    const { chunks, message } = await drain(await send([user('hello transport')]));
+    expect(chunks.map((c) => c.type).filter((t, i, all) => t !== all[i - 1])).toEqual(['start', 'text-start', 'text-delta', 'text-end', 'finish']);
+    expect(chunks.at(-1)).toMatchObject({ type: 'finish', finishReason: 'stop', messageMetadata: { modelId: 'mock.echo-v1', stopReason: 'end_turn', usage: { outputTokens: 30 } } });
+    expect(message?.parts).toEqual([{ type: 'text', text: mockAnswerTokens('hello transport', 30).join(''), state: 'done' }]);
+  });
+
+  it('streams a tool call as tool-input-start/delta/available; the call and its output go back as tool_use and tool_result', async () => {
+    const first = await drain(await send([user('use get_time')], { body: { tools: [TIME] } }));
+    expect(first.chunks.map((c) => c.type)).toEqual(expect.arrayContaining(['tool-input-start', 'tool-input-delta', 'tool-input-available']));
+    const call = first.message!.parts.find((p) => p.type === 'tool-get_time') as { toolCallId: string; input: unknown } | undefined;
+    expect(call?.input).toEqual({ zone: 'UTC' });
+    expect(first.chunks.at(-1)).toMatchObject({ finishReason: 'tool-calls' });
+    // What useChat sends next, once addToolResult answered the call.
+    const answered: UiMessage = { ...first.message!, parts: first.message!.parts.map((p) => (p.type === 'tool-get_time' ? { ...p, state: 'output-available', output: '12:00' } : p)) };
+    const converted = await toGatewayRequest([user('use get_time'), answered], () => Promise.reject(new Error('no files')));
+    expect(converted.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    const second = await drain(await send([user('use get_time'), answered], { body: { tools: [TIME] } }));
+    expect(second.message?.parts.find((p) => p.type === 'text')).toMatchObject({ text: 'From the tools: get_time returned "12:00".' });
+  });
+
+  it('sends file parts: a small image inline, a document uploaded first', async () => {
+    const image = `data:image/png;base64,${png().toString('base64')}`;
+    const doc = `data:text/plain;base64,${Buffer.from('the quick brown fox jumps').toString('base64')}`;
+    const { message } = await drain(await send([user('see', [{ type: 'file', mediaType: 'image/png', url: image }, { type: 'file', mediaType: 'text/plain', url: doc, filename: 'fox.txt' }])]));
+    expect(message?.parts.find((p) => p.type === 'text')).toMatchObject({ text: `I received an image (image/png, ${png().length} bytes), a document "fox.txt" (text/plain, 25 bytes) beginning "the quick brown fox jumps". ` });
+  });
+
+  it('an aborted answer ends with abort; a reconnect after a reload replays the answer in flight from its start, and null once nothing is', async () => {
+    const controller = new AbortController();
+    const stopped = await send([user('stop me')], { abortSignal: controller.signal });
+    const reader = stopped.getReader();
+    await reader.read();
+    controller.abort();
+    const rest: Chunk[] = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest.push(r.value);
+    expect(rest.at(-1)).toEqual({ type: 'abort' });
+
+    await local.stop();
+    local = await startLocal({ MOCK_TOKEN_DELAY_MS: '30', MOCK_ANSWER_TOKENS: '40', RESUME_GRACE_SECONDS: '30' });
+    await client.close();
+    const store = memoryStore();
+    // The page that reloads: its client never reconnects (it is gone), so it neither resumes nor cancels.
+    let made = 0;
+    class FirstOnly extends WebSocket {
+      constructor(url: string) {
+        super((made += 1) === 1 ? url : 'ws://127.0.0.1:9/');
+      }
+    }
+    const before = new GatewayClient({ url: local.url, WebSocket: FirstOnly });
+    const page1 = new GatewayChatTransport({ client: before, resumeStore: store });
+    const live = (await page1.sendMessages({ trigger: 'submit-message', chatId: 'c', messageId: undefined, messages: [user('a reload')], abortSignal: undefined })).getReader();
+    const firstChunks: Chunk[] = [];
+    while (firstChunks.filter((c) => c.type === 'text-delta').length < 3) firstChunks.push((await live.read()).value!);
+    expect(store.get('c')).toMatchObject({ messageId: (firstChunks[0] as { messageId: string }).messageId });
+    // The page reloads: its socket is gone (no cancel), a new page's transport reconnects.
+    const [connectionId] = local.connectionIds();
+    await fetch(`${local.managementEndpoint}/@connections/${encodeURIComponent(connectionId!)}`, { method: 'DELETE' });
+    client = new GatewayClient({ url: local.url, WebSocket });
+    const page2 = new GatewayChatTransport({ client, resumeStore: store });
+    const resumed = await page2.reconnectToStream({ chatId: 'c' });
+    expect(resumed).not.toBeNull();
+    const { chunks, message } = await drain(resumed!);
+    expect(chunks[0]).toEqual(firstChunks[0]); // the same message id
+    expect(message?.parts.find((p) => p.type === 'text')).toMatchObject({ text: mockAnswerTokens('a reload', 40).join('') });
+    expect(await page2.reconnectToStream({ chatId: 'c' })).toBeNull();
+    await live.cancel().catch(() => undefined);
+    await before.close();
+  });
+});
