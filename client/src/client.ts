@@ -116,6 +116,17 @@ export class GatewayClient {
     return this.start('stream', { messages: [] }, { requestId: target.requestId, ...options }, { resumeToken: target.resumeToken, fromSeq: target.fromSeq ?? 0 });
   }
 
+  /**
+   * Stops delivering an answer to this client *without* cancelling it on the gateway: it goes on
+   * there, and this or another client may resume it with its token. The stream ends here with
+   * GatewayError `detached`. (An AbortSignal, by contrast, stops the answer.)
+   */
+  detach(stream: GatewayStream): void {
+    const request = this.pending.get(stream.requestId);
+    if (request === undefined || request !== stream) return;
+    request.fail(new GatewayError('detached', 'The answer was detached from this client; it goes on on the gateway.', { requestId: request.requestId }));
+  }
+
   /** One complete answer (its parts joined). */
   chat(data: ChatData, options: RequestOptions = {}): Promise<ChatResult> {
     return this.start('chat', data, options).chatResult();

@@ -1,7 +1,7 @@
 import type { ErrorCode } from './protocol.generated.js';
 
 /** Failures the client itself detects, beside the server's protocol codes. */
-export type ClientErrorCode = 'connection_lost' | 'closed' | 'request_timeout' | 'protocol_error';
+export type ClientErrorCode = 'connection_lost' | 'closed' | 'request_timeout' | 'protocol_error' | 'detached';
 
 /**
  * Every failure a request can end with: the server's `error` frame (its `code`, `message`,

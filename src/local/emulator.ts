@@ -18,6 +18,7 @@ import { newApiId } from './ids';
 import { handleManagementRequest, type ManagementApiOptions } from './management-api';
 import type { LocalQueue } from './queue';
 import type { LocalS3 } from './s3';
+import { serveExampleApp } from './example-app';
 
 export interface LocalGatewayOptions {
   readonly server: LocalServerConfig;
@@ -156,6 +157,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     if (await handleManagementRequest(req, res, { stage, lookup, beforePost: options.beforePost })) return;
     if (await queue.handleRequest(req, res)) return;
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (await serveExampleApp(req, res, path)) return;
     if (req.method === 'GET' && ['/', '/index.html', `/${stage}`].includes(path)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(await readFile(PAGE));

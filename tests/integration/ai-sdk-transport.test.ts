@@ -55,9 +55,9 @@ describe('GatewayChatTransport (the AI SDK’s ChatTransport) against the emulat
 
   it('streams an answer as start, text-start/delta/end and finish (with model, usage and timings), which the AI SDK reads as one text part', async () => {
     const { chunks, message } = await drain(await send([user('hello transport')]));
-    expect(chunks.map((c) => c.type).filter((t, i, all) => t !== all[i - 1])).toEqual(['start', 'text-start', 'text-delta', 'text-end', 'finish']);
+    expect(chunks.map((c) => c.type).filter((t, i, all) => t !== all[i - 1])).toEqual(['start', 'start-step', 'text-start', 'text-delta', 'text-end', 'finish-step', 'finish']);
     expect(chunks.at(-1)).toMatchObject({ type: 'finish', finishReason: 'stop', messageMetadata: { modelId: 'mock.echo-v1', stopReason: 'end_turn', usage: { outputTokens: 30 } } });
-    expect(message?.parts).toEqual([{ type: 'text', text: mockAnswerTokens('hello transport', 30).join(''), state: 'done' }]);
+    expect(message?.parts).toEqual([{ type: 'step-start' }, { type: 'text', text: mockAnswerTokens('hello transport', 30).join(''), state: 'done' }]);
   });
 
   it('streams a tool call as tool-input-start/delta/available; the call and its output go back as tool_use and tool_result', async () => {

@@ -3,6 +3,8 @@ import type { StreamEvent, StreamResult } from '../request.js';
 /** The UI message stream chunks this transport emits (the AI SDK's `UIMessageChunk`, the kinds used). */
 export type Chunk =
   | { type: 'start'; messageId?: string; messageMetadata?: unknown }
+  | { type: 'start-step' }
+  | { type: 'finish-step' }
   | { type: 'text-start'; id: string }
   | { type: 'text-delta'; id: string; delta: string }
   | { type: 'text-end'; id: string }
@@ -31,10 +33,11 @@ export interface GatewayMessageMetadata {
 }
 
 /**
- * Turns a stream's events into UI message chunks in the order the AI SDK enforces: `start`, each
+ * Turns a stream's events into UI message chunks in the order the AI SDK enforces: `start` and
+ * `start-step`, each
  * text block as `text-start` / `text-delta`… / `text-end`, each call as `tool-input-start` /
  * `tool-input-delta`… and, at the end, `tool-input-available` with its parsed input, then
- * `finish` (`error` or `abort` instead when the answer fails or is stopped).
+ * `finish-step` and `finish` (`error` or `abort` instead when the answer fails or is stopped).
  */
 export class ChunkWriter {
   private text: string | undefined;
@@ -43,8 +46,10 @@ export class ChunkWriter {
 
   constructor(private readonly emit: (chunk: Chunk) => void) {}
 
+  /** One answer is one step of the UI message (a tool loop continues the message with the next). */
   start(messageId: string): void {
     this.emit({ type: 'start', messageId });
+    this.emit({ type: 'start-step' });
   }
 
   event(event: StreamEvent): void {
@@ -68,6 +73,7 @@ export class ChunkWriter {
     this.endText();
     for (const use of result.toolUses) this.emit({ type: 'tool-input-available', toolCallId: use.toolUseId, toolName: use.name, input: use.input });
     const metadata: GatewayMessageMetadata = { requestId: result.requestId, modelId: result.modelId, stopReason: result.stopReason, usage: result.usage, metrics: result.metrics };
+    this.emit({ type: 'finish-step' });
     this.emit({ type: 'finish', finishReason: FINISH[result.stopReason] ?? 'other', messageMetadata: metadata });
   }
 

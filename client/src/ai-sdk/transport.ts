@@ -54,15 +54,22 @@ export class GatewayChatTransport {
     const body = (options.body ?? {}) as Partial<ChatData>;
     const data: ChatData = { ...this.options.defaults, ...converted, ...body, messages: converted.messages };
     const stream = this.client.stream(data, options.abortSignal ? { signal: options.abortSignal } : {});
-    const messageId = `msg-${stream.requestId}`;
+    // A continuation (a tool result sent back) extends the assistant message it continues.
+    const last = options.messages[options.messages.length - 1];
+    const messageId = last?.role === 'assistant' ? last.id : `msg-${stream.requestId}`;
     return this.chunks(stream, messageId, options.chatId);
   }
 
-  /** What `useChat({ resume: true })` calls after a reload: the answer in flight from its start, or null. */
-  async reconnectToStream(options: { chatId: string }): Promise<ReadableStream<Chunk> | null> {
+  /**
+   * What `useChat({ resume: true })` calls after a reload: the answer in flight from its start, or
+   * null. Its `abortSignal` (the AI SDK aborts a resume it superseded) detaches the answer from
+   * this page and leaves it running: it is not a stop.
+   */
+  async reconnectToStream(options: { chatId: string; abortSignal?: AbortSignal }): Promise<ReadableStream<Chunk> | null> {
     const inFlight = this.store.get(options.chatId);
-    if (inFlight === undefined) return null;
+    if (inFlight === undefined || options.abortSignal?.aborted) return null;
     const stream = this.client.resume({ requestId: inFlight.requestId, resumeToken: inFlight.resumeToken, fromSeq: 0 });
+    options.abortSignal?.addEventListener('abort', () => this.client.detach(stream), { once: true });
     // Known to the gateway? Its first event (or its end) says; resume_unavailable means nothing to resume.
     const events = stream.events()[Symbol.asyncIterator]();
     let first: IteratorResult<StreamEvent>;
@@ -83,7 +90,14 @@ export class GatewayChatTransport {
 
   private chunks(stream: GatewayStream, messageId: string, chatId: string, started?: { events: AsyncIterator<StreamEvent>; first: IteratorResult<StreamEvent> }): ReadableStream<Chunk> {
     const store = this.store;
+    const client = this.client;
+    let detached = false;
     return new ReadableStream<Chunk>({
+      // The reader went away (a superseded resume, an unmounted page): the answer goes on, resumable.
+      cancel() {
+        detached = true;
+        client.detach(stream);
+      },
       async start(controller) {
         const writer = new ChunkWriter((chunk) => controller.enqueue(chunk));
         writer.start(messageId);
@@ -98,10 +112,16 @@ export class GatewayChatTransport {
           }
           writer.finish(await stream.done);
         } catch (error) {
-          writer.fail(error);
+          detached ||= error instanceof GatewayError && error.code === 'detached';
+          if (!detached) writer.fail(error);
         } finally {
-          store.delete(chatId);
-          controller.close();
+          // Forget the answer once it ended here; a detached one is still in flight, resumable.
+          if (!detached) store.delete(chatId);
+          try {
+            controller.close();
+          } catch {
+            // already cancelled by its reader
+          }
         }
       },
     });
