@@ -8,6 +8,12 @@ export default defineConfig({
   base: '/react/',
   resolve: { alias: { '@ws-llm-gateway/client/ai-sdk': fileURLToPath(new URL('../../client/src/ai-sdk/index.ts', import.meta.url)) } },
   oxc: { jsx: { runtime: 'automatic' } },
-  build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 1024 },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 2048,
+    // Two pages: useChat (index.html) and assistant-ui (assistant-ui.html).
+    rollupOptions: { input: { index: fileURLToPath(new URL('index.html', import.meta.url)), 'assistant-ui': fileURLToPath(new URL('assistant-ui.html', import.meta.url)) } },
+  },
   logLevel: 'warn',
 });

@@ -94,6 +94,20 @@ describeBrowser('the React example (useChat over the gateway) in headless Chromi
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   });
 
+  it('assistant-ui on the same transport (useChatRuntime): streams an answer into its thread', async () => {
+    const ui = await browser.newPage();
+    try {
+      await ui.goto(`${local.pageUrl}react/assistant-ui.html`);
+      await ui.getByTestId('prompt').fill('hello assistant-ui');
+      await ui.getByTestId('send').click();
+      const whole = mockAnswerTokens('hello assistant-ui', 60).join('');
+      await ui.waitForFunction((text) => document.querySelector('[data-role="assistant"]')?.textContent === text, whole, { timeout: 15_000 });
+      expect(await ui.locator('[data-role="user"]').textContent()).toBe('hello assistant-ui');
+    } finally {
+      await ui.close();
+    }
+  });
+
   it('a connection cut mid-answer is invisible: no gap, no duplicate', async () => {
     await say('cut me');
     await page.waitForFunction(() => (document.querySelector('[data-role="assistant"] .text')?.textContent ?? '').length > 20);
