@@ -6,6 +6,7 @@ import { ConfigError } from './src/config/env';
 import { loadLocalServerConfig } from './src/config/local';
 import { startDynalite } from './src/local/dynalite';
 import { startLocalGateway } from './src/local/emulator';
+import { ensureExampleBuilt } from './scripts/example-app';
 
 /** A base URL without the user:password it may carry. */
 function endpointOf(url: string): string {
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     '  LLM WebSocket gateway, local API Gateway emulator',
     `  WebSocket   ${local.url}`,
     `  Chat page   ${local.pageUrl}`,
+    `  React       ${local.pageUrl}react/ (useChat) and ${local.pageUrl}react/assistant-ui.html`,
     `  @connections ${local.managementEndpoint}/@connections/{connectionId}`,
     `  Models      ${config.allowedModelIds.map((id) => `${id} (${config.providers.byModel[id] ?? config.llmProvider})`).join(', ')}`,
     ...(Object.values(config.providers.byModel).includes('openai') ? [`  OpenAI API  ${endpointOf(config.providers.openai.baseUrl)}`] : []),
@@ -34,6 +36,9 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  void ensureExampleBuilt().then((outcome) => {
+    if (outcome === 'failed') process.stdout.write('  !!! The React example could not be built: run `npm run build:examples` to see why.\n');
+  });
   // The model's own start-up check (e.g. Bedrock without credentials): say it now, not on the first answer.
   const modelProblem = await local.gateway.deps.model.preflight?.();
   if (modelProblem !== undefined) process.stdout.write(`  !!! MODEL WILL FAIL: ${modelProblem}\n\n`);
