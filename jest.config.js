@@ -10,7 +10,7 @@ module.exports = {
   transform: { '^.+\\.(t|j)s$': tsJest },
   // Jest cannot require() ES modules; these ESM-only packages are compiled to CommonJS for it
   // (Node >= 20.19 loads them natively, so this concerns the test runner only).
-  transformIgnorePatterns: ['/node_modules/(?!(cookie|jose|ai|@ai-sdk|zod|eventsource-parser|@standard-schema|@vercel|@opentelemetry|@workflow)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(cookie|jose|ai|@ai-sdk|zod|eventsource-parser|@standard-schema|@vercel|@opentelemetry|@workflow|ai-v5)/)'],
   setupFiles: ['<rootDir>/tests/setup-env.ts'],
   // The client package imports with ESM's explicit `.js` extensions; its sources are .ts.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

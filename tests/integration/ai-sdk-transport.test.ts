@@ -1,5 +1,7 @@
 import WebSocket from 'ws';
 import { readUIMessageStream, uiMessageChunkSchema, type UIMessage } from 'ai';
+// `ai` 5 too (installed as ai-v5): every chunk must be one both majors accept.
+import { readUIMessageStream as readUIMessageStreamV5, uiMessageChunkSchema as uiMessageChunkSchemaV5 } from 'ai-v5';
 import { GatewayClient } from '../../client/src/index.js';
 import { GatewayChatTransport, toGatewayRequest, type Chunk, type UiMessage } from '../../client/src/ai-sdk/index.js';
 import type { LocalGateway } from '../../src/local/emulator';
@@ -21,8 +23,10 @@ async function drain(stream: ReadableStream<Chunk>): Promise<{ chunks: Chunk[]; 
   const chunks: Chunk[] = [];
   const reading = (async () => {
     for await (const chunk of mine as unknown as AsyncIterable<Chunk>) {
-      const checked = await uiMessageChunkSchema().validate!(chunk);
-      if (!checked.success) throw new Error(`chunk ${JSON.stringify(chunk)} does not validate: ${String(checked.error)}`);
+      for (const [major, schema] of [['ai 7', uiMessageChunkSchema], ['ai 5', uiMessageChunkSchemaV5]] as const) {
+        const checked = await schema().validate!(chunk);
+        if (!checked.success) throw new Error(`${major}: chunk ${JSON.stringify(chunk)} does not validate: ${String(checked.error)}`);
+      }
       chunks.push(chunk);
     }
   })();
@@ -33,6 +37,18 @@ async function drain(stream: ReadableStream<Chunk>): Promise<{ chunks: Chunk[]; 
 }
 
 describe('GatewayChatTransport (the AI SDK’s ChatTransport) against the emulator', () => {
+  it('builds the same UI message with ai 5’s readUIMessageStream as with ai 7’s', async () => {
+    const chunks: Chunk[] = [];
+    for await (const chunk of (await send([user('both majors')])) as unknown as AsyncIterable<Chunk>) chunks.push(chunk);
+    const replay = () => new ReadableStream<Chunk>({ start: (c) => (chunks.forEach((chunk) => c.enqueue(chunk)), c.close()) });
+    let v7: UIMessage | undefined;
+    for await (const m of readUIMessageStream({ stream: replay() })) v7 = m;
+    let v5: unknown;
+    for await (const m of readUIMessageStreamV5({ stream: replay() as never })) v5 = m;
+    expect(v5).toEqual(v7);
+    expect(v7?.parts.find((p) => p.type === 'text')).toMatchObject({ text: mockAnswerTokens('both majors', 30).join('') });
+  });
+
   let local: LocalGateway;
   let client: GatewayClient;
   let transport: GatewayChatTransport;
