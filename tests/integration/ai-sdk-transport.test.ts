@@ -44,7 +44,7 @@ describe('GatewayChatTransport (the AI SDK’s ChatTransport) against the emulat
     let v7: UIMessage | undefined;
     for await (const m of readUIMessageStream({ stream: replay() })) v7 = m;
     let v5: unknown;
-    for await (const m of readUIMessageStreamV5({ stream: replay() as never })) v5 = m;
+    for await (const m of readUIMessageStreamV5({ stream: replay() })) v5 = m;
     expect(v5).toEqual(v7);
     expect(v7?.parts.find((p) => p.type === 'text')).toMatchObject({ text: mockAnswerTokens('both majors', 30).join('') });
   });
