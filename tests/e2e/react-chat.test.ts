@@ -38,7 +38,9 @@ describeBrowser('the React example (useChat over the gateway) in headless Chromi
     await local.stop();
   });
 
-  const assistantText = () => page.locator('[data-role="assistant"] .text').allTextContents().then((all) => all.join(''));
+  // The assistant's text as rendered (Markdown: a paragraph drops the answer's trailing space).
+  const assistantText = () => page.locator('[data-role="assistant"] .text').allTextContents().then((all) => all.join('').trim());
+  const answer = (prompt: string) => mockAnswerTokens(prompt, 60).join('').trim();
   async function say(text: string): Promise<void> {
     await page.getByTestId('prompt').fill(text);
     await page.getByTestId('send').click();
@@ -50,7 +52,21 @@ describeBrowser('the React example (useChat over the gateway) in headless Chromi
     await page.waitForFunction(() => (document.querySelector('[data-role="assistant"] .text')?.textContent ?? '').length > 10);
     expect(await page.getByTestId('status').textContent()).toBe('streaming');
     await ready();
-    expect(await assistantText()).toBe(mockAnswerTokens('hello react', 60).join(''));
+    expect(await assistantText()).toBe(answer('hello react'));
+  });
+
+  it('renders Markdown as it streams: headings, lists, a table, code — and no raw HTML', async () => {
+    await page.goto(`${local.pageUrl}react/?model=mock.markdown-v1`);
+    await say('markdown please <img src=x onerror="window.__pwned=1">');
+    await ready();
+    const reply = page.locator('[data-role="assistant"] .markdown');
+    // The HTML in the question stays text (the mock drops Markdown's own marks from the heading).
+    expect(await reply.locator('h2').textContent()).toBe('About "markdown please <img src=x onerror="window.pwned=1">"');
+    expect(await reply.locator('ul > li').count()).toBe(3);
+    expect(await reply.locator('table tr').count()).toBe(4);
+    expect(await reply.locator('pre code').count()).toBe(1);
+    expect(await page.locator('[data-role="assistant"] img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   });
 
   it('Stop ends the answer where it is', async () => {
@@ -59,8 +75,8 @@ describeBrowser('the React example (useChat over the gateway) in headless Chromi
     await page.getByTestId('stop').click();
     await ready();
     const shown = await assistantText();
-    expect(mockAnswerTokens('stop soon', 60).join('').startsWith(shown)).toBe(true);
-    expect(shown.length).toBeLessThan(mockAnswerTokens('stop soon', 60).join('').length);
+    expect(answer('stop soon').startsWith(shown)).toBe(true);
+    expect(shown.length).toBeLessThan(answer('stop soon').length);
   });
 
   it('runs a client-side tool: onToolCall answers, and the next step goes by itself', async () => {
@@ -77,7 +93,7 @@ describeBrowser('the React example (useChat over the gateway) in headless Chromi
     await say('what is this?');
     await ready();
     expect(await page.locator('[data-role="user"] img').count()).toBe(1);
-    expect(await assistantText()).toBe(`I received an image (image/png, ${png().length} bytes). `);
+    expect(await assistantText()).toBe(`I received an image (image/png, ${png().length} bytes).`);
   });
 
   it('reloading mid-answer picks the same answer up (resume: true) and shows it whole, once', async () => {
@@ -85,8 +101,8 @@ describeBrowser('the React example (useChat over the gateway) in headless Chromi
     await page.waitForFunction(() => (document.querySelector('[data-role="assistant"] .text')?.textContent ?? '').length > 20);
     await page.reload();
     // After the reload the page is idle at first; then useChat reconnects and the answer comes back whole.
-    const whole = mockAnswerTokens('a reload in the middle', 60).join('');
-    await page.waitForFunction((text) => document.querySelector('[data-role="assistant"] .text')?.textContent === text, whole, { timeout: 15_000 });
+    const whole = answer('a reload in the middle');
+    await page.waitForFunction((text) => document.querySelector('[data-role="assistant"] .text')?.textContent?.trim() === text, whole, { timeout: 15_000 });
     await ready();
     expect(await page.locator('[data-role="assistant"]').count()).toBe(1);
     expect(await assistantText()).toBe(whole);
@@ -115,6 +131,6 @@ describeBrowser('the React example (useChat over the gateway) in headless Chromi
     await fetch(`${local.managementEndpoint}/@connections/${encodeURIComponent(connectionId!)}`, { method: 'DELETE' });
     await until(() => local.connectionIds().some((id) => id !== connectionId), 'the page to reconnect', 15_000);
     await ready();
-    expect(await assistantText()).toBe(mockAnswerTokens('cut me', 60).join(''));
+    expect(await assistantText()).toBe(answer('cut me'));
   });
 });

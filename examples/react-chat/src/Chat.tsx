@@ -2,6 +2,8 @@ import { useChat } from '@ai-sdk/react';
 import { lastAssistantMessageIsCompleteWithToolCalls, type FileUIPart } from 'ai';
 import { GatewayChatTransport } from '@ws-llm-gateway/client/ai-sdk';
 import { useState, type FormEvent } from 'react';
+import Markdown from 'react-markdown';
+import remarkGfm from 'remark-gfm';
 
 // The gateway that served this page (the local emulator), over its WebSocket.
 const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
@@ -10,8 +12,10 @@ const GET_TIME = {
   description: 'The current time in an IANA time zone',
   inputSchema: { type: 'object' as const, properties: { zone: { type: 'string', examples: ['UTC'] } }, required: ['zone'] },
 };
-// One transport for the page; its tool runs here, in the browser.
-const transport = new GatewayChatTransport({ url, defaults: { tools: [GET_TIME] } });
+// One transport for the page; its tool runs here, in the browser. `?model=` picks the model
+// (e.g. mock.markdown-v1, whose answer is Markdown).
+const model = new URLSearchParams(location.search).get('model');
+const transport = new GatewayChatTransport({ url, defaults: { tools: [GET_TIME], ...(model ? { modelId: model } : {}) } });
 
 function readAsDataUrl(file: File): Promise<FileUIPart> {
   return new Promise((resolve, reject) => {
@@ -54,7 +58,8 @@ export function Chat() {
           <li key={message.id} data-role={message.role} data-message-id={message.id} style={{ margin: '8px 0', whiteSpace: 'pre-wrap' }}>
             <strong>{message.role}: </strong>
             {message.parts.map((part, i) => {
-              if (part.type === 'text') return <span key={i} className="text">{part.text}</span>;
+              // Markdown as React elements (react-markdown never renders raw HTML): safe for model output.
+              if (part.type === 'text') return message.role === 'assistant' ? <div key={i} className="text markdown"><Markdown remarkPlugins={[remarkGfm]}>{part.text}</Markdown></div> : <span key={i} className="text">{part.text}</span>;
               if (part.type === 'file') return part.mediaType.startsWith('image/') ? <img key={i} src={part.url} alt={part.filename ?? 'image'} style={{ maxWidth: 96, display: 'block' }} /> : <span key={i}>[{part.filename}]</span>;
               if (part.type === 'tool-get_time') return <code key={i} data-testid="tool" data-state={part.state}>{`get_time(${JSON.stringify(part.input)}) → ${part.state === 'output-available' ? String(part.output) : '…'}`}</code>;
               return null;
