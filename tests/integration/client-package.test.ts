@@ -24,6 +24,14 @@ describe('the @ws-llm-gateway/client package', () => {
     expect(page).not.toMatch(/new WebSocket\(|JSON\.stringify\(\{ action/);
   });
 
+  it('keeps the AI SDK transport out of the core: a page that does not import /ai-sdk loads none of it', () => {
+    const core = readFileSync(`${CLIENT_DIST}/index.min.js`, 'utf8');
+    for (const mark of ['GatewayChatTransport', 'text-start', 'tool-input-available', 'sessionStorage']) expect(core).not.toContain(mark);
+    expect(readFileSync(`${CLIENT_DIST}/ai-sdk.js`, 'utf8')).toContain('GatewayChatTransport');
+    // Both entries share one copy of the client: the transport imports it, it does not repeat it.
+    expect(readFileSync(`${CLIENT_DIST}/ai-sdk.js`, 'utf8')).not.toContain('class GatewayError');
+  });
+
   it('packs only dist/, README.md and package.json', () => {
     const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: 'client', encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;
     const files = pack!.files.map((f) => f.path).sort();
