@@ -135,6 +135,10 @@ describe('GatewayChatTransport (the AI SDK’s ChatTransport) against the emulat
     expect(chunks[0]).toEqual(firstChunks[0]); // the same message id
     expect(message?.parts.find((p) => p.type === 'text')).toMatchObject({ text: mockAnswerTokens('a reload', 40).join('') });
     expect(await page2.reconnectToStream({ chatId: 'c' })).toBeNull();
+    // A remembered answer the gateway no longer knows (expired, or a stale token): null, and forgotten.
+    store.set('old', { requestId: 'gone-1', resumeToken: 'S'.repeat(32), messageId: 'm-old' });
+    expect(await page2.reconnectToStream({ chatId: 'old' })).toBeNull();
+    expect(store.get('old')).toBeUndefined();
     await live.cancel().catch(() => undefined);
     await before.close();
   });
