@@ -46,6 +46,9 @@ describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () 
     expect(code).not.toMatch(/x-stainless-/i); // the OpenAI SDK's request headers: the route function calls no model
     // Tokens are verified by the authorizer function: no JWT library here.
     expect(code).not.toMatch(/ERR_JWS_INVALID/);
+    // Within its 1 MB budget (docs/BENCHMARKS.md): the S3 client comes from the runtime, required on first use.
+    expect(statSync(join(dir, 'api.js')).size).toBeLessThanOrEqual(1024 * 1024);
+    expect(code).toContain('require("@aws-sdk/client-s3")');
   });
 
   it('jobs exports the worker alone, reports a message that is not a job back to SQS, and carries no SQS client', async () => {
