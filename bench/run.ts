@@ -12,6 +12,7 @@ import { measureClientBundle } from './client-bundle';
 import { batchRatio, batchSection, measureBatch } from './batch';
 import { measureWorkerCpu, workerCpuSection } from './worker-cpu';
 import { dynamoOpsSection, measureDynamoOps } from './dynamo-ops';
+import { measurePathToModel, pathToModelSection } from './path-to-model';
 import { measureStreaming, type SenderRun } from './streaming';
 
 
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
   const workerCpu = await measureWorkerCpu();
   step('DynamoDB operations per answer');
   const dynamoOps = await measureDynamoOps();
+  step('the path to the model call');
+  const pathToModel = await measurePathToModel();
   step('profile of a burst of pings');
   const burstProfile = await profileBurst(connections);
   step('client bundle');
@@ -160,6 +163,7 @@ async function main(): Promise<void> {
     '',
     ...batchSection(batchFast, batchSlow),
     ...dynamoOpsSection(dynamoOps),
+    ...pathToModelSection(pathToModel),
     ...workerCpuSection(workerCpu),
     '## The client package',
     '',

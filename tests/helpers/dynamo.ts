@@ -70,17 +70,23 @@ export interface DynamoProxy {
   seen(): number;
   /** Requests by operation (the `X-Amz-Target` the SDK sends, e.g. `PutItem`). */
   readonly operations: Map<string, number>;
+  /** Every request's operation and when it arrived and was answered (performance.now() ms). */
+  readonly calls: Array<{ operation: string; start: number; end: number }>;
   stop(): Promise<void>;
 }
 
 async function dynamoProxy(target: string, { failures = 0, delayMs = 0 }: { failures?: number; delayMs?: number }): Promise<DynamoProxy> {
   let seen = 0;
   const operations = new Map<string, number>();
+  const calls: DynamoProxy['calls'] = [];
   const upstream = new URL(target);
   const server = http.createServer((req, res) => {
     seen += 1;
     const operation = String(req.headers['x-amz-target'] ?? 'unknown').split('.').pop() ?? 'unknown';
     operations.set(operation, (operations.get(operation) ?? 0) + 1);
+    const call = { operation, start: performance.now(), end: Number.NaN };
+    calls.push(call);
+    res.on('finish', () => (call.end = performance.now()));
     const body: Buffer[] = [];
     req.on('data', (part: Buffer) => body.push(part));
     req.on('end', () => void setTimeout(() => {
@@ -106,6 +112,7 @@ async function dynamoProxy(target: string, { failures = 0, delayMs = 0 }: { fail
     endpoint: `http://127.0.0.1:${address.port}`,
     seen: () => seen,
     operations,
+    calls,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
