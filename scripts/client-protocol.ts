@@ -25,8 +25,28 @@ import {
 
 export const GENERATED = resolve(__dirname, '../client/src/protocol.generated.ts');
 
+/** The schemas the file declares as named types: elsewhere they are referred to by name, not repeated. */
+const NAMED = new Map<TSchema, string>([
+  [ChatMessageSchema, 'ChatMessage'],
+  [TextBlockSchema, 'TextBlock'],
+  [ToolUseBlockSchema, 'ToolUseBlock'],
+  [ToolResultBlockSchema, 'ToolResultBlock'],
+  [ImageBlockSchema, 'ImageBlock'],
+  [DocumentBlockSchema, 'DocumentBlock'],
+  [ContentBlockSchema, 'ContentBlock'],
+  [ToolSchema, 'Tool'],
+  [ToolChoiceSchema, 'ToolChoice'],
+]);
+
+/** `export type Name = …;` for a named schema, its own body spelled out. */
+function declare(schema: TSchema): string {
+  return `export type ${NAMED.get(schema) ?? 'Unnamed'} = ${typeOf(schema, '', schema)};`;
+}
+
 /** A TypeScript type for the JSON Schema subset our TypeBox schemas use. */
-function typeOf(schema: TSchema, indent = ''): string {
+function typeOf(schema: TSchema, indent = '', self?: TSchema): string {
+  const name = NAMED.get(schema);
+  if (name !== undefined && schema !== self) return name;
   const s = schema as Record<string, unknown> & { [key: string]: unknown };
   if (Array.isArray(s['anyOf'])) return (s['anyOf'] as TSchema[]).map((member) => typeOf(member, indent)).join(' | ');
   if (s['const'] !== undefined) return JSON.stringify(s['const']);
@@ -74,20 +94,20 @@ export function generateClientProtocol(): string {
     `export type ChatData = ${typeOf(ChatDataSchema)};`,
     '',
     '/** One message of `data.messages`: its content a string, or content blocks. */',
-    `export type ChatMessage = ${typeOf(ChatMessageSchema)};`,
-    `export type TextBlock = ${typeOf(TextBlockSchema)};`,
+    declare(ChatMessageSchema),
+    declare(TextBlockSchema),
     '/** A call the model made (from `done.toolUses`), in an assistant turn of the history. */',
-    `export type ToolUseBlock = ${typeOf(ToolUseBlockSchema)};`,
+    declare(ToolUseBlockSchema),
     '/** The answer to a call, in the user turn after it. */',
-    `export type ToolResultBlock = ${typeOf(ToolResultBlockSchema)};`,
+    declare(ToolResultBlockSchema),
     '/** An image in a user turn: uploaded (`attachmentId`, see `upload()`) or inline (`mediaType` and base64 `data`). */',
-    `export type ImageBlock = ${typeOf(ImageBlockSchema)};`,
+    declare(ImageBlockSchema),
     '/** An uploaded document in a user turn. */',
-    `export type DocumentBlock = ${typeOf(DocumentBlockSchema)};`,
-    `export type ContentBlock = ${typeOf(ContentBlockSchema)};`,
+    declare(DocumentBlockSchema),
+    declare(ContentBlockSchema),
     '/** A function the model may call. */',
-    `export type Tool = ${typeOf(ToolSchema)};`,
-    `export type ToolChoice = ${typeOf(ToolChoiceSchema)};`,
+    declare(ToolSchema),
+    declare(ToolChoiceSchema),
     frames.trimEnd(),
     '',
   ].join('\n');

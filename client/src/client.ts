@@ -6,8 +6,8 @@ import type { ChatData, ServerFrame } from './protocol.generated.js';
 import { PendingCancels } from './pending-cancels.js';
 import { errorOf, PendingRequest, type ChatResult, type GatewayStream } from './request.js';
 import { runTools, type RunToolsOptions, type RunToolsResult } from './run-tools.js';
-import { putBytes, sizeOf, type Attachment, type UploadBody, type UploadOptions } from './upload.js';
-import type { UploadFrame } from './protocol.generated.js';
+import type { Attachment, UploadBody, UploadOptions } from './upload.js';
+import { Uploads } from './uploads.js';
 
 /**
  * How long the gateway may take to answer a frame by default: its route function may run for up
@@ -26,8 +26,7 @@ export class GatewayClient {
   private readonly pending = new Map<string, PendingRequest>();
   private readonly requestTimeoutMs: number;
   private readonly cancels: PendingCancels;
-  /** `llm/upload` frames waiting for their `upload` (or `error`) answer. */
-  private readonly uploads = new Map<string, { resolve: (frame: UploadFrame) => void; reject: (error: GatewayError) => void }>();
+  private readonly uploads: Uploads;
 
   constructor(options: GatewayClientOptions) {
     this.connection = new Connection(options, {
@@ -40,6 +39,7 @@ export class GatewayClient {
     // Long enough for a reconnect with backoff; a request the gateway still runs after that has
     // been stopped by its own grace time.
     this.cancels = new PendingCancels(10 * 60_000);
+    this.uploads = new Uploads({ connect: () => this.connect(), send: (frame) => this.connection.send(frame), timeoutMs: this.requestTimeoutMs });
   }
 
   get status(): Status {
@@ -78,33 +78,8 @@ export class GatewayClient {
    * (`llm/upload`), PUTs the bytes there, and resolves with the attachment and its content block
    * (`{ type: 'image' | 'document', attachmentId }`) to put in a user turn's `content`.
    */
-  async upload(body: UploadBody, options: UploadOptions = {}): Promise<Attachment> {
-    const mediaType = (options.mediaType ?? (body instanceof Blob ? body.type : '')).toLowerCase();
-    const name = options.name ?? (typeof File !== 'undefined' && body instanceof File ? body.name : undefined);
-    const size = sizeOf(body);
-    const requestId = randomId();
-    await this.connect();
-    const answer = new Promise<UploadFrame>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.uploads.delete(requestId);
-        reject(new GatewayError('request_timeout', `The gateway did not answer the upload within ${this.requestTimeoutMs} ms.`, { retryable: true }));
-      }, this.requestTimeoutMs);
-      (timer as { unref?: () => void }).unref?.();
-      const settle = <T,>(fn: (value: T) => void) => (value: T): void => {
-        clearTimeout(timer);
-        fn(value);
-      };
-      this.uploads.set(requestId, { resolve: settle(resolve), reject: settle(reject) });
-    });
-    if (!this.connection.send({ action: 'llm/upload', requestId, data: { mediaType, size, ...(name ? { name } : {}) } })) {
-      this.uploads.delete(requestId);
-      throw new GatewayError('connection_lost', 'The connection closed before the upload was asked for.', { retryable: true });
-    }
-    const frame = await answer;
-    await putBytes(frame, body, options);
-    const kind = mediaType.startsWith('image/') ? 'image' : 'document';
-    const block = kind === 'image' ? { type: 'image' as const, attachmentId: frame.attachmentId } : { type: 'document' as const, attachmentId: frame.attachmentId, ...(name ? { name } : {}) };
-    return { attachmentId: frame.attachmentId, mediaType, size, name, block };
+  upload(body: UploadBody, options: UploadOptions = {}): Promise<Attachment> {
+    return this.uploads.upload(body, options);
   }
 
   /**
@@ -253,13 +228,7 @@ export class GatewayClient {
       return;
     }
     if (!('requestId' in frame) || frame.requestId === undefined) return;
-    const upload = this.uploads.get(frame.requestId);
-    if (upload !== undefined && (frame.type === 'upload' || frame.type === 'error')) {
-      this.uploads.delete(frame.requestId);
-      if (frame.type === 'upload') upload.resolve(frame);
-      else upload.reject(errorOf(frame));
-      return;
-    }
+    if (this.uploads.receive(frame as ServerFrame & { requestId: string })) return;
     const request = this.pending.get(frame.requestId);
     if (request === undefined) {
       this.onAbandoned(frame.requestId, frame);

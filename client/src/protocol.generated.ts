@@ -12,35 +12,7 @@ export type Metadata = Record<string, unknown>;
 
 /** The `data` of an `llm/stream` or `llm/chat` frame. */
 export type ChatData = {
-  messages: Array<{
-    role: "user" | "assistant";
-    content: string | Array<{
-      type: "text";
-      text: string;
-    } | {
-      type: "tool_use";
-      toolUseId: string;
-      name: string;
-      input: Record<string, unknown>;
-    } | {
-      type: "tool_result";
-      toolUseId: string;
-      content: string | Array<{
-        type: "text";
-        text: string;
-      }>;
-      isError?: boolean;
-    } | {
-      type: "image";
-      attachmentId?: string;
-      mediaType?: string;
-      data?: string;
-    } | {
-      type: "document";
-      attachmentId: string;
-      name?: string;
-    }>;
-  }>;
+  messages: Array<ChatMessage>;
   modelId?: string;
   systemPrompt?: string;
   inferenceConfig?: {
@@ -49,14 +21,7 @@ export type ChatData = {
     topP?: number;
     stopSequences?: Array<string>;
   };
-  tools?: Array<{
-    name: string;
-    description?: string;
-    inputSchema: {
-      type: "object";
-      [keyword: string]: unknown;
-    };
-  }>;
+  tools?: Array<Tool>;
   toolChoice?: "auto" | "any" | {
     name: string;
   };
@@ -66,32 +31,7 @@ export type ChatData = {
 /** One message of `data.messages`: its content a string, or content blocks. */
 export type ChatMessage = {
   role: "user" | "assistant";
-  content: string | Array<{
-    type: "text";
-    text: string;
-  } | {
-    type: "tool_use";
-    toolUseId: string;
-    name: string;
-    input: Record<string, unknown>;
-  } | {
-    type: "tool_result";
-    toolUseId: string;
-    content: string | Array<{
-      type: "text";
-      text: string;
-    }>;
-    isError?: boolean;
-  } | {
-    type: "image";
-    attachmentId?: string;
-    mediaType?: string;
-    data?: string;
-  } | {
-    type: "document";
-    attachmentId: string;
-    name?: string;
-  }>;
+  content: string | Array<ContentBlock>;
 };
 export type TextBlock = {
   type: "text";
@@ -108,10 +48,7 @@ export type ToolUseBlock = {
 export type ToolResultBlock = {
   type: "tool_result";
   toolUseId: string;
-  content: string | Array<{
-    type: "text";
-    text: string;
-  }>;
+  content: string | Array<TextBlock>;
   isError?: boolean;
 };
 /** An image in a user turn: uploaded (`attachmentId`, see `upload()`) or inline (`mediaType` and base64 `data`). */
@@ -127,32 +64,7 @@ export type DocumentBlock = {
   attachmentId: string;
   name?: string;
 };
-export type ContentBlock = {
-  type: "text";
-  text: string;
-} | {
-  type: "tool_use";
-  toolUseId: string;
-  name: string;
-  input: Record<string, unknown>;
-} | {
-  type: "tool_result";
-  toolUseId: string;
-  content: string | Array<{
-    type: "text";
-    text: string;
-  }>;
-  isError?: boolean;
-} | {
-  type: "image";
-  attachmentId?: string;
-  mediaType?: string;
-  data?: string;
-} | {
-  type: "document";
-  attachmentId: string;
-  name?: string;
-};
+export type ContentBlock = TextBlock | ToolUseBlock | ToolResultBlock | ImageBlock | DocumentBlock;
 /** A function the model may call. */
 export type Tool = {
   name: string;

@@ -5,17 +5,18 @@ import type { ServerFrame } from '../models/server-frames';
 import type { Delivery } from '../models/delivery';
 import type { Job, JobIdentity } from '../models/job';
 import type { RequestStore } from '../stores/request-store';
-import type { StreamMeta, StreamStore } from '../stores/stream-store';
+import type { StreamStore } from '../stores/stream-store';
 import type { Logger } from '../utils/logger';
 import { METRICS, type GatewayMetrics } from '../utils/metrics';
 import type { FrameSender } from '../utils/websocket';
 import type { Replies } from '../delivery/replies';
 import type { ActiveGenerations } from './active-generations';
-import { produceAnswer, type Answer, type Progress } from '../generation/answer';
+import { produceAnswer, type Progress } from '../generation/answer';
+import { reportAnswer } from '../generation/answer-report';
 import { resolveRequest } from '../attachments/resolve';
 import type { AttachmentStore } from '../attachments/attachment-store';
 import { watchStream } from '../generation/stream-watch';
-import { StreamTarget } from '../generation/stream-target';
+import { streamTargetOf, type StreamTarget } from '../generation/stream-target';
 import type { RateLimiter } from './rate-limit';
 
 export interface GenerationServiceDeps {
@@ -102,7 +103,7 @@ export class GenerationService {
     const progress: Progress = { called: false, producedChars: 0, usedTokens: undefined };
     // Where the answer goes: a resume may have moved it while the job waited in the queue.
     const meta = await streams.get(job.streamKey).catch(() => undefined);
-    const target = this.targetFor(job, undefined, log, (reason) => controller.abort(reason));
+    const target = streamTargetOf(this.deps, job, undefined, log, (reason) => controller.abort(reason));
     // A resume while the job was queued: follow it now (telling the connection that asked).
     if (meta !== undefined) await target.follow(meta);
     active.register(job.connectionId, job.requestId, controller);
@@ -124,9 +125,7 @@ export class GenerationService {
         { model: this.deps.model, target, stream: config.stream },
         { job, request, signal: controller.signal, abort: (reason) => controller.abort(reason), progress },
       );
-      this.completed(answer, job.receivedAt);
-      // Names and sizes only: tool inputs are user data.
-      if (answer.tools.length > 0) log.info({ tools: answer.tools, stopReason: answer.end.stopReason }, 'the model called tools');
+      reportAnswer(answer, job.receivedAt, this.deps.metrics, log);
       outcome = { terminal: answer.terminal };
     } catch (error) {
       outcome = { failure: controller.signal.aborted ? controller.signal.reason : error };
@@ -158,7 +157,7 @@ export class GenerationService {
     if (target === undefined) {
       const meta = await streams.get(job.streamKey).catch(() => undefined);
       if (meta !== undefined) {
-        target = this.targetFor(job, meta, log, () => undefined);
+        target = streamTargetOf(this.deps, job, meta, log, () => undefined);
         // A worker that died may have left connections that took the request unfollowed.
         others = [...new Set(meta.targets)].filter((connectionId) => connectionId !== meta.target);
       }
@@ -188,38 +187,6 @@ export class GenerationService {
     // then — otherwise it was removed above, and a second delete is a wasted write per answer).
     if (target.followed !== followed) await removeRecords(target.connections);
     for (const connectionId of stillHeld) await replies.send(connectionId, terminal, log);
-  }
-
-  /** The stream target of a job: where its frames go and are logged, following resumes. */
-  private targetFor(
-    job: Pick<Job, 'streamKey' | 'requestId' | 'jobId' | 'connectionId'>,
-    meta: StreamMeta | undefined,
-    log: Logger,
-    onGone: (reason: unknown) => void,
-  ): StreamTarget {
-    const { config } = this.deps;
-    return new StreamTarget(
-      {
-        ...this.deps,
-        log,
-        graceMs: config.resume.graceSeconds * 1000,
-        logTtlSeconds: config.requestTtlSeconds + config.resume.retentionSeconds,
-        retentionSeconds: config.resume.retentionSeconds,
-        onGone,
-      },
-      job.streamKey,
-      job.requestId,
-      job.jobId,
-      meta ?? { target: job.connectionId, version: 0 },
-    );
-  }
-
-  private completed(answer: Answer, receivedAt: number): void {
-    const { metrics } = this.deps;
-    if (answer.firstTokenAt !== undefined) metrics.milliseconds(METRICS.timeToFirstToken, answer.firstTokenAt - receivedAt);
-    metrics.milliseconds(METRICS.streamDuration, answer.totalMs);
-    metrics.count(METRICS.inputTokens, answer.end.usage.inputTokens);
-    metrics.count(METRICS.outputTokens, answer.end.usage.outputTokens);
   }
 
   private logFor(job: JobIdentity & { readonly userId?: string }, log: Logger): Logger {
