@@ -39,10 +39,6 @@ export class ToolCalls {
     });
   }
 
-  get count(): number {
-    return this.calls.length;
-  }
-
   /** Names and input sizes, for the log (never the inputs). */
   summary(): Array<{ name: string; inputChars: number }> {
     return this.calls.map((call) => ({ name: call.name, inputChars: call.input.length }));

@@ -6,8 +6,6 @@ import { mapBedrockError } from './bedrock-errors';
 import { estimatePromptTokens, estimateTokens } from './tokens';
 import { toConverseInput } from './bedrock-request';
 
-export { toConverseInput };
-
 function usageOf(reported: { inputTokens?: number; outputTokens?: number; totalTokens?: number } | undefined, request: ChatModelRequest, text: string): Usage {
   if (reported?.inputTokens !== undefined && reported.outputTokens !== undefined) {
     return {

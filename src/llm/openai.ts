@@ -24,7 +24,6 @@ function toolCallId(id: string | undefined, fallback: string): string {
 
 type MaxTokensField = AppConfig['providers']['openai']['maxTokensField'];
 
-export { toChatCompletionsRequest };
 
 /**
  * `finish_reason` in the names `done.stopReason` uses for every provider (Bedrock's). Chat
