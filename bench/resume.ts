@@ -31,9 +31,9 @@ class CountingStreams extends MemoryStreamStore {
     return super.open(...args);
   }
 
-  override append(key: string, index: number, frame: ServerFrame, ttlSeconds: number): Promise<void> {
+  override append(...args: Parameters<MemoryStreamStore['append']>): Promise<void> {
     this.writes += 1;
-    return super.append(key, index, frame, ttlSeconds);
+    return super.append(...args);
   }
 
   override end(...args: Parameters<MemoryStreamStore['end']>): Promise<boolean> {

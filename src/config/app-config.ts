@@ -50,6 +50,10 @@ export interface AppConfig {
   readonly resume: {
     readonly graceSeconds: number;
     readonly retentionSeconds: number;
+    /** The log of sent frames is written at most this often (0: every frame), and at the end. */
+    readonly checkpointMs: number;
+    /** …or as soon as this many bytes of frames wait to be logged. */
+    readonly checkpointBytes: number;
   };
   /** Per-user limits, enforced in the shared store so they hold across Lambda instances. 0 = off. */
   readonly limits: {

@@ -136,6 +136,9 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
     resume: {
       graceSeconds: read.int('RESUME_GRACE_SECONDS', 30, 0, 900),
       retentionSeconds: read.int('RESUME_RETENTION_SECONDS', 600, 0, 86_400),
+      checkpointMs: read.int('RESUME_CHECKPOINT_MS', 4000, 0, 60_000),
+      // A checkpoint is one DynamoDB item (≤ 400 KB) and a response part may add 128 KB to it.
+      checkpointBytes: read.int('RESUME_CHECKPOINT_BYTES', 32 * 1024, 1, 256 * 1024),
     },
     limits: {
       requestsPerMinute: read.int('RATE_LIMIT_REQUESTS_PER_MINUTE', 30, 0, 100_000),

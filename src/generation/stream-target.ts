@@ -2,7 +2,7 @@ import type { AppConfig } from '../config/config';
 import type { Replies } from '../delivery/replies';
 import type { ErrorFrame, ServerFrame } from '../models/server-frames';
 import type { RequestStore } from '../stores/request-store';
-import type { StreamMeta, StreamStore } from '../stores/stream-store';
+import type { LoggedFrame, StreamMeta, StreamStore } from '../stores/stream-store';
 import type { Logger } from '../utils/logger';
 import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
 
@@ -18,13 +18,21 @@ export interface StreamTargetDeps {
   readonly logTtlSeconds: number;
   /** How long an ended answer stays resumable. */
   readonly retentionSeconds: number;
+  /** Frames are logged in one write at most this often (0: each frame on its own)… */
+  readonly checkpointMs: number;
+  /** …or as soon as this many bytes of them wait. */
+  readonly checkpointBytes: number;
   /** Called once when the client has been gone for the whole grace time: stop the generation. */
   readonly onGone: (reason: ConnectionGoneError) => void;
 }
 
 /**
  * Where a generation's frames go, followed by the worker as the stream's single writer: every
- * chunk (or response part) is logged, then posted to the current connection. When that one has
+ * chunk (or response part) is posted to the current connection and kept, in memory for a live
+ * resume and in the stream's log for a resume after the end. The log is written in checkpoints —
+ * every `checkpointMs` or `checkpointBytes`, and whatever is left before the terminal frame is
+ * recorded — so an answer costs a few writes instead of one per frame; a worker that crashes
+ * mid-answer leaves at most the last checkpoint's worth of frames out of the log. When that one has
  * gone (410), the generation goes on unposted for the grace time; a resume (seen through the
  * stream's `version`) hands the request over: each connection it leaves gives up its record of
  * the request (so its id is free there and its cancel no longer reaches it) and is told
@@ -37,6 +45,10 @@ export class StreamTarget {
   private version: number;
   private attached = true;
   private readonly logged: ServerFrame[] = [];
+  /** Frames posted but not yet in the log, and their size. */
+  private unlogged: LoggedFrame[] = [];
+  private unloggedBytes = 0;
+  private lastCheckpoint = Date.now();
   private queue: Promise<void> = Promise.resolve();
   private grace: NodeJS.Timeout | undefined;
   /** The first index the current connection asked for: nothing before it goes there. */
@@ -63,12 +75,15 @@ export class StreamTarget {
     return [this.target];
   }
 
-  /** Logs frame `index` (a chunk's seq, a response part's number) and posts it where the answer goes now. */
+  /** Posts frame `index` (a chunk's seq, a response part's number) where the answer goes now, and logs it. */
   post(frame: ServerFrame, index: number): Promise<void> {
     return this.serially(async () => {
       this.logged[index] = frame;
-      await this.deps.streams.append(this.key, index, frame, this.deps.logTtlSeconds);
+      this.unlogged.push({ index, frame });
+      this.unloggedBytes += JSON.stringify(frame).length;
       if (this.attached && index >= this.floor) await this.deliver(frame);
+      const { checkpointMs, checkpointBytes } = this.deps;
+      if (Date.now() - this.lastCheckpoint >= checkpointMs || this.unloggedBytes >= checkpointBytes) await this.checkpoint();
     });
   }
 
@@ -84,6 +99,8 @@ export class StreamTarget {
   finish(terminal: ServerFrame): Promise<void> {
     return this.serially(async () => {
       clearTimeout(this.grace);
+      // The whole log before the terminal frame: a resume that sees the end replays from it.
+      await this.checkpoint().catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not write the last frames to the log; a resume after the end misses them'));
       for (let attempt = 0; attempt < 5; attempt += 1) {
         if (await this.deps.streams.end(this.key, terminal, this.version, this.deps.retentionSeconds)) break;
         const meta = await this.deps.streams.get(this.key);
@@ -98,6 +115,17 @@ export class StreamTarget {
   /** Stops the grace timer (the generation ended some other way). */
   close(): void {
     clearTimeout(this.grace);
+  }
+
+  /** Writes the frames not yet logged, in one item. */
+  private async checkpoint(): Promise<void> {
+    this.lastCheckpoint = Date.now();
+    if (this.unlogged.length === 0) return;
+    const frames = this.unlogged;
+    await this.deps.streams.append(this.key, frames, this.deps.logTtlSeconds);
+    // Only once written: a failed write leaves them for the next checkpoint.
+    this.unlogged = this.unlogged.slice(frames.length);
+    this.unloggedBytes = this.unlogged.reduce((bytes, logged) => bytes + JSON.stringify(logged.frame).length, 0);
   }
 
   private async switchTo(meta: StreamMeta): Promise<void> {
@@ -165,7 +193,7 @@ export class StreamTarget {
 
 /** The stream target of a job: where its frames go and are logged, following resumes. */
 export function streamTargetOf(
-  deps: Omit<StreamTargetDeps, 'log' | 'graceMs' | 'logTtlSeconds' | 'retentionSeconds' | 'onGone'> & { readonly config: AppConfig },
+  deps: Omit<StreamTargetDeps, 'log' | 'graceMs' | 'logTtlSeconds' | 'retentionSeconds' | 'checkpointMs' | 'checkpointBytes' | 'onGone'> & { readonly config: AppConfig },
   job: { readonly streamKey: string; readonly requestId: string; readonly jobId: string; readonly connectionId: string },
   meta: StreamMeta | undefined,
   log: Logger,
@@ -173,7 +201,16 @@ export function streamTargetOf(
 ): StreamTarget {
   const { resume, requestTtlSeconds } = deps.config;
   return new StreamTarget(
-    { ...deps, log, graceMs: resume.graceSeconds * 1000, logTtlSeconds: requestTtlSeconds + resume.retentionSeconds, retentionSeconds: resume.retentionSeconds, onGone },
+    {
+      ...deps,
+      log,
+      graceMs: resume.graceSeconds * 1000,
+      logTtlSeconds: requestTtlSeconds + resume.retentionSeconds,
+      retentionSeconds: resume.retentionSeconds,
+      checkpointMs: resume.checkpointMs,
+      checkpointBytes: resume.checkpointBytes,
+      onGone,
+    },
     job.streamKey,
     job.requestId,
     job.jobId,

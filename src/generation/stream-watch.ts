@@ -3,8 +3,8 @@ import type { Logger } from '../utils/logger';
 
 /**
  * Polls a generation's stream, so what another invocation (the route function) records reaches
- * the worker within one interval: a cancel, or a resume on another connection. One strongly
- * consistent read per interval. Returns the function that stops the watch; it also stops by
+ * the worker within about one interval: a cancel, or a resume on another connection. One
+ * eventually consistent read per interval. Returns the function that stops the watch; it also stops by
  * itself once the signal has aborted.
  */
 export function watchStream(
@@ -19,7 +19,9 @@ export function watchStream(
   let stopped = false;
   const tick = async (): Promise<void> => {
     try {
-      const meta = await streams.get(key);
+      // Eventually consistent, at half a strongly consistent read's cost: a write the read misses
+      // (DynamoDB converges within about a second) is seen by the next one.
+      const meta = await streams.get(key, { consistent: false });
       if (meta !== undefined && !stopped) await onChange(meta);
     } catch (error) {
       log.warn({ err: error }, 'stream check failed');

@@ -5,7 +5,7 @@ import type { ServerFrame } from '../models/server-frames';
 import type { Delivery } from '../models/delivery';
 import type { Job, JobIdentity } from '../models/job';
 import type { RequestStore } from '../stores/request-store';
-import type { StreamStore } from '../stores/stream-store';
+import type { StreamMeta, StreamStore } from '../stores/stream-store';
 import type { Logger } from '../utils/logger';
 import { METRICS, type GatewayMetrics } from '../utils/metrics';
 import type { FrameSender } from '../utils/websocket';
@@ -79,7 +79,7 @@ export class GenerationService {
       return;
     }
     metrics.milliseconds(METRICS.queueWait, Math.max(0, Date.now() - job.queuedAt));
-    await this.generate(job, claim.cancelled, delivery.deadlineAt, log);
+    await this.generate(job, claim.meta, delivery.deadlineAt, log);
   }
 
   /**
@@ -97,15 +97,14 @@ export class GenerationService {
     await this.end(identity, 0, { failure }, log);
   }
 
-  private async generate(job: Job, cancelledWhileQueued: boolean, deadlineAt: number, log: Logger): Promise<void> {
+  /** Runs a claimed job; `meta` is the stream as claimed (a resume or cancel may have come while it was queued). */
+  private async generate(job: Job, meta: StreamMeta, deadlineAt: number, log: Logger): Promise<void> {
     const { config, active, streams } = this.deps;
     const controller = new AbortController();
     const progress: Progress = { called: false, producedChars: 0, usedTokens: undefined };
-    // Where the answer goes: a resume may have moved it while the job waited in the queue.
-    const meta = await streams.get(job.streamKey).catch(() => undefined);
     const target = streamTargetOf(this.deps, job, undefined, log, (reason) => controller.abort(reason));
     // A resume while the job was queued: follow it now (telling the connection that asked).
-    if (meta !== undefined) await target.follow(meta);
+    await target.follow(meta);
     active.register(job.connectionId, job.requestId, controller);
     const stopWatch = watchStream(streams, job.streamKey, config.stream.cancelCheckIntervalMs, controller.signal, async (latest) => {
       if (latest.cancelled) controller.abort(cancelledError());
@@ -118,7 +117,7 @@ export class GenerationService {
     );
     let outcome: Outcome;
     try {
-      if (cancelledWhileQueued || meta?.cancelled === true) throw cancelledError();
+      if (meta.cancelled) throw cancelledError();
       // Attachments are read and checked here, before the model is called (and billed).
       const request = await resolveRequest(job.request, job.owner ?? '', this.deps.attachments);
       const answer = await produceAnswer(

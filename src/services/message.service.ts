@@ -47,11 +47,12 @@ export class MessageService {
 
   /**
    * Accepts one chat request frame, answering `accepted` with the request's resume token. The
-   * order is validate, claim the requestId, admit under the limits: a duplicate id or an invalid
-   * frame takes no limit, and a refused request counts toward none. A refusal before the id was
-   * claimed is thrown, tagged with the request it ends (`requestId`) or, when it ends none, the
-   * id it refused (`refusedRequestId`); after, its limits are given back, its error is sent, and
-   * only then is its id freed.
+   * frame is validated first; then its id is claimed, the limits are checked and its stream is
+   * recorded all at once (one round trip: these writes do not depend on each other). A refusal
+   * gives back whatever the others took before it is sent, so a duplicate id or a refused request
+   * holds no limit for longer than its refusal. A refusal without the id claimed is thrown,
+   * tagged with the request it ends (`requestId`) or, when it ends none, the id it refused
+   * (`refusedRequestId`); one with the id claimed is sent, and only then is the id freed.
    */
   async accept(caller: Caller, raw: Record<string, unknown>, mode: AnswerMode): Promise<void> {
     const { requests, limiter, config, sender, queue, streams, replies } = this.deps;
@@ -68,17 +69,25 @@ export class MessageService {
     try {
       const frame = validateChatFrame(raw);
       const request = this.resolve(frame);
-      began = await requests.begin(connectionId, requestId, jobId, config.requestTtlSeconds, streamKey);
+      const inputTokens = estimatePromptTokens(request);
+      const [begin, admission, open] = await Promise.allSettled([
+        requests.begin(connectionId, requestId, jobId, config.requestTtlSeconds, streamKey),
+        limiter.admit(caller, inputTokens + (request.inferenceConfig.maxTokens ?? DEFAULT_OUTPUT_RESERVE), jobId),
+        streams.open(streamKey, { requestId, jobId, userId: caller.userId, mode, target: connectionId }, config.requestTtlSeconds),
+      ]);
+      began = begin.status === 'fulfilled' && begin.value;
+      ticket = admission.status === 'fulfilled' ? admission.value : undefined;
+      opened = open.status === 'fulfilled';
+      // A duplicate id is named before any limit: the frame was never this connection's to run.
+      if (begin.status === 'rejected') throw begin.reason;
       if (!began) {
         throw new GatewayError('invalid_request', `requestId "${requestId}" is already running on this connection; this frame was ignored.`, {
           refusedRequestId: requestId,
         });
       }
-      const inputTokens = estimatePromptTokens(request);
-      ticket = await limiter.admit(caller, inputTokens + (request.inferenceConfig.maxTokens ?? DEFAULT_OUTPUT_RESERVE), jobId);
-      const userId = caller.userId;
-      await streams.open(streamKey, { requestId, jobId, userId, mode, target: connectionId }, config.requestTtlSeconds);
-      opened = true;
+      if (admission.status === 'rejected') throw admission.reason;
+      if (open.status === 'rejected') throw open.reason;
+      const admitted = admission.value;
       // `accepted` goes out before the job is queued, so no chunk can overtake it.
       await sender.send(connectionId, { type: 'accepted', requestId, modelId: request.modelId, resumeToken });
       const job: Job = {
@@ -95,16 +104,18 @@ export class MessageService {
         owner: subjectKey(caller),
         ...(frame.data.metadata ? { metadata: frame.data.metadata } : {}),
         inputTokens,
-        ticket: { ...ticket, slots: [...ticket.slots] },
+        ticket: { ...admitted, slots: [...admitted.slots] },
       };
       await queue.enqueue(job).catch((error: unknown) => {
         throw new GatewayError('internal_error', 'The request could not be queued; please retry.', { retryable: true, cause: error });
       });
       this.deps.metrics.count(METRICS.messages);
     } catch (error) {
-      if (ticket) await limiter.settle(ticket, 0).catch((e: unknown) => log.warn({ err: e }, 'could not release limits; the slots expire'));
-      // Nothing to resume: the stream ends at once (retention 0).
-      if (opened) await streams.end(streamKey, errorFrame(toGatewayError(error).forRequest(requestId)), 0, 0).catch(() => undefined);
+      await Promise.all([
+        ticket ? limiter.settle(ticket, 0).catch((e: unknown) => log.warn({ err: e }, 'could not release limits; the slots expire')) : undefined,
+        // Nothing to resume: the stream ends at once (retention 0).
+        opened ? streams.end(streamKey, errorFrame(toGatewayError(error).forRequest(requestId)), 0, 0).catch(() => undefined) : undefined,
+      ]);
       if (!began) {
         const ended = await this.endedBy(caller, frameId);
         const failure = toGatewayError(error);

@@ -37,16 +37,20 @@ function windowAt(nowMs: number): { window: number; windowEnd: number; windowExp
   return { window, windowEnd, windowExpiry: windowEnd / 1000 + 60 };
 }
 
+/** The slots key of one connection's answers in flight. */
+export function connectionSlotsKey(connectionId: string): string {
+  return `conc:conn:${connectionId}`;
+}
+
 /** The key the limits of one caller are counted under: the user, else the source IP. */
 export function subjectKey(subject: Pick<Subject, 'userId' | 'sourceIp'>): string {
   return subject.userId !== undefined ? `user:${subject.userId}` : `ip:${subject.sourceIp}`;
 }
 
 /**
- * Per-user limits on chat requests, checked before any model call: answers in flight per
- * connection and per user first (a request refused there touches no per-minute budget), then
- * requests and tokens per minute (fixed one-minute windows; the refusal says when the next
- * window opens). The
+ * Per-user limits on chat requests, checked before any model call, all at once: answers in
+ * flight per connection and per user, requests and tokens per minute (fixed one-minute windows;
+ * the refusal says when the next window opens). The
  * counters live in the shared CounterStore, so every Lambda instance sees the same totals.
  * Anonymous callers are limited by source IP. A refused request takes nothing: whatever it had
  * taken before the refusal is given back, so it counts toward no limit.
@@ -80,46 +84,41 @@ export class RateLimiter {
     const reserved = tokensPerMinute > 0 ? reservedTokens : 0;
     const rpmKey = `rpm:${who}:${window}`;
     const slotExpiry = Math.floor(nowMs / 1000) + this.slotTtlSeconds;
-    const taken: string[] = [];
-    const ticket = (): AdmissionTicket => ({ ...(reserved > 0 ? { tokenKey } : {}), reservedTokens: reserved, windowExpiry, slotId, slots: [...taken] });
     const overLimit = (what: string): GatewayError =>
       new GatewayError('rate_limited', `Rate limit reached: ${what} per minute.`, { retryable: true, retryAfterMs: windowEnd - nowMs });
-    let countedRequest = false;
-    let reservedSoFar = false;
-    try {
-      const slots: Array<[string, number, string]> = [
-        [`conc:conn:${subject.connectionId}`, concurrentPerConnection, 'on this connection'],
-        [`conc:${who}`, concurrentPerUser, 'for this user'],
-      ];
-      for (const [key, limit, scope] of slots) {
-        if (limit === 0) continue;
-        if (!(await this.counters.acquireSlot(key, slotId, limit, slotExpiry))) {
-          throw new GatewayError('rate_limited', `At most ${limit} answers may run at once ${scope}.`, {
-            retryable: true,
-            retryAfterMs: CONCURRENCY_RETRY_MS,
-          });
-        }
-        taken.push(key);
-      }
-      if (requestsPerMinute > 0) {
-        if (!(await this.counters.tryAdd(rpmKey, 1, requestsPerMinute, windowExpiry)).ok) throw overLimit(`${requestsPerMinute} requests`);
-        countedRequest = true;
-      }
+    const full = (limit: number, scope: string): GatewayError =>
+      new GatewayError('rate_limited', `At most ${limit} answers may run at once ${scope}.`, { retryable: true, retryAfterMs: CONCURRENCY_RETRY_MS });
+    // Every limit is checked at once — one round trip, not four — each by its own atomic
+    // conditional write, so together they can never admit more than any one allows. What a
+    // refused request took meanwhile is given back before the refusal is thrown; the refusal
+    // named is the first in this order (concurrency before the per-minute budgets).
+    const slotKeys = [
+      { key: connectionSlotsKey(subject.connectionId), limit: concurrentPerConnection, scope: 'on this connection' },
+      { key: `conc:${who}`, limit: concurrentPerUser, scope: 'for this user' },
+    ].filter((slot) => slot.limit > 0);
+    const checks: Array<{ readonly taken: Promise<boolean>; readonly refusal: GatewayError; readonly undo: () => Promise<void> }> = [
+      ...slotKeys.map(({ key, limit, scope }) => ({
+        taken: this.counters.acquireSlot(key, slotId, limit, slotExpiry),
+        refusal: full(limit, scope),
+        undo: () => this.counters.releaseSlot(key, slotId),
+      })),
+      ...(requestsPerMinute > 0
+        ? [{ taken: this.counters.tryAdd(rpmKey, 1, requestsPerMinute, windowExpiry).then((r) => r.ok), refusal: overLimit(`${requestsPerMinute} requests`), undo: () => this.counters.release(rpmKey, 1) }]
+        : []),
       // Tokens: reserve the worst case now, settle to the real usage when the answer ends, so
       // concurrent streams cannot together overshoot the budget.
-      if (reserved > 0) {
-        if (!(await this.counters.tryAdd(tokenKey, reserved, tokensPerMinute, windowExpiry)).ok) throw overLimit(`${tokensPerMinute} tokens`);
-        reservedSoFar = true;
-      }
-      return ticket();
-    } catch (error) {
-      const undo = [
-        this.settle({ ...ticket(), reservedTokens: reservedSoFar ? reserved : 0 }, 0),
-        countedRequest ? this.counters.release(rpmKey, 1) : Promise.resolve(),
-      ];
-      await Promise.all(undo).catch(() => undefined);
-      throw error;
+      ...(reserved > 0
+        ? [{ taken: this.counters.tryAdd(tokenKey, reserved, tokensPerMinute, windowExpiry).then((r) => r.ok), refusal: overLimit(`${tokensPerMinute} tokens`), undo: () => this.counters.release(tokenKey, reserved) }]
+        : []),
+    ];
+    const outcomes = await Promise.allSettled(checks.map((check) => check.taken));
+    const refused = outcomes.findIndex((outcome) => outcome.status === 'rejected' || !outcome.value);
+    if (refused >= 0) {
+      await Promise.all(checks.filter((_, i) => outcomes[i]?.status === 'fulfilled' && outcomes[i].value).map((check) => check.undo().catch(() => undefined)));
+      const failure = outcomes[refused];
+      throw failure?.status === 'rejected' ? failure.reason : checks[refused]!.refusal;
     }
+    return { ...(reserved > 0 ? { tokenKey } : {}), reservedTokens: reserved, windowExpiry, slotId, slots: slotKeys.map((slot) => slot.key) };
   }
 
   /**

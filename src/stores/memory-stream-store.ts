@@ -1,6 +1,6 @@
 import type { ServerFrame } from '../models/server-frames';
 import { TtlMap } from './memory-ttl-map';
-import type { Claim, StreamMeta, StreamStore } from './stream-store';
+import type { Claim, LoggedFrame, StreamMeta, StreamStore } from './stream-store';
 
 /** What the memory store keeps of a stream: its meta and its job's claim. */
 interface Entry {
@@ -39,9 +39,9 @@ export class MemoryStreamStore implements StreamStore {
     return Promise.resolve({ outcome: 'moved', meta: moved });
   }
 
-  append(key: string, index: number, frame: ServerFrame, ttlSeconds: number): Promise<void> {
+  append(key: string, frames: readonly LoggedFrame[], ttlSeconds: number): Promise<void> {
     const log = this.logs.get(key) ?? new Map<number, ServerFrame>();
-    log.set(index, frame);
+    for (const { index, frame } of frames) log.set(index, frame);
     this.logs.set(key, log, this.now() + ttlSeconds * 1000);
     return Promise.resolve();
   }
@@ -67,7 +67,7 @@ export class MemoryStreamStore implements StreamStore {
     if (entry === undefined || entry.meta.jobId !== jobId || entry.meta.terminal !== undefined) return Promise.resolve({ outcome: 'duplicate' });
     if (entry.state === 'queued') {
       this.update(key, { state: 'running', leaseUntilMs });
-      return Promise.resolve({ outcome: 'claimed', cancelled: entry.meta.cancelled });
+      return Promise.resolve({ outcome: 'claimed', meta: entry.meta });
     }
     if (entry.leaseUntilMs > this.now()) return Promise.resolve({ outcome: 'duplicate' });
     this.update(key, { leaseUntilMs });

@@ -29,18 +29,31 @@ export interface StreamMeta {
   readonly terminal: ServerFrame | undefined;
 }
 
+/** One frame of a stream's log and its index (a chunk's `seq`, a response part's `part`). */
+export interface LoggedFrame {
+  readonly index: number;
+  readonly frame: ServerFrame;
+}
+
 export interface StreamStore {
   /** Records a new stream at `accepted`. */
   open(key: string, meta: Pick<StreamMeta, 'requestId' | 'jobId' | 'userId' | 'mode' | 'target'>, ttlSeconds: number): Promise<void>;
-  /** The stream, or undefined when unknown or expired. */
-  get(key: string): Promise<StreamMeta | undefined>;
+  /**
+   * The stream, or undefined when unknown or expired. `consistent: false` may miss the last
+   * second's writes, for half the read cost: enough for a watch that reads again soon.
+   */
+  get(key: string, options?: { readonly consistent: boolean }): Promise<StreamMeta | undefined>;
   /**
    * Points a live stream at another connection, asking for the log from `fromSeq`. Returns the
    * stream as it now is (`moved`), or as it was when it had already ended (`ended`), or `unknown`.
    */
   retarget(key: string, connectionId: string, fromSeq: number): Promise<{ readonly outcome: 'moved' | 'ended'; readonly meta: StreamMeta } | { readonly outcome: 'unknown' }>;
-  /** Logs one frame the client must be able to get again: a chunk by its `seq`, a response part by its `part`. */
-  append(key: string, index: number, frame: ServerFrame, ttlSeconds: number): Promise<void>;
+  /**
+   * Logs frames the client must be able to get again — a chunk by its `seq`, a response part by
+   * its `part` — in one write (a checkpoint: the worker collects a few seconds of frames per
+   * write instead of writing each one).
+   */
+  append(key: string, frames: readonly LoggedFrame[], ttlSeconds: number): Promise<void>;
   /** The logged frames from index `from` on, in order. */
   replay(key: string, from: number): Promise<ServerFrame[]>;
   /**
@@ -63,7 +76,8 @@ export interface StreamStore {
 }
 
 /**
- * - `claimed`: this worker owns the generation; `cancelled` tells if a cancel came first.
+ * - `claimed`: this worker owns the generation; `meta` is the stream as claimed (read in the same
+ *   write: where the answer goes now, and whether a cancel came first).
  * - `interrupted`: a worker claimed it before and its lease ran out without an end (the
  *   invocation crashed or timed out mid-answer). This worker now owns the stream, to tell the
  *   client and clean up; it must not stream again.
@@ -71,6 +85,6 @@ export interface StreamStore {
  *   gone, has its terminal frame, or belongs to another job).
  */
 export type Claim =
-  | { readonly outcome: 'claimed'; readonly cancelled: boolean }
+  | { readonly outcome: 'claimed'; readonly meta: StreamMeta }
   | { readonly outcome: 'interrupted' }
   | { readonly outcome: 'duplicate' };

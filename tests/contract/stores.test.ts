@@ -116,7 +116,7 @@ function storeContract(name: string, make: Factory): void {
 
     it('lets one worker claim a queued job, and reports a redelivery of it as a duplicate', async () => {
       await queued();
-      expect(await s.streams.claim('k1', 'j1', T0 + 30_000)).toEqual({ outcome: 'claimed', cancelled: false });
+      expect(await s.streams.claim('k1', 'j1', T0 + 30_000)).toMatchObject({ outcome: 'claimed', meta: { cancelled: false, target: 'c1', version: 0 } });
       expect(await s.streams.claim('k1', 'j1', T0 + 30_000)).toEqual({ outcome: 'duplicate' });
     });
 
@@ -131,7 +131,7 @@ function storeContract(name: string, make: Factory): void {
       await queued();
       await s.streams.retarget('k1', 'c2', 0);
       expect(await s.streams.cancel('k1')).toMatchObject({ requestId: 'r1', targets: ['c1', 'c2'] });
-      expect(await s.streams.claim('k1', 'j1', T0 + 30_000)).toEqual({ outcome: 'claimed', cancelled: true });
+      expect(await s.streams.claim('k1', 'j1', T0 + 30_000)).toMatchObject({ outcome: 'claimed', meta: { cancelled: true } });
     });
 
     it('never claims a job whose stream ended, expired, is unknown or belongs to another job', async () => {
@@ -266,10 +266,22 @@ function storeContract(name: string, make: Factory): void {
 
     it('logs frames and replays them in order from an index, whatever the order they were written in', async () => {
       await openStream();
-      await Promise.all([2, 0, 1].map((seq) => s.streams.append('k1', seq, chunk(seq), 600)));
+      await Promise.all([2, 0, 1].map((seq) => s.streams.append('k1', [{ index: seq, frame: chunk(seq) }], 600)));
       expect(await s.streams.replay('k1', 0)).toEqual([chunk(0), chunk(1), chunk(2)]);
       expect(await s.streams.replay('k1', 2)).toEqual([chunk(2)]);
       expect(await s.streams.replay('k1', 3)).toEqual([]);
+    });
+
+    it('logs checkpoints of several frames and replays from inside one', async () => {
+      await openStream();
+      const frames = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ index: from + i, frame: chunk(from + i) }));
+      await s.streams.append('k1', frames(0, 4), 600);
+      await s.streams.append('k1', frames(4, 7), 600);
+      await s.streams.append('k1', [], 600);
+      expect(await s.streams.replay('k1', 0)).toEqual(frames(0, 7).map((f) => f.frame));
+      expect(await s.streams.replay('k1', 2)).toEqual(frames(2, 7).map((f) => f.frame));
+      expect(await s.streams.replay('k1', 5)).toEqual(frames(5, 7).map((f) => f.frame));
+      expect(await s.streams.replay('k1', 7)).toEqual([]);
     });
 
     it('ends a stream only at the version its writer knows, then keeps it for the retention and moves it no more', async () => {

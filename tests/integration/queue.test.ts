@@ -136,6 +136,38 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
     }
   });
 
+  it.each([
+    ['every frame logged at once (RESUME_CHECKPOINT_BYTES=1)', '1', true],
+    ['no checkpoint reached before the crash', '65536', false],
+  ])('replays, after a worker died mid-answer, what its log checkpoints hold and then the one error: %s', async (_name, checkpointBytes, replayed) => {
+    // Prepare: as above, with the log's checkpoints at a size, and a minute apart.
+    const model = new DyingModel();
+    local = await startLocal(
+      { WORKER_TIME_MARGIN_MS: '0', WORKER_TIMEOUT_MS: '400', QUEUE_MAX_RECEIVE_COUNT: '3', RESUME_CHECKPOINT_MS: '60000', RESUME_CHECKPOINT_BYTES: checkpointBytes },
+      { deps: { model }, server: { queue: { visibilityTimeoutMs: 600, maxInvocations: 5, batchSize: 10 } } },
+    );
+    const client = await connect();
+    try {
+      client.send(ask('dies'));
+      await client.terminal('dies', 5000);
+      const token = String(client.of('dies')[0]!.resumeToken);
+      // Act: a resume after the end, on a new connection.
+      const later = await connect();
+      later.send({ action: 'llm/resume', requestId: 'dies', data: { resumeToken: token, fromSeq: 0 } });
+      const end = await later.terminal('dies', 5000);
+      // Assess: the log's frames, in order, from 0 — never a frame twice or out of order — then the error.
+      expect(end).toMatchObject({ type: 'error', code: 'internal_error', message: 'The answer was interrupted; please retry.' });
+      const frames = later.of('dies');
+      expect(frames[0]).toMatchObject({ type: 'resumed', fromSeq: 0 });
+      // What the first client saw live is whole either way.
+      const live = client.of('dies').filter((f) => f.type === 'chunk');
+      expect(live.map((f) => String(f.content)).join('')).toBe('one two three ');
+      expect(frames.slice(1, -1)).toEqual(replayed ? live : []);
+    } finally {
+      model.release();
+    }
+  });
+
   it('sends a job that cannot be started to the dead-letter queue after maxReceiveCount, telling the client once', async () => {
     const streams = new UnreachableClaims();
     local = await startLocal(

@@ -1,11 +1,21 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ServerFrame } from '../../models/server-frames';
-import type { Claim, StreamMeta, StreamStore } from '../stream-store';
+import type { Claim, LoggedFrame, StreamMeta, StreamStore } from '../stream-store';
 import { KEYS, nowSeconds, unlessConditionFails } from './table';
 
 /**
- * StreamStore on DynamoDB: one meta item per stream and one item per logged frame, in the
- * stream's partition, so a replay is one Query. Frames are stored as JSON text.
+ * The frames of one log item: a checkpoint's `frames` (JSON of [index, frame] pairs), or the one
+ * `frame` of an item written before checkpoints (a worker of the previous version, mid-deploy).
+ */
+function framesOf(item: Record<string, unknown>): Array<[number, ServerFrame]> {
+  if (typeof item['frames'] === 'string') return JSON.parse(item['frames']) as Array<[number, ServerFrame]>;
+  const index = Number(String(item['sk']).slice('LOG#'.length));
+  return typeof item['frame'] === 'string' ? [[index, JSON.parse(item['frame']) as ServerFrame]] : [];
+}
+
+/**
+ * StreamStore on DynamoDB: one meta item per stream and one item per checkpoint of the log, in
+ * the stream's partition, so a replay is one Query. Frames are stored as JSON text.
  */
 export class DynamoStreamStore implements StreamStore {
   constructor(
@@ -23,8 +33,8 @@ export class DynamoStreamStore implements StreamStore {
     );
   }
 
-  async get(key: string): Promise<StreamMeta | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: KEYS.stream(key), ConsistentRead: true }));
+  async get(key: string, { consistent }: { readonly consistent: boolean } = { consistent: true }): Promise<StreamMeta | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: KEYS.stream(key), ConsistentRead: consistent }));
     return Item !== undefined && Number(Item['ttl']) > nowSeconds(this.now) ? this.metaOf(Item) : undefined;
   }
 
@@ -48,30 +58,33 @@ export class DynamoStreamStore implements StreamStore {
     return meta?.terminal !== undefined ? { outcome: 'ended', meta } : { outcome: 'unknown' };
   }
 
-  async append(key: string, index: number, frame: ServerFrame, ttlSeconds: number): Promise<void> {
-    await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...KEYS.streamLog(key, index), frame: JSON.stringify(frame), ttl: nowSeconds(this.now) + ttlSeconds } }),
-    );
+  async append(key: string, frames: readonly LoggedFrame[], ttlSeconds: number): Promise<void> {
+    const first = frames[0];
+    if (first === undefined) return;
+    // One item per checkpoint, under its first frame's index (items are small: a few KB of text).
+    const logged = JSON.stringify(frames.map(({ index, frame }) => [index, frame]));
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...KEYS.streamLog(key, first.index), frames: logged, ttl: nowSeconds(this.now) + ttlSeconds } }));
   }
 
   async replay(key: string, from: number): Promise<ServerFrame[]> {
-    const frames: ServerFrame[] = [];
+    const frames: Array<[number, ServerFrame]> = [];
     const now = nowSeconds(this.now);
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
+          // From the log's start: a checkpoint that begins before `from` may hold frames after it.
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': KEYS.stream(key).pk, ':from': KEYS.streamLog(key, from).sk, ':to': KEYS.streamLog(key, 999_999_999).sk },
+          ExpressionAttributeValues: { ':pk': KEYS.stream(key).pk, ':from': KEYS.streamLog(key, 0).sk, ':to': KEYS.streamLog(key, 999_999_999).sk },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) if (Number(item['ttl']) > now) frames.push(JSON.parse(String(item['frame'])) as ServerFrame);
+      for (const item of page.Items ?? []) if (Number(item['ttl']) > now) frames.push(...framesOf(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return frames;
+    return frames.filter(([index]) => index >= from).sort(([a], [b]) => a - b).map(([, frame]) => frame);
   }
 
   async end(key: string, terminal: ServerFrame, version: number, retentionSeconds: number): Promise<boolean> {
@@ -108,7 +121,7 @@ export class DynamoStreamStore implements StreamStore {
         }),
       ),
     );
-    if (claimed) return { outcome: 'claimed', cancelled: claimed.Attributes?.['cancelled'] === true };
+    if (claimed) return { outcome: 'claimed', meta: this.metaOf(claimed.Attributes ?? {}) };
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
     const live = Item !== undefined && Item['jobId'] === jobId && Number(Item['ttl']) > nowSeconds(this.now) && Item['terminal'] === undefined;
     const lease = Number(Item?.['leaseUntil'] ?? 0);
