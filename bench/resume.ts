@@ -6,7 +6,6 @@
  */
 import { loadLocalServerConfig } from '../src/config/local';
 import { startLocalGateway } from '../src/local/emulator';
-import type { ServerFrame } from '../src/models/server-frames';
 import { MemoryStreamStore } from '../src/stores/memory-stream-store';
 import { sleep, TestClient } from '../tests/helpers/ws-client';
 import { percentile } from './load-client';
