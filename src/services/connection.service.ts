@@ -7,6 +7,7 @@ import type { WsRequestContext } from '../utils/lambda';
 import type { ActiveGenerations } from './active-generations';
 import { ConnectionGoneError } from '../utils/websocket';
 import { GatewayError } from '../models/errors';
+import { connectionSlotsKey } from './rate-limit';
 
 export interface ConnectionServiceDeps {
   readonly connections: ConnectionStore;
@@ -17,6 +18,8 @@ export interface ConnectionServiceDeps {
   readonly connectionTtlSeconds: number;
   /** Cap on open connections of one authenticated user; 0 = none. */
   readonly connectionsPerUser: number;
+  /** Answers in flight per connection (0 = no limit): its slot set is made with the connection. */
+  readonly concurrentPerConnection: number;
   /** With a grace time, a departed client's answers go on, waiting for a resume (see StreamTarget). */
   readonly resumeGraceSeconds: number;
   readonly now?: () => number;
@@ -58,7 +61,11 @@ export class ConnectionService {
       ttl,
     };
     try {
-      await this.deps.connections.put(record);
+      await Promise.all([
+        this.deps.connections.put(record),
+        // So the connection's first request takes its slot in one write; only an optimisation.
+        this.deps.concurrentPerConnection > 0 ? this.deps.counters.openSlots(connectionSlotsKey(context.connectionId), ttl).catch(() => undefined) : undefined,
+      ]);
     } catch (error) {
       if (capped) await this.deps.counters.releaseSlot(connectionSlots(userId), context.connectionId).catch(() => undefined);
       throw error;

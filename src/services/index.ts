@@ -33,6 +33,7 @@ export function createServices(deps: AppDeps): AppServices {
       active,
       connectionTtlSeconds: deps.config.connectionTtlSeconds,
       connectionsPerUser: deps.config.limits.connectionsPerUser,
+      concurrentPerConnection: deps.config.limits.concurrentPerConnection,
       resumeGraceSeconds: deps.config.resume.graceSeconds,
     }),
     messages: new MessageService({ ...deps, active, limiter, replies }),

@@ -21,6 +21,11 @@ export interface CounterStore {
    * Taking a slot one already holds succeeds (with the new expiry).
    */
   acquireSlot(key: string, slotId: string, limit: number, expiresAt: number): Promise<boolean>;
+  /**
+   * Creates an empty slot set under `key` unless one exists, so that the first `acquireSlot`
+   * there is one write (a set that does not exist yet costs a read and a second write).
+   */
+  openSlots(key: string, expiresAt: number): Promise<void>;
   /** Gives slot `slotId` back; releasing a slot that is not held does nothing. */
   releaseSlot(key: string, slotId: string): Promise<void>;
 }

@@ -32,6 +32,11 @@ export class MemoryCounterStore implements CounterStore {
     return Promise.resolve(true);
   }
 
+  /** Nothing to prepare in memory: a set is made on its first slot. */
+  openSlots(): Promise<void> {
+    return Promise.resolve();
+  }
+
   releaseSlot(key: string, slotId: string): Promise<void> {
     const held = this.slots.get(key);
     held?.delete(slotId);

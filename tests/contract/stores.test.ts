@@ -211,6 +211,15 @@ function storeContract(name: string, make: Factory): void {
       expect(await s.counters.acquireSlot('slots', 'd', 2, exp)).toBe(false);
     });
 
+    it('opens an empty slot set that takes slots like any other, and never empties one in use', async () => {
+      const exp = T0 / 1000 + 60;
+      await s.counters.openSlots('opened', exp);
+      expect(await s.counters.acquireSlot('opened', 'a', 2, exp)).toBe(true);
+      await s.counters.openSlots('opened', exp);
+      expect(await s.counters.acquireSlot('opened', 'b', 2, exp)).toBe(true);
+      expect(await s.counters.acquireSlot('opened', 'c', 2, exp)).toBe(false);
+    });
+
     it('expires each slot on its own, however busy its key stays', async () => {
       const t0 = T0 / 1000;
       expect(await s.counters.acquireSlot('busy', 'leaked', 2, t0 + 60)).toBe(true);

@@ -120,6 +120,19 @@ export class DynamoCounterStore implements CounterStore {
     throw new Error(`slot key ${key}: too many concurrent writers, gave up after ${SLOT_ROUNDS} rounds`);
   }
 
+  async openSlots(key: string, expiresAt: number): Promise<void> {
+    await unlessConditionFails(
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...KEYS.slots(key), s: {}, ver: 0, ttl: expiresAt },
+          // Never over a set that holds slots already.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+  }
+
   async releaseSlot(key: string, slotId: string): Promise<void> {
     await unlessConditionFails(
       this.db.send(
