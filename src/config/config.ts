@@ -128,7 +128,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
     requestTtlSeconds: read.int('REQUEST_TTL_SECONDS', 3600, 60, 24 * 3600),
     stream: {
       flushIntervalMs: read.int('STREAM_FLUSH_INTERVAL_MS', 100, 0, 5000),
-      maxFlushIntervalMs: read.int('STREAM_FLUSH_MAX_INTERVAL_MS', 200, 0, 5000),
+      maxFlushIntervalMs: read.int('STREAM_FLUSH_MAX_INTERVAL_MS', 600, 0, 5000),
       flushBytes: read.int('STREAM_FLUSH_BYTES', 2048, 1, 16 * 1024),
       cancelCheckIntervalMs: read.int('CANCEL_CHECK_INTERVAL_MS', 500, 0, 10000),
     },

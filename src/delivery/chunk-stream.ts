@@ -10,9 +10,11 @@ export interface ChunkStreamOptions {
   readonly onFailure: (error: unknown) => void;
   readonly flushIntervalMs: number;
   /**
-   * The interval after the first second grows by 10% a second up to this (default: the
-   * interval itself, no growth): a long answer needs fewer frames, while its first second —
-   * where a reader waits for text — keeps the base interval.
+   * The interval after the first second triples each second up to this (default: the
+   * interval itself, no growth): a long answer needs fewer frames — each one an API Gateway
+   * message — while its first second, where a reader waits for text, keeps the base interval.
+   * A client that shows the text evenly between frames (the client package's `smoothText`)
+   * hides the longer cadence.
    */
   readonly maxFlushIntervalMs?: number;
   /** The clock (tests). */
@@ -20,6 +22,9 @@ export interface ChunkStreamOptions {
   readonly flushBytes: number;
   readonly maxFrameBytes?: number;
 }
+
+/** How much the flush interval grows each second after the first (up to its maximum). */
+const GROWTH = 3;
 
 /** What is buffered, in order: text, or the input of one tool call. */
 type Segment = { kind: 'text'; content: string } | { kind: 'tool'; toolUseId: string; name: string; content: string };
@@ -116,14 +121,14 @@ export class ChunkStream {
   }
 
   /**
-   * The flush interval now: the base one for the stream's first second, then 10% more each
-   * second, capped at `maxFlushIntervalMs`.
+   * The flush interval now: the base one for the stream's first second, then three times more
+   * each second, capped at `maxFlushIntervalMs` (100 ms, 300 ms, then 600 ms by default).
    */
   intervalAt(elapsedMs: number): number {
     const base = this.options.flushIntervalMs;
     const max = Math.max(base, this.options.maxFlushIntervalMs ?? base);
     if (elapsedMs < 1000 || max === base) return base;
-    return Math.min(max, Math.round(base * 1.1 ** Math.floor(elapsedMs / 1000)));
+    return Math.min(max, Math.round(base * GROWTH ** Math.floor(elapsedMs / 1000)));
   }
 
   /** Arms the timer so the oldest buffered delta waits at most the current interval. */

@@ -157,9 +157,9 @@ describe('splitToFit', () => {
     expect(splitToFit('short', 100, (piece) => ({ c: piece }))).toEqual(['short']);
   });
 
-  it('keeps the base interval for the first second, then grows it 10% a second up to the maximum', () => {
-    const stream = new ChunkStream({ requestId: 'r', post: () => Promise.resolve(), onFailure: () => undefined, flushIntervalMs: 100, maxFlushIntervalMs: 200, flushBytes: 10_000 });
-    expect([0, 999, 1000, 2500, 3000, 7000, 60_000].map((ms) => stream.intervalAt(ms))).toEqual([100, 100, 110, 121, 133, 195, 200]);
+  it('keeps the base interval for the first second, then triples it each second up to the maximum', () => {
+    const stream = new ChunkStream({ requestId: 'r', post: () => Promise.resolve(), onFailure: () => undefined, flushIntervalMs: 100, maxFlushIntervalMs: 600, flushBytes: 10_000 });
+    expect([0, 999, 1000, 1999, 2000, 2500, 7000, 60_000].map((ms) => stream.intervalAt(ms))).toEqual([100, 100, 300, 300, 600, 600, 600, 600]);
     const fixed = new ChunkStream({ requestId: 'r', post: () => Promise.resolve(), onFailure: () => undefined, flushIntervalMs: 100, flushBytes: 10_000 });
     expect(fixed.intervalAt(60_000)).toBe(100);
   });
