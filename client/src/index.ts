@@ -9,6 +9,7 @@ export type { ChatResult, GatewayStream, StreamEvent, StreamResult } from './req
 export type { RunToolsEvent, RunToolsOptions, RunToolsResult, ToolFunction } from './run-tools.js';
 export type { Attachment, UploadBody, UploadOptions } from './upload.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { smoothEvents, smoothText, type SmoothOptions } from './smooth.js';
 export {
   CLIENT_ACTIONS,
   ERROR_CODES,

@@ -24,6 +24,9 @@ export const TEST_ENV: Env = {
   MOCK_TOKEN_DELAY_MS: '2',
   MOCK_ANSWER_TOKENS: '40',
   STREAM_FLUSH_INTERVAL_MS: '10',
+  // A fixed cadence: suites that cut or resume mid-answer count on many frames (the growth
+  // after the first second is the chunk stream's own test).
+  STREAM_FLUSH_MAX_INTERVAL_MS: '10',
   CANCEL_CHECK_INTERVAL_MS: '20',
   // Suites send many requests from 127.0.0.1; the limit tests set their own.
   RATE_LIMIT_REQUESTS_PER_MINUTE: '10000',
