@@ -1,0 +1,257 @@
+/**
+ * What a typical answer costs and how it reads, measured on the wire: the emulator on DynamoDB
+ * (dynalite behind a proxy that tallies the request units DynamoDB would bill), every post
+ * counted at `@connections` (API Gateway bills each in 32 KB units), each worker invocation
+ * timed, and the reader's side timed at the socket. The typical answer: 500 tokens at 20 ms a
+ * token (10 s). `npm run bench` runs this file here and in a copy of the previous version
+ * (`tsx bench/cost.ts --json`), so the before and after columns come from one run. It therefore
+ * imports only what both versions have.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import WebSocket from 'ws';
+import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../src/llm/chat-model';
+import { MockChatModel } from '../src/llm/mock';
+import { loadLocalServerConfig } from '../src/config/local';
+import { startDynalite } from '../src/local/dynalite';
+import { startLocalGateway } from '../src/local/emulator';
+import { LocalQueue } from '../src/local/queue';
+import { capacityProxy } from './capacity-proxy';
+
+const TOKENS = 500;
+const TOKEN_DELAY_MS = 20;
+const LONE = 3;
+const BATCHED = 10;
+const SAMPLES = 5;
+
+export interface CostRun {
+  /** MemorySize of the worker and route functions in this version's template (MB) and the worker's BatchSize. */
+  readonly template: { readonly workerMb: number; readonly routeMb: number; readonly batchSize: number };
+  /** Per answer, answered alone. */
+  readonly lone: PerAnswer;
+  /** Per answer, BATCHED answers asked at once. */
+  readonly batched: PerAnswer;
+  readonly latency: {
+    readonly firstChunkMs: number[];
+    /** From the model's last token to the terminal frame at the client. */
+    readonly endLagMs: number[];
+    /** Mean over the answer's characters: arrival at the client − made by the model. */
+    readonly meanTextLagMs: number[];
+    /** From `llm/cancel` to the `cancelled` error frame. */
+    readonly cancelMs: number[];
+    /** From `llm/resume` on a new connection to its `resumed` frame. */
+    readonly resumeMs: number[];
+  };
+}
+
+export interface PerAnswer {
+  /** Messages API Gateway bills: the request in, and each post out in 32 KB units. */
+  readonly messages: number;
+  readonly dynamoOps: Record<string, number>;
+  readonly writeUnits: number;
+  readonly readUnits: number;
+  /** Worker invocations and their total ms, per answer. */
+  readonly invocations: number;
+  readonly workerMs: number;
+  /** The route's share: from the frame to `accepted` (≈ the invocation's duration). */
+  readonly routeMs: number;
+}
+
+interface Arrival {
+  readonly at: number;
+  readonly frame: Record<string, unknown>;
+}
+
+/** A socket that notes when each frame arrived. */
+async function probe(url: string): Promise<{ frames: Arrival[]; send: (data: unknown) => void; until: (test: (f: Record<string, unknown>) => boolean) => Promise<Arrival>; close: () => void }> {
+  const socket = new WebSocket(url);
+  const frames: Arrival[] = [];
+  const waiters: Array<() => void> = [];
+  socket.on('message', (data) => {
+    frames.push({ at: performance.now(), frame: JSON.parse(String(data)) as Record<string, unknown> });
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  await new Promise((ok, fail) => socket.once('open', ok).once('error', fail));
+  const until = async (test: (f: Record<string, unknown>) => boolean): Promise<Arrival> => {
+    for (;;) {
+      const found = frames.find((a) => test(a.frame));
+      if (found) return found;
+      await new Promise<void>((wake) => waiters.push(wake));
+    }
+  };
+  return { frames, send: (data) => socket.send(JSON.stringify(data)), until, close: () => socket.terminate() };
+}
+
+/** The mock model, noting when it made each character of its answers. */
+class TimedModel implements ChatModel {
+  made: Array<{ at: number; chars: number }> = [];
+  endedAt = 0;
+  constructor(private readonly inner: ChatModel) {}
+  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
+    let chars = 0;
+    for await (const event of this.inner.stream(request, signal)) {
+      if (event.type === 'delta') this.made.push({ at: performance.now(), chars: (chars += event.text.length) });
+      if (event.type === 'end') this.endedAt = performance.now();
+      yield event;
+    }
+  }
+}
+
+function templateOf(root: string): CostRun['template'] {
+  const text = readFileSync(resolve(root, 'template.yaml'), 'utf8');
+  const globalMb = Number(/Globals:[\s\S]*?MemorySize: (\d+)/.exec(text)?.[1]);
+  const worker = /\n {2}WorkerFunction:[\s\S]*?\n {2}\w+Function:/.exec(text)?.[0] ?? '';
+  const workerMb = Number(/\n {6}MemorySize: (\d+)/.exec(worker)?.[1] ?? globalMb);
+  const batchSize = Number(/BatchSize: (\d+)/.exec(worker)?.[1] ?? 10);
+  return { workerMb, routeMb: globalMb, batchSize };
+}
+
+const ask = (requestId: string) => ({ action: 'llm/stream', requestId, data: { messages: [{ role: 'user', content: `a typical question, ${requestId}` }] } });
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+export async function measureCost(root = resolve(__dirname, '..')): Promise<CostRun> {
+  const template = templateOf(root);
+  const dynalite = await startDynalite();
+  const proxy = await capacityProxy(dynalite.endpoint);
+  const model = new TimedModel(new MockChatModel({ tokenDelayMs: TOKEN_DELAY_MS, answerTokens: TOKENS }));
+  let posted = 0;
+  // Each worker invocation, timed (the emulator's event source calls this once per batch).
+  const invocations: number[] = [];
+  const queue = LocalQueue.prototype as unknown as { invoke: (...args: unknown[]) => Promise<unknown> };
+  const invoke = queue.invoke;
+  queue.invoke = async function timed(this: unknown, ...args: unknown[]) {
+    const start = performance.now();
+    try {
+      return await invoke.apply(this, args);
+    } finally {
+      invocations.push(performance.now() - start);
+    }
+  };
+  const env = {
+    LOG_LEVEL: 'silent',
+    DYNAMODB_ENDPOINT: proxy.endpoint,
+    RATE_LIMIT_REQUESTS_PER_MINUTE: '10000',
+    MAX_CONCURRENT_PER_CONNECTION: String(BATCHED),
+    MAX_CONCURRENT_PER_USER: String(2 * BATCHED),
+  };
+  const server = { ...loadLocalServerConfig({ PORT: '0', HOST: '127.0.0.1' }), queue: { ...loadLocalServerConfig({}).queue, batchSize: template.batchSize } };
+  const local = await startLocalGateway({
+    server,
+    env,
+    deps: { model },
+    beforePost: (_id, data) => {
+      posted += Math.max(1, Math.ceil(data.length / 32_768));
+      return undefined;
+    },
+  });
+  const latency: { [K in keyof CostRun['latency']]: number[] } = { firstChunkMs: [], endLagMs: [], meanTextLagMs: [], cancelMs: [], resumeMs: [] };
+  const window = async (answers: number, run: () => Promise<number>): Promise<PerAnswer> => {
+    proxy.reset();
+    posted = 0;
+    invocations.length = 0;
+    const routeMs = await run();
+    // The worker's releases after `done`: let them land before counting.
+    await sleep(500);
+    const sum = (ops: string[]) => ops.reduce((n, op) => n + (proxy.units.get(op) ?? 0), 0);
+    return {
+      messages: (answers + posted) / answers,
+      dynamoOps: Object.fromEntries([...proxy.operations].map(([op, n]) => [op, n / answers])),
+      writeUnits: sum(['PutItem', 'UpdateItem', 'DeleteItem']) / answers,
+      readUnits: sum(['GetItem', 'Query']) / answers,
+      invocations: invocations.length / answers,
+      workerMs: invocations.reduce((a, b) => a + b, 0) / answers,
+      routeMs: routeMs / answers,
+    };
+  };
+  try {
+    const client = await probe(local.url);
+    const answer = async (id: string): Promise<number> => {
+      model.made = [];
+      const sent = performance.now();
+      client.send(ask(id));
+      const accepted = await client.until((f) => f.requestId === id && f.type === 'accepted');
+      const first = await client.until((f) => f.requestId === id && f.type === 'chunk');
+      const end = await client.until((f) => f.requestId === id && (f.type === 'done' || f.type === 'error'));
+      if (end.frame.type !== 'done') throw new Error(`cost bench: ${id} ended with ${JSON.stringify(end.frame)}`);
+      latency.firstChunkMs.push(first.at - sent);
+      latency.endLagMs.push(end.at - model.endedAt);
+      latency.meanTextLagMs.push(meanLag(model.made, client.frames.filter((a) => a.frame.requestId === id && a.frame.type === 'chunk')));
+      return accepted.at - sent;
+    };
+    await answer('warm-up');
+    const lone = await window(LONE, async () => {
+      let route = 0;
+      for (let i = 0; i < LONE; i += 1) route += await answer(`lone-${i}`);
+      return route;
+    });
+    const batched = await window(BATCHED, async () => {
+      const ids = Array.from({ length: BATCHED }, (_, i) => `batch-${i}`);
+      const sent = performance.now();
+      ids.forEach((id) => client.send(ask(id)));
+      const accepted = await Promise.all(ids.map((id) => client.until((f) => f.requestId === id && f.type === 'accepted')));
+      await Promise.all(ids.map((id) => client.until((f) => f.requestId === id && f.type === 'done')));
+      return accepted.reduce((n, a) => n + (a.at - sent), 0);
+    });
+    for (let i = 0; i < SAMPLES; i += 1) {
+      const id = `cancel-${i}`;
+      client.send(ask(id));
+      await client.until((f) => f.requestId === id && f.type === 'chunk');
+      await sleep(1500 + 97 * i);
+      const sent = performance.now();
+      client.send({ action: 'llm/cancel', requestId: id });
+      const end = await client.until((f) => f.requestId === id && f.type === 'error');
+      latency.cancelMs.push(end.at - sent);
+    }
+    for (let i = 0; i < SAMPLES; i += 1) {
+      const id = `resume-${i}`;
+      const gone = await probe(local.url);
+      gone.send(ask(id));
+      const { frame } = await gone.until((f) => f.requestId === id && f.type === 'accepted');
+      await gone.until((f) => f.requestId === id && f.type === 'chunk');
+      await sleep(1500 + 97 * i);
+      gone.close();
+      const fromSeq = gone.frames.filter((a) => a.frame.requestId === id && a.frame.type === 'chunk').length;
+      const back = await probe(local.url);
+      const sent = performance.now();
+      back.send({ action: 'llm/resume', requestId: id, data: { resumeToken: frame.resumeToken, fromSeq } });
+      const resumed = await back.until((f) => f.requestId === id && f.type === 'resumed');
+      latency.resumeMs.push(resumed.at - sent);
+      back.send({ action: 'llm/cancel', requestId: id });
+      await back.until((f) => f.requestId === id && f.type === 'error');
+      back.close();
+    }
+    client.close();
+    return { template, lone, batched, latency };
+  } finally {
+    queue.invoke = invoke;
+    await local.stop();
+    await proxy.stop();
+    await dynalite.stop();
+  }
+}
+
+/** Mean over characters of (arrived at the client − made by the model). */
+function meanLag(made: ReadonlyArray<{ at: number; chars: number }>, chunks: readonly Arrival[]): number {
+  let total = 0;
+  let chars = 0;
+  let m = 0;
+  for (const chunk of chunks) {
+    for (let c = String(chunk.frame.content ?? '').length; c > 0; c -= 1) {
+      chars += 1;
+      // The model made character `chars` with the first delta that reached it.
+      while (m < made.length - 1 && made[m]!.chars < chars) m += 1;
+      total += chunk.at - (made[m]?.at ?? chunk.at);
+    }
+  }
+  return chars === 0 ? Number.NaN : total / chars;
+}
+
+if (require.main === module) {
+  measureCost(process.cwd()).then(
+    (run) => process.stdout.write(`${JSON.stringify(run)}\n`),
+    (error: unknown) => {
+      process.stderr.write(`${String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
