@@ -37,7 +37,7 @@ export function loadLocalServerConfig(env: Env, read = new EnvReader(env)): Loca
     queue: {
       visibilityTimeoutMs: read.int('QUEUE_VISIBILITY_TIMEOUT_MS', 960_000, 10, 12 * 3600 * 1000),
       maxInvocations: read.int('WORKER_MAX_INVOCATIONS', 10, 1, 1000),
-      batchSize: read.int('WORKER_BATCH_SIZE', 10, 1, 10),
+      batchSize: read.int('WORKER_BATCH_SIZE', 4, 1, 10),
     },
   };
   if (env['WORKER_MAX_CONCURRENCY'] !== undefined) {

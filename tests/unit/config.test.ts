@@ -72,7 +72,7 @@ describe('loadLocalServerConfig', () => {
       stage: 'local',
       idleTimeoutMs: 600_000,
       maxConnectionMs: 7_200_000,
-      queue: { visibilityTimeoutMs: 960_000, maxInvocations: 10, batchSize: 10 },
+      queue: { visibilityTimeoutMs: 960_000, maxInvocations: 10, batchSize: 4 },
     });
   });
 

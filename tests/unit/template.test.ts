@@ -167,7 +167,7 @@ describe('template.yaml through the real SAM translator', () => {
     expect(queue['VisibilityTimeout']).toBeGreaterThan(worker['Timeout']);
     const [[, mapping]] = ofType(resources, 'AWS::Lambda::EventSourceMapping') as [[string, Node]];
     // Several answers per invocation, with no batching window: a lone job starts at once.
-    expect(resolver.resolve(mapping['Properties'])).toMatchObject({ EventSourceArn: '<JobQueue.Arn>', FunctionName: '<WorkerFunction>', FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: expect.any(String) }, BatchSize: 10, MaximumBatchingWindowInSeconds: 0 });
+    expect(resolver.resolve(mapping['Properties'])).toMatchObject({ EventSourceArn: '<JobQueue.Arn>', FunctionName: '<WorkerFunction>', FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: expect.any(String) }, BatchSize: 4, MaximumBatchingWindowInSeconds: 0 });
     expect(worker['Handler']).toBe('jobs.worker');
     const sqs = statements.filter((s) => asList(s.statement['Action'] as string[]).some((a) => a.startsWith('sqs:')));
     expect(sqs.map((s) => [s.role, asList(s.statement['Action'] as string[]).sort(), s.statement['Resource']])).toEqual([
