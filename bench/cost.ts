@@ -21,7 +21,7 @@ import { capacityProxy } from './capacity-proxy';
 const TOKENS = 500;
 const TOKEN_DELAY_MS = 20;
 const LONE = 3;
-const BATCHED = 10;
+const BATCHED = 9;
 const SAMPLES = 5;
 
 export interface CostRun {
@@ -29,7 +29,10 @@ export interface CostRun {
   readonly template: { readonly workerMb: number; readonly routeMb: number; readonly batchSize: number };
   /** Per answer, answered alone. */
   readonly lone: PerAnswer;
-  /** Per answer, BATCHED answers asked at once. */
+  /**
+   * Per answer, for answers that shared a worker invocation: BATCHED asked at once while the one
+   * worker allowed is busy, so they wait together and go in batches of BatchSize.
+   */
   readonly batched: PerAnswer;
   readonly latency: {
     readonly firstChunkMs: number[];
@@ -41,6 +44,8 @@ export interface CostRun {
     readonly cancelMs: number[];
     /** From `llm/resume` on a new connection to its `resumed` frame. */
     readonly resumeMs: number[];
+    /** Every gap between two chunk frames of an answer, as the reader waits between them. */
+    readonly chunkGapsMs: number[];
   };
 }
 
@@ -50,9 +55,11 @@ export interface PerAnswer {
   readonly dynamoOps: Record<string, number>;
   readonly writeUnits: number;
   readonly readUnits: number;
-  /** Worker invocations and their total ms, per answer. */
+  /** Worker invocations and their total ms, per answer (batched: only the invocations of more than one). */
   readonly invocations: number;
   readonly workerMs: number;
+  /** Answers per invocation counted. */
+  readonly perInvocation: number;
   /** The route's share: from the frame to `accepted` (≈ the invocation's duration). */
   readonly routeMs: number;
 }
@@ -67,8 +74,8 @@ async function probe(url: string): Promise<{ frames: Arrival[]; send: (data: unk
   const socket = new WebSocket(url);
   const frames: Arrival[] = [];
   const waiters: Array<() => void> = [];
-  socket.on('message', (data) => {
-    frames.push({ at: performance.now(), frame: JSON.parse(String(data)) as Record<string, unknown> });
+  socket.on('message', (data: Buffer) => {
+    frames.push({ at: performance.now(), frame: JSON.parse(data.toString('utf8')) as Record<string, unknown> });
     waiters.splice(0).forEach((wake) => wake());
   });
   await new Promise((ok, fail) => socket.once('open', ok).once('error', fail));
@@ -97,11 +104,15 @@ class TimedModel implements ChatModel {
   }
 }
 
-function templateOf(root: string): CostRun['template'] {
+/** The worker's and the route's memory and the worker's BatchSize, as a version's template.yaml sets them. */
+export function templateOf(root: string): CostRun['template'] {
   const text = readFileSync(resolve(root, 'template.yaml'), 'utf8');
   const globalMb = Number(/Globals:[\s\S]*?MemorySize: (\d+)/.exec(text)?.[1]);
   const worker = /\n {2}WorkerFunction:[\s\S]*?\n {2}\w+Function:/.exec(text)?.[0] ?? '';
-  const workerMb = Number(/\n {6}MemorySize: (\d+)/.exec(worker)?.[1] ?? globalMb);
+  const memory = /\n {6}MemorySize: (!Ref )?(\w+)/.exec(worker);
+  // A number, or a parameter's default.
+  const parameter = memory?.[1] ? new RegExp(`\\n {2}${memory[2]}:[\\s\\S]*?Default: (\\d+)`).exec(text)?.[1] : memory?.[2];
+  const workerMb = Number(parameter ?? globalMb);
   const batchSize = Number(/BatchSize: (\d+)/.exec(worker)?.[1] ?? 10);
   return { workerMb, routeMb: globalMb, batchSize };
 }
@@ -116,15 +127,15 @@ export async function measureCost(root = resolve(__dirname, '..')): Promise<Cost
   const model = new TimedModel(new MockChatModel({ tokenDelayMs: TOKEN_DELAY_MS, answerTokens: TOKENS }));
   let posted = 0;
   // Each worker invocation, timed (the emulator's event source calls this once per batch).
-  const invocations: number[] = [];
-  const queue = LocalQueue.prototype as unknown as { invoke: (...args: unknown[]) => Promise<unknown> };
+  const invocations: Array<{ readonly records: number; readonly ms: number }> = [];
+  const queue = LocalQueue.prototype as unknown as { invoke: (batch: readonly unknown[], ...rest: unknown[]) => Promise<unknown> };
   const invoke = queue.invoke;
-  queue.invoke = async function timed(this: unknown, ...args: unknown[]) {
+  queue.invoke = async function timed(this: unknown, batch: readonly unknown[], ...rest: unknown[]) {
     const start = performance.now();
     try {
-      return await invoke.apply(this, args);
+      return await invoke.call(this, batch, ...rest);
     } finally {
-      invocations.push(performance.now() - start);
+      invocations.push({ records: batch.length, ms: performance.now() - start });
     }
   };
   const env = {
@@ -134,7 +145,9 @@ export async function measureCost(root = resolve(__dirname, '..')): Promise<Cost
     MAX_CONCURRENT_PER_CONNECTION: String(BATCHED),
     MAX_CONCURRENT_PER_USER: String(2 * BATCHED),
   };
-  const server = { ...loadLocalServerConfig({ PORT: '0', HOST: '127.0.0.1' }), queue: { ...loadLocalServerConfig({}).queue, batchSize: template.batchSize } };
+  // One worker invocation at a time: lone answers come one after another anyway, and a burst then
+  // waits in the queue and goes in batches of the template's BatchSize, as it does in AWS.
+  const server = { ...loadLocalServerConfig({ PORT: '0', HOST: '127.0.0.1' }), queue: { ...loadLocalServerConfig({}).queue, batchSize: template.batchSize, maxInvocations: 1 } };
   const local = await startLocalGateway({
     server,
     env,
@@ -144,22 +157,25 @@ export async function measureCost(root = resolve(__dirname, '..')): Promise<Cost
       return undefined;
     },
   });
-  const latency: { [K in keyof CostRun['latency']]: number[] } = { firstChunkMs: [], endLagMs: [], meanTextLagMs: [], cancelMs: [], resumeMs: [] };
-  const window = async (answers: number, run: () => Promise<number>): Promise<PerAnswer> => {
+  const latency: { [K in keyof CostRun['latency']]: number[] } = { firstChunkMs: [], endLagMs: [], meanTextLagMs: [], cancelMs: [], resumeMs: [], chunkGapsMs: [] };
+  const window = async (answers: number, shared: boolean, run: () => Promise<number>): Promise<PerAnswer> => {
     proxy.reset();
     posted = 0;
     invocations.length = 0;
     const routeMs = await run();
-    // The worker's releases after `done`: let them land before counting.
+    // The worker's releases after `done` and its invocation's end: let them land before counting.
     await sleep(500);
     const sum = (ops: string[]) => ops.reduce((n, op) => n + (proxy.units.get(op) ?? 0), 0);
+    const counted = invocations.filter((i) => (shared ? i.records > 1 : true));
+    const records = counted.reduce((n, i) => n + i.records, 0);
     return {
       messages: (answers + posted) / answers,
       dynamoOps: Object.fromEntries([...proxy.operations].map(([op, n]) => [op, n / answers])),
       writeUnits: sum(['PutItem', 'UpdateItem', 'DeleteItem']) / answers,
       readUnits: sum(['GetItem', 'Query']) / answers,
-      invocations: invocations.length / answers,
-      workerMs: invocations.reduce((a, b) => a + b, 0) / answers,
+      invocations: counted.length / records,
+      workerMs: counted.reduce((n, i) => n + i.ms, 0) / records,
+      perInvocation: records / counted.length,
       routeMs: routeMs / answers,
     };
   };
@@ -175,16 +191,23 @@ export async function measureCost(root = resolve(__dirname, '..')): Promise<Cost
       if (end.frame.type !== 'done') throw new Error(`cost bench: ${id} ended with ${JSON.stringify(end.frame)}`);
       latency.firstChunkMs.push(first.at - sent);
       latency.endLagMs.push(end.at - model.endedAt);
-      latency.meanTextLagMs.push(meanLag(model.made, client.frames.filter((a) => a.frame.requestId === id && a.frame.type === 'chunk')));
+      const chunks = client.frames.filter((a) => a.frame.requestId === id && a.frame.type === 'chunk');
+      latency.meanTextLagMs.push(meanLag(model.made, chunks));
+      latency.chunkGapsMs.push(...chunks.slice(1).map((chunk, i) => chunk.at - chunks[i]!.at));
       return accepted.at - sent;
     };
     await answer('warm-up');
-    const lone = await window(LONE, async () => {
+    await sleep(500);
+    const lone = await window(LONE, false, async () => {
       let route = 0;
-      for (let i = 0; i < LONE; i += 1) route += await answer(`lone-${i}`);
+      for (let i = 0; i < LONE; i += 1) {
+        route += await answer(`lone-${i}`);
+        // Its invocation ends after `done` (the releases): the next answer is a lone one too.
+        await sleep(300);
+      }
       return route;
     });
-    const batched = await window(BATCHED, async () => {
+    const batched = await window(BATCHED, true, async () => {
       const ids = Array.from({ length: BATCHED }, (_, i) => `batch-${i}`);
       const sent = performance.now();
       ids.forEach((id) => client.send(ask(id)));
@@ -236,7 +259,7 @@ function meanLag(made: ReadonlyArray<{ at: number; chars: number }>, chunks: rea
   let chars = 0;
   let m = 0;
   for (const chunk of chunks) {
-    for (let c = String(chunk.frame.content ?? '').length; c > 0; c -= 1) {
+    for (let c = typeof chunk.frame.content === 'string' ? chunk.frame.content.length : 0; c > 0; c -= 1) {
       chars += 1;
       // The model made character `chars` with the first delta that reached it.
       while (m < made.length - 1 && made[m]!.chars < chars) m += 1;
@@ -246,6 +269,7 @@ function meanLag(made: ReadonlyArray<{ at: number; chars: number }>, chunks: rea
   return chars === 0 ? Number.NaN : total / chars;
 }
 
+// Prints JSON (for bench/baseline.ts) whatever the arguments.
 if (require.main === module) {
   measureCost(process.cwd()).then(
     (run) => process.stdout.write(`${JSON.stringify(run)}\n`),

@@ -72,9 +72,9 @@ export function dynamoOpsSection(dynamoOps: DynamoOpsResults): string[] {
     '| --- | --- | --- |',
     ...Object.entries(dynamoOps.perAnswer).map(([op, n]) => `| ${op} | ${n.toFixed(1)} | ${(n * 1000).toFixed(0)} |`),
     '',
-    `On demand at $0.625 per million writes and $0.125 per million strongly consistent reads (every item here is under`,
-    `1 KB, so one unit each): ${(dynamoWrites * 1000).toFixed(0)} writes and ${(dynamoReads * 1000).toFixed(0)} reads, $${dynamoCost.toFixed(3)} per 1,000 answers. docs/DEPLOYING.md's cost table`,
-    'estimates ~83 writes and ~21 reads per answer; this is the measured figure.',
+    `${(dynamoWrites * 1000).toFixed(0)} writes and ${(dynamoReads * 1000).toFixed(0)} reads per 1,000 answers: $${dynamoCost.toFixed(3)} if each were one unit at on-demand prices. What DynamoDB`,
+    'bills is counted in units (a log checkpoint over 1 KB is more than one, an eventually consistent read half of one) in',
+    '"Cost and latency per answer" below, from which docs/DEPLOYING.md\'s cost table is taken.',
     '',
   ];
 }

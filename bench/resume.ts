@@ -17,7 +17,8 @@ export interface ResumeResults {
   readonly p99Ms: number;
   /** Chunk frames of the 500-token answer measured for writes. */
   readonly chunkFrames: number;
-  /** Stream-store writes for that answer: the log (one per chunk), open, end. */
+  /** Stream-store writes for that answer: open, the log's checkpoints, end. */
+  readonly tokenDelayMs: number;
   readonly streamWrites: number;
 }
 
@@ -79,7 +80,7 @@ export async function measureResume(): Promise<ResumeResults> {
       await second.terminal(id, 10_000);
       await second.close();
     }
-    return { samples: samples.length, cancelCheckIntervalMs: interval, p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99), chunkFrames, streamWrites };
+    return { samples: samples.length, cancelCheckIntervalMs: interval, p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99), chunkFrames, streamWrites, tokenDelayMs: 10 };
   } finally {
     await local.stop();
   }

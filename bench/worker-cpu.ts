@@ -73,11 +73,13 @@ async function measureRound(answers = 10, tokensPerAnswer = 200, tokenDelayMs = 
 }
 
 /** The report's section on the worker's memory size: the smallest that leaves a full batch headroom. */
-export function workerCpuSection(workerCpu: WorkerCpuResults): string[] {
+export function workerCpuSection(workerCpu: WorkerCpuResults, template: { readonly workerMb: number; readonly batchSize: number }): string[] {
   // Sized on the worst round, not the median: rounds vary with GC and JIT, and a batch that
   // outruns its CPU share delays every answer in it.
   const worst = workerCpu.spread?.[1] ?? workerCpu.vcpuPerAnswer;
-  const workerPick = [256, 512, 1024].find((mb) => (10 * worst) / (mb / 1769) < 0.75);
+  const sizes = [128, 256, 512, 1024];
+  const { batchSize } = template;
+  const workerPick = sizes.find((mb) => (batchSize * worst) / (mb / 1769) < 0.75);
   return [
     '## The worker\'s memory size',
     '',
@@ -86,17 +88,18 @@ export function workerCpuSection(workerCpu: WorkerCpuResults): string[] {
     `per answer in flight (rounds ranged ${workerCpu.spread?.[0].toFixed(3)}–${workerCpu.spread?.[1].toFixed(3)}). That counts the emulator and the client too (same process), so it is`,
     'an upper bound on the worker\'s share.',
     '',
-    '| Worker memory | vCPU | A full batch of 10 uses, of that CPU (upper bound, worst round) | Headroom (under 75%)? |',
+    `| Worker memory | vCPU | A full batch of ${batchSize} (the template's BatchSize) uses, of that CPU (upper bound, worst round) | Headroom (under 75%)? |`,
     '| --- | --- | --- | --- |',
-    ...[256, 512, 1024].map((mb) => {
-      const share = (10 * worst) / (mb / 1769);
+    ...sizes.map((mb) => {
+      const share = (batchSize * worst) / (mb / 1769);
       return `| ${mb} MB | ${(mb / 1769).toFixed(3)} | ${(share * 100).toFixed(0)}% | ${share < 0.75 ? 'yes' : 'no'} |`;
     }),
     '',
     `The rule: the smallest size at which a full batch, at the worst round's rate, needs under 75% of the CPU Lambda gives it, leaving room for GC, timers`,
-    `and the next batch's start. The pick: ${workerPick === undefined ? 'none of these' : `${workerPick} MB`} (the template has 512 MB); a bigger size`,
-    `would add GB-seconds for CPU the worker does not use. Memory is not the limit: this whole process (emulator, client,`,
-    `worker and ${workerCpu.answers} answers) held ${workerCpu.rssMiB.toFixed(0)} MiB resident.`,
+    `and the next batch's start. The pick: ${workerPick === undefined ? 'none of these' : `${workerPick} MB`} (the template has ${template.workerMb} MB, \`WorkerMemorySize\`); a bigger size`,
+    `would add GB-seconds for CPU the worker does not use — except at a cold start: the worker's require and first invocation`,
+    `(see the cold start table) run on the same CPU share, so at 128 MB they take about ${(1769 / 128).toFixed(0)} times their time on a full core.`,
+    `Memory is not the limit: this whole process (emulator, client, worker and ${workerCpu.answers} answers) held ${workerCpu.rssMiB.toFixed(0)} MiB resident.`,
     '',
   ];
 }

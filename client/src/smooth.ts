@@ -12,7 +12,7 @@ const FIRST_GAP_MS = 100;
 
 /**
  * Lets a stream's text out evenly. The gateway sends text in frames — every 100 ms in an
- * answer's first second, then less often, up to every 600 ms — so shown as it arrives, a long
+ * answer's first second, then less often, up to every 800 ms — so shown as it arrives, a long
  * answer moves in jumps. This spreads each frame's text over the time until the next frame is
  * expected, a few characters every `tickMs`, like the model's own tokens: the first text is
  * shown the moment it arrives, the rest at most about one frame gap later than without it. Other

@@ -128,7 +128,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
     requestTtlSeconds: read.int('REQUEST_TTL_SECONDS', 3600, 60, 24 * 3600),
     stream: {
       flushIntervalMs: read.int('STREAM_FLUSH_INTERVAL_MS', 100, 0, 5000),
-      maxFlushIntervalMs: read.int('STREAM_FLUSH_MAX_INTERVAL_MS', 600, 0, 5000),
+      maxFlushIntervalMs: read.int('STREAM_FLUSH_MAX_INTERVAL_MS', 800, 0, 5000),
       flushBytes: read.int('STREAM_FLUSH_BYTES', 2048, 1, 16 * 1024),
       cancelCheckIntervalMs: read.int('CANCEL_CHECK_INTERVAL_MS', 500, 0, 10000),
     },
@@ -136,7 +136,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
     resume: {
       graceSeconds: read.int('RESUME_GRACE_SECONDS', 30, 0, 900),
       retentionSeconds: read.int('RESUME_RETENTION_SECONDS', 600, 0, 86_400),
-      checkpointMs: read.int('RESUME_CHECKPOINT_MS', 4000, 0, 60_000),
+      checkpointMs: read.int('RESUME_CHECKPOINT_MS', 5000, 0, 60_000),
       // A checkpoint is one DynamoDB item (≤ 400 KB) and a response part may add 128 KB to it.
       checkpointBytes: read.int('RESUME_CHECKPOINT_BYTES', 32 * 1024, 1, 256 * 1024),
     },

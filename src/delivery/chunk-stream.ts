@@ -122,7 +122,7 @@ export class ChunkStream {
 
   /**
    * The flush interval now: the base one for the stream's first second, then three times more
-   * each second, capped at `maxFlushIntervalMs` (100 ms, 300 ms, then 600 ms by default).
+   * each second, capped at `maxFlushIntervalMs` (100 ms, 300 ms, then 800 ms by default).
    */
   intervalAt(elapsedMs: number): number {
     const base = this.options.flushIntervalMs;
