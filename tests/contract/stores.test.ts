@@ -2,7 +2,8 @@ import type { ConnectionRecord } from '../../src/models/connection';
 import type { ConnectionStore } from '../../src/stores/connection-store';
 import { DynamoConnectionStore } from '../../src/stores/dynamodb/connection-store';
 import { DynamoRequestStore } from '../../src/stores/dynamodb/request-store';
-import { ensureTable } from '../../src/stores/dynamodb/table';
+import { ensureTable, KEYS } from '../../src/stores/dynamodb/table';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import type { RequestStore } from '../../src/stores/request-store';
@@ -362,6 +363,21 @@ describe('on dynalite, through the real SDK', () => {
       streams: new DynamoStreamStore(db, table, clock),
       advance: (ms) => void (now += ms),
     };
+  });
+
+  it('stores a log checkpoint compressed, and still replays items of one frame each written by the previous version', async () => {
+    await ensureTable(dynalite.client, 'log');
+    const db = documentClient(dynalite.client);
+    const streams = new DynamoStreamStore(db, 'log');
+    const text = (seq: number) => ({ type: 'chunk' as const, requestId: 'r1', seq, content: `The quick brown fox jumps over the lazy dog, sentence ${seq}. ` });
+    // Frames 0–1 as the previous version logged them: one item each, the frame as JSON text.
+    for (const seq of [0, 1]) await db.send(new PutCommand({ TableName: 'log', Item: { ...KEYS.streamLog('k', seq), frame: JSON.stringify(text(seq)), ttl: Math.floor(Date.now() / 1000) + 600 } }));
+    const frames = Array.from({ length: 30 }, (_, i) => ({ index: i + 2, frame: text(i + 2) }));
+    await streams.append('k', frames, 600);
+    expect(await streams.replay('k', 0)).toEqual([text(0), text(1), ...frames.map((f) => f.frame)]);
+    const { Item } = await db.send(new GetCommand({ TableName: 'log', Key: KEYS.streamLog('k', 2) }));
+    expect(Item?.['frames']).toBeInstanceOf(Uint8Array);
+    expect((Item?.['frames'] as Uint8Array).length).toBeLessThan(JSON.stringify(frames).length / 3);
   });
 
   it('rides out DynamoDB throttling through the SDK’s retries', async () => {

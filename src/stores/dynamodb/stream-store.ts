@@ -1,14 +1,15 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ServerFrame } from '../../models/server-frames';
 import type { Claim, LoggedFrame, StreamMeta, StreamStore } from '../stream-store';
 import { KEYS, nowSeconds, unlessConditionFails } from './table';
 
 /**
- * The frames of one log item: a checkpoint's `frames` (JSON of [index, frame] pairs), or the one
- * `frame` of an item written before checkpoints (a worker of the previous version, mid-deploy).
+ * The frames of one log item: a checkpoint's `frames` (deflated JSON of [index, frame] pairs), or
+ * the one `frame` of an item written before checkpoints (a worker of the previous version, mid-deploy).
  */
 function framesOf(item: Record<string, unknown>): Array<[number, ServerFrame]> {
-  if (typeof item['frames'] === 'string') return JSON.parse(item['frames']) as Array<[number, ServerFrame]>;
+  if (item['frames'] instanceof Uint8Array) return JSON.parse(inflateRawSync(item['frames']).toString('utf8')) as Array<[number, ServerFrame]>;
   const index = Number(String(item['sk']).slice('LOG#'.length));
   return typeof item['frame'] === 'string' ? [[index, JSON.parse(item['frame']) as ServerFrame]] : [];
 }
@@ -61,8 +62,9 @@ export class DynamoStreamStore implements StreamStore {
   async append(key: string, frames: readonly LoggedFrame[], ttlSeconds: number): Promise<void> {
     const first = frames[0];
     if (first === undefined) return;
-    // One item per checkpoint, under its first frame's index (items are small: a few KB of text).
-    const logged = JSON.stringify(frames.map(({ index, frame }) => [index, frame]));
+    // One item per checkpoint, under its first frame's index, compressed: DynamoDB bills a write
+    // per KB, and a few seconds of an answer's frames (text, JSON) deflate to about a third.
+    const logged = deflateRawSync(JSON.stringify(frames.map(({ index, frame }) => [index, frame])));
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...KEYS.streamLog(key, first.index), frames: logged, ttl: nowSeconds(this.now) + ttlSeconds } }));
   }
 
