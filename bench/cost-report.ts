@@ -119,3 +119,48 @@ export function costSection(before: CostRun, after: CostRun, beforeName: string,
     '',
   ];
 }
+
+/** docs/DEPLOYING.md's cost table: this version, lone and batched, with the previous one's totals. */
+export function deployingCostTable(before: CostRun, after: CostRun, beforeName: string): string[] {
+  const lone = costOf(after, after.lone, true);
+  const batched = costOf(after, after.batched, false);
+  const was = costOf(before, before.lone, true);
+  const a = after.lone;
+  const writes = ['PutItem', 'UpdateItem', 'DeleteItem'].reduce((n, op) => n + (a.dynamoOps[op] ?? 0), 0);
+  const reads = ['GetItem', 'Query'].reduce((n, op) => n + (a.dynamoOps[op] ?? 0), 0);
+  return [
+    '| part | a lone answer | per 1,000 | per 1,000 when answers share a worker |',
+    '|---|---|---|---|',
+    `| API Gateway messages | 1 in + ${(a.messages - 1).toFixed(0)} out (\`accepted\`, chunks, \`done\`) | ${per1000(lone.apiGateway)} | ${per1000(batched.apiGateway)} |`,
+    `| Lambda, route function | 1 invocation, ~${a.routeMs.toFixed(0)} ms at ${after.template.routeMb} MB | ${per1000(lone.route)} | ${per1000(batched.route)} |`,
+    `| Lambda, worker | ${(a.workerMs / 1000).toFixed(1)} s at ${after.template.workerMb} MB (waiting on the model) | ${per1000(lone.worker)} | ${per1000(batched.worker)} (${after.batched.perInvocation.toFixed(0)} per invocation) |`,
+    `| DynamoDB | ${a.writeUnits.toFixed(0)} write units (${writes.toFixed(0)} writes), ${a.readUnits.toFixed(0)} read units (${reads.toFixed(0)} eventually consistent reads) | ${per1000(lone.dynamo)} | ${per1000(batched.dynamo)} |`,
+    `| SQS | send, receive, delete | ${per1000(lone.sqs)} | ${per1000(batched.sqs)} |`,
+    `| CloudWatch Logs | ~2 KB of logs and EMF (estimated) | ${per1000(lone.logs)} | ${per1000(batched.logs)} |`,
+    `| **gateway total** | | **${per1000(lone.total)}** | **${per1000(batched.total)}** |`,
+    `| the same before the cost work (\`${beforeName}\`) | ${(before.lone.messages - 1).toFixed(0)} frames out, ${before.lone.writeUnits.toFixed(0)} write units, worker at ${before.template.workerMb} MB | ${per1000(was.total)} | |`,
+    `| Bedrock, Nova Lite (for scale) | 200 in / 500 out tokens | ${per1000(PRICES.novaLite)} | |`,
+    `| Bedrock, Claude 3.5 Haiku (for scale) | 200 in / 500 out tokens | ${per1000(PRICES.haiku)} | |`,
+  ];
+}
+
+/** docs/DYNAMODB.md's measured block: operations and units of one typical answer. */
+export function dynamoCostBlock(after: CostRun): string[] {
+  const a = after.lone;
+  return [
+    `Measured (\`npm run bench\`, the typical 10 s answer of docs/DEPLOYING.md's cost table, lone): ${Object.entries(a.dynamoOps)
+      .sort(([x], [y]) => x.localeCompare(y))
+      .map(([op, n]) => `${n.toFixed(0)} ${op}`)
+      .join(', ')} — ${a.writeUnits.toFixed(0)} write units and ${a.readUnits.toFixed(0)} read units (the GetItems are the stream watch's, eventually consistent: half a unit each).`,
+  ];
+}
+
+/** Replaces the lines between `<!-- name -->` and `<!-- /name -->` in a document. */
+export function replaceBlock(document: string, name: string, lines: readonly string[]): string {
+  const start = `<!-- ${name} -->`;
+  const end = `<!-- /${name} -->`;
+  const from = document.indexOf(start);
+  const to = document.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`no ${start} … ${end} block`);
+  return `${document.slice(0, from + start.length)}\n${lines.join('\n')}\n${document.slice(to)}`;
+}

@@ -1,5 +1,5 @@
 /** `npm run bench`: runs every measurement in one process, prints them and writes docs/BENCHMARKS.md. */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { burstProfileSection, profileBurst } from './burst-profile';
 import { coldRatio, coldStartSection, measureColdStart } from './cold-start';
@@ -15,7 +15,7 @@ import { dynamoOpsSection, measureDynamoOps } from './dynamo-ops';
 import { measurePathToModel, pathToModelSection, type PathResults } from './path-to-model';
 import { BASELINE, runInBaseline } from './baseline';
 import { measureCost, templateOf, type CostRun } from './cost';
-import { costSection } from './cost-report';
+import { costSection, deployingCostTable, dynamoCostBlock, replaceBlock } from './cost-report';
 import { measureSmoothLag } from './smooth-lag';
 import { measureStreaming, type SenderRun } from './streaming';
 
@@ -202,6 +202,11 @@ async function main(): Promise<void> {
     '',
   ];
   await writeFile('docs/BENCHMARKS.md', lines.join('\n'));
+  // The cost table and DynamoDB's per-answer figures in the docs come from this run too.
+  const deploying = await readFile('docs/DEPLOYING.md', 'utf8');
+  await writeFile('docs/DEPLOYING.md', replaceBlock(deploying, 'cost-table', deployingCostTable(costBefore, cost, BASELINE)));
+  const dynamo = await readFile('docs/DYNAMODB.md', 'utf8');
+  await writeFile('docs/DYNAMODB.md', replaceBlock(dynamo, 'dynamo-cost', dynamoCostBlock(cost)));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

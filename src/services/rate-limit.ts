@@ -16,7 +16,7 @@ export interface Subject {
  * corrected to what was really used.
  */
 export interface AdmissionTicket {
-  /** The per-minute token counter the reservation was added to; absent when tokens are unlimited. */
+  /** The per-minute counter the reservation was added to (its value `t`); absent when tokens are unlimited. */
   readonly tokenKey?: string;
   readonly reservedTokens: number;
   /** Expiry (epoch seconds) of the token counter's window. */
@@ -41,6 +41,14 @@ function windowAt(nowMs: number): { window: number; windowEnd: number; windowExp
 export function connectionSlotsKey(connectionId: string): string {
   return `conc:conn:${connectionId}`;
 }
+
+/** The counter of one caller's one-minute window: requests in `r`, tokens in `t`. */
+function windowKeyOf(who: string, window: number): string {
+  return `win:${who}:${window}`;
+}
+
+const REQUESTS = 'r';
+const TOKENS = 't';
 
 /** The key the limits of one caller are counted under: the user, else the source IP. */
 export function subjectKey(subject: Pick<Subject, 'userId' | 'sourceIp'>): string {
@@ -80,45 +88,54 @@ export class RateLimiter {
       );
     }
     const { window, windowEnd, windowExpiry } = windowAt(nowMs);
-    const tokenKey = `tpm:${who}:${window}`;
+    const windowKey = windowKeyOf(who, window);
     const reserved = tokensPerMinute > 0 ? reservedTokens : 0;
-    const rpmKey = `rpm:${who}:${window}`;
     const slotExpiry = Math.floor(nowMs / 1000) + this.slotTtlSeconds;
     const overLimit = (what: string): GatewayError =>
       new GatewayError('rate_limited', `Rate limit reached: ${what} per minute.`, { retryable: true, retryAfterMs: windowEnd - nowMs });
     const full = (limit: number, scope: string): GatewayError =>
       new GatewayError('rate_limited', `At most ${limit} answers may run at once ${scope}.`, { retryable: true, retryAfterMs: CONCURRENCY_RETRY_MS });
-    // Every limit is checked at once — one round trip, not four — each by its own atomic
-    // conditional write, so together they can never admit more than any one allows. What a
-    // refused request took meanwhile is given back before the refusal is thrown; the refusal
-    // named is the first in this order (concurrency before the per-minute budgets).
+    // Every limit is checked at once — one round trip, three writes — each slot set and the
+    // window's counter by its own atomic conditional write, so together they can never admit more
+    // than any one allows. What a refused request took meanwhile is given back before the refusal
+    // is thrown; the refusal named is the first in this order: concurrency, requests, tokens.
     const slotKeys = [
       { key: connectionSlotsKey(subject.connectionId), limit: concurrentPerConnection, scope: 'on this connection' },
       { key: `conc:${who}`, limit: concurrentPerUser, scope: 'for this user' },
     ].filter((slot) => slot.limit > 0);
-    const checks: Array<{ readonly taken: Promise<boolean>; readonly refusal: GatewayError; readonly undo: () => Promise<void> }> = [
-      ...slotKeys.map(({ key, limit, scope }) => ({
-        taken: this.counters.acquireSlot(key, slotId, limit, slotExpiry),
-        refusal: full(limit, scope),
-        undo: () => this.counters.releaseSlot(key, slotId),
-      })),
-      ...(requestsPerMinute > 0
-        ? [{ taken: this.counters.tryAdd(rpmKey, 1, requestsPerMinute, windowExpiry).then((r) => r.ok), refusal: overLimit(`${requestsPerMinute} requests`), undo: () => this.counters.release(rpmKey, 1) }]
-        : []),
-      // Tokens: reserve the worst case now, settle to the real usage when the answer ends, so
-      // concurrent streams cannot together overshoot the budget.
-      ...(reserved > 0
-        ? [{ taken: this.counters.tryAdd(tokenKey, reserved, tokensPerMinute, windowExpiry).then((r) => r.ok), refusal: overLimit(`${tokensPerMinute} tokens`), undo: () => this.counters.release(tokenKey, reserved) }]
-        : []),
+    // Each check resolves to its refusal, or to undefined when it took what it asked for.
+    const checks: Array<{ readonly refusal: Promise<GatewayError | undefined>; readonly undo: () => Promise<void> }> = slotKeys.map(({ key, limit, scope }) => ({
+      refusal: this.counters.acquireSlot(key, slotId, limit, slotExpiry).then((ok) => (ok ? undefined : full(limit, scope))),
+      undo: () => this.counters.releaseSlot(key, slotId),
+    }));
+    // Requests and tokens per minute: two values of the window's one counter, added together or
+    // not at all. Tokens: the worst case is reserved now and settled to the real usage when the
+    // answer ends, so concurrent streams cannot together overshoot the budget.
+    const budgets = [
+      ...(requestsPerMinute > 0 ? [{ field: REQUESTS, amount: 1, limit: requestsPerMinute }] : []),
+      ...(reserved > 0 ? [{ field: TOKENS, amount: reserved, limit: tokensPerMinute }] : []),
     ];
-    const outcomes = await Promise.allSettled(checks.map((check) => check.taken));
-    const refused = outcomes.findIndex((outcome) => outcome.status === 'rejected' || !outcome.value);
-    if (refused >= 0) {
-      await Promise.all(checks.filter((_, i) => outcomes[i]?.status === 'fulfilled' && outcomes[i].value).map((check) => check.undo().catch(() => undefined)));
-      const failure = outcomes[refused];
-      throw failure?.status === 'rejected' ? failure.reason : checks[refused]!.refusal;
+    if (budgets.length > 0) {
+      checks.push({
+        refusal: this.counters
+          .tryAddEach(windowKey, budgets, windowExpiry)
+          .then((added) => (added.ok ? undefined : overLimit(added.refused === REQUESTS ? `${requestsPerMinute} requests` : `${tokensPerMinute} tokens`))),
+        undo: async () => {
+          await Promise.all(budgets.map(({ field, amount }) => this.counters.release(windowKey, amount, field)));
+        },
+      });
     }
-    return { ...(reserved > 0 ? { tokenKey } : {}), reservedTokens: reserved, windowExpiry, slotId, slots: slotKeys.map((slot) => slot.key) };
+    const outcomes = await Promise.allSettled(checks.map((check) => check.refusal));
+    const refused = outcomes.find((outcome) => outcome.status === 'rejected' || outcome.value !== undefined);
+    if (refused !== undefined) {
+      const took = checks.filter((_, i) => {
+        const outcome = outcomes[i];
+        return outcome?.status === 'fulfilled' && outcome.value === undefined;
+      });
+      await Promise.all(took.map((check) => check.undo().catch(() => undefined)));
+      throw refused.status === 'rejected' ? refused.reason : refused.value;
+    }
+    return { ...(reserved > 0 ? { tokenKey: windowKey } : {}), reservedTokens: reserved, windowExpiry, slotId, slots: slotKeys.map((slot) => slot.key) };
   }
 
   /**
@@ -130,19 +147,21 @@ export class RateLimiter {
     if (requestsPerMinute === 0) return () => Promise.resolve();
     const nowMs = this.now();
     const { window, windowEnd, windowExpiry } = windowAt(nowMs);
-    const key = `rpm:${subjectKey(subject)}:${window}`;
-    const { ok } = await this.counters.tryAdd(key, 1, requestsPerMinute, windowExpiry);
+    const key = windowKeyOf(subjectKey(subject), window);
+    const { ok } = await this.counters.tryAddEach(key, [{ field: REQUESTS, amount: 1, limit: requestsPerMinute }], windowExpiry);
     if (!ok) throw new GatewayError('rate_limited', `Rate limit reached: ${requestsPerMinute} requests per minute.`, { retryable: true, retryAfterMs: windowEnd - nowMs });
-    return () => this.counters.release(key, 1);
+    return () => this.counters.release(key, 1, REQUESTS);
   }
 
   /** Gives back the ticket's slots and settles its token reservation to `usedTokens`. */
   async settle(ticket: AdmissionTicket, usedTokens: number): Promise<void> {
     const { tokenKey, reservedTokens, windowExpiry } = ticket;
+    // A ticket of the previous version (mid-deploy) names a counter of its own, its value `v`.
+    const field = tokenKey?.startsWith('tpm:') === true ? 'v' : TOKENS;
     const tokens = async (): Promise<void> => {
       if (tokenKey === undefined || reservedTokens === 0) return;
-      if (usedTokens < reservedTokens) await this.counters.release(tokenKey, reservedTokens - usedTokens);
-      else if (usedTokens > reservedTokens) await this.counters.tryAdd(tokenKey, usedTokens - reservedTokens, Number.MAX_SAFE_INTEGER, windowExpiry);
+      if (usedTokens < reservedTokens) await this.counters.release(tokenKey, reservedTokens - usedTokens, field);
+      else if (usedTokens > reservedTokens) await this.counters.tryAddEach(tokenKey, [{ field, amount: usedTokens - reservedTokens, limit: Number.MAX_SAFE_INTEGER }], windowExpiry);
     };
     await Promise.all([tokens(), ...ticket.slots.map((key) => this.counters.releaseSlot(key, ticket.slotId))]);
   }

@@ -1,3 +1,10 @@
+/** One value of a counter to add to, and the most it may then hold. */
+export interface FieldAdd {
+  readonly field: string;
+  readonly amount: number;
+  readonly limit: number;
+}
+
 /**
  * Shared state for limits, in two shapes:
  *
@@ -14,8 +21,14 @@ export interface CounterStore {
    * fits, not even on a fresh counter). The window's expiry is set on success.
    */
   tryAdd(key: string, amount: number, limit: number, expiresAt: number): Promise<{ ok: boolean; value: number }>;
-  /** Takes `amount` back (never below 0). */
-  release(key: string, amount: number): Promise<void>;
+  /**
+   * Adds each amount to its field of one counter unless any would exceed its limit: all or none,
+   * in one atomic write. A refusal names the first field, in the given order, that would. (A
+   * counter may hold several named values sharing its expiry; `tryAdd` uses the field `v`.)
+   */
+  tryAddEach(key: string, adds: readonly FieldAdd[], expiresAt: number): Promise<{ readonly ok: true } | { readonly ok: false; readonly refused: string }>;
+  /** Takes `amount` back from a counter's field (default `v`; never below 0). */
+  release(key: string, amount: number, field?: string): Promise<void>;
   /**
    * Takes slot `slotId` under `key` unless `limit` unexpired slots are held there already.
    * Taking a slot one already holds succeeds (with the new expiry).

@@ -1,4 +1,9 @@
-import type { CounterStore } from './counter-store';
+import type { CounterStore, FieldAdd } from './counter-store';
+
+/** Where a counter's field lives in the map: the key itself for the default field. */
+function fieldKey(key: string, field: string): string {
+  return field === 'v' ? key : `${key}#${field}`;
+}
 import { TtlMap } from './memory-ttl-map';
 
 /** The in-memory CounterStore: atomic because Node runs one callback at a time. */
@@ -18,9 +23,20 @@ export class MemoryCounterStore implements CounterStore {
     return Promise.resolve({ ok: true, value: value + amount });
   }
 
-  release(key: string, amount: number): Promise<void> {
-    const value = this.counters.get(key);
-    if (value !== undefined) this.counters.set(key, Math.max(0, value - amount), this.counters.expiresAt(key) ?? 0);
+  tryAddEach(key: string, adds: readonly FieldAdd[], expiresAt: number): ReturnType<CounterStore['tryAddEach']> {
+    const refused = adds.find(({ field, amount, limit }) => (this.counters.get(fieldKey(key, field)) ?? 0) + amount > limit);
+    if (refused) return Promise.resolve({ ok: false, refused: refused.field });
+    for (const { field, amount } of adds) {
+      const at = fieldKey(key, field);
+      this.counters.set(at, (this.counters.get(at) ?? 0) + amount, expiresAt * 1000);
+    }
+    return Promise.resolve({ ok: true });
+  }
+
+  release(key: string, amount: number, field = 'v'): Promise<void> {
+    const at = fieldKey(key, field);
+    const value = this.counters.get(at);
+    if (value !== undefined) this.counters.set(at, Math.max(0, value - amount), this.counters.expiresAt(at) ?? 0);
     return Promise.resolve();
   }
 

@@ -212,6 +212,37 @@ function storeContract(name: string, make: Factory): void {
       expect(await s.counters.acquireSlot('slots', 'd', 2, exp)).toBe(false);
     });
 
+    it('adds to several values of one counter all or none, naming the first that would pass its limit', async () => {
+      const exp = T0 / 1000 + 60;
+      const both = (tokens: number) => [
+        { field: 'r', amount: 1, limit: 3 },
+        { field: 't', amount: tokens, limit: 1000 },
+      ];
+      expect(await s.counters.tryAddEach('win', both(600), exp)).toEqual({ ok: true });
+      // Tokens would pass: nothing is added, not even the request.
+      expect(await s.counters.tryAddEach('win', both(500), exp)).toEqual({ ok: false, refused: 't' });
+      expect(await s.counters.tryAddEach('win', both(400), exp)).toEqual({ ok: true });
+      expect(await s.counters.tryAddEach('win', both(0), exp)).toEqual({ ok: true });
+      // Requests are at 3: refused by `r` first, whatever the tokens.
+      expect(await s.counters.tryAddEach('win', both(5000), exp)).toEqual({ ok: false, refused: 'r' });
+      expect(await s.counters.tryAddEach('win', both(1), exp)).toEqual({ ok: false, refused: 'r' });
+      // An amount above its limit never fits, not even on a counter that does not exist yet.
+      expect(await s.counters.tryAddEach('fresh', both(5000), exp)).toEqual({ ok: false, refused: 't' });
+      await s.counters.release('win', 1, 'r');
+      await s.counters.release('win', 700, 't');
+      expect(await s.counters.tryAddEach('win', both(700), exp)).toEqual({ ok: true });
+      // An expired counter starts again from these amounts.
+      s.advance(61_000);
+      expect(await s.counters.tryAddEach('win', both(1000), T0 / 1000 + 180)).toEqual({ ok: true });
+    });
+
+    it('never lets parallel adds to one counter pass a limit together', async () => {
+      const exp = T0 / 1000 + 60;
+      const results = await Promise.all(Array.from({ length: 12 }, () => s.counters.tryAddEach('race', [{ field: 'r', amount: 1, limit: 5 }, { field: 't', amount: 100, limit: 10_000 }], exp)));
+      expect(results.filter((r) => r.ok)).toHaveLength(5);
+      expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.refused === 'r')).toBe(true);
+    });
+
     it('opens an empty slot set that takes slots like any other, and never empties one in use', async () => {
       const exp = T0 / 1000 + 60;
       await s.counters.openSlots('opened', exp);

@@ -159,9 +159,9 @@ describe.each(STORE_MODES)('hardening, %s mode', (_name, makeMode) => {
 
 /** Stores whose releases take a while, as they may on DynamoDB under load. */
 class SlowReleaseCounters extends MemoryCounterStore {
-  override async release(key: string, amount: number): Promise<void> {
+  override async release(...args: Parameters<MemoryCounterStore['release']>): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 150));
-    await super.release(key, amount);
+    await super.release(...args);
   }
 
   override async releaseSlot(key: string, slotId: string): Promise<void> {

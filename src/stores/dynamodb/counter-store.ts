@@ -1,6 +1,11 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CounterStore } from '../counter-store';
+import type { CounterStore, FieldAdd } from '../counter-store';
 import { KEYS, nowSeconds, unlessConditionFails } from './table';
+
+/** The first field, in order, that the adds would take past its limit on this item. */
+function refusalOf(item: Record<string, unknown> | undefined, adds: readonly FieldAdd[]): string | undefined {
+  return adds.find(({ field, amount, limit }) => Number(item?.[field] ?? 0) + amount > limit)?.field;
+}
 
 /** Optimistic rounds of one slot acquisition before it gives up (only expired-slot pruning races). */
 const SLOT_ROUNDS = 6;
@@ -57,7 +62,68 @@ export class DynamoCounterStore implements CounterStore {
     return restarted ? { ok: true, value: amount } : this.tryAdd(key, amount, limit, expiresAt);
   }
 
-  async release(key: string, amount: number): Promise<void> {
+  /**
+   * One conditional update adds to every field, each checked against its limit, so the limits
+   * hold together however many instances race. Refused, a consistent read tells which field it
+   * was — or that the counter had expired (restarted with these amounts, as in `tryAdd`).
+   */
+  async tryAddEach(key: string, adds: readonly FieldAdd[], expiresAt: number, round = 0): ReturnType<CounterStore['tryAddEach']> {
+    if (adds.length === 0) return { ok: true };
+    const now = nowSeconds(this.now);
+    // An amount above its limit never fits — and the write below would let it through on a
+    // counter that does not exist yet — so only a read tells which field refuses first.
+    if (adds.some(({ amount, limit }) => amount > limit)) return { ok: false, refused: await this.firstRefusal(key, adds, now) };
+    const names: Record<string, string> = { '#ttl': 'ttl' };
+    const values: Record<string, number> = { ':expires': expiresAt, ':now': now };
+    adds.forEach(({ field, amount, limit }, i) => {
+      names[`#f${i}`] = field;
+      values[`:a${i}`] = amount;
+      values[`:m${i}`] = limit - amount;
+    });
+    const added = await unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: KEYS.counter(key),
+          UpdateExpression: `ADD ${adds.map((_, i) => `#f${i} :a${i}`).join(', ')} SET #ttl = :expires`,
+          ConditionExpression: `${adds.map((_, i) => `(attribute_not_exists(#f${i}) OR #f${i} <= :m${i})`).join(' AND ')} AND (attribute_not_exists(#ttl) OR #ttl > :now)`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+    if (added) return { ok: true };
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: KEYS.counter(key), ConsistentRead: true }));
+    if (Item !== undefined && Number(Item['ttl']) <= now) {
+      const restarted = await unlessConditionFails(
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...KEYS.counter(key), ...Object.fromEntries(adds.map(({ field, amount }) => [field, amount])), ttl: expiresAt },
+            // Race: two instances restarting the same expired counter; one wins, the other retries.
+            ConditionExpression: '#ttl <= :now',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':now': now },
+          }),
+        ),
+      );
+      if (restarted) return { ok: true };
+    } else {
+      const refused = refusalOf(Item, adds);
+      if (refused !== undefined) return { ok: false, refused };
+    }
+    // The counter changed between the write and the read: try again, a few times.
+    if (round >= SLOT_ROUNDS) throw new Error(`counter ${key}: too many concurrent writers, gave up after ${SLOT_ROUNDS} rounds`);
+    return this.tryAddEach(key, adds, expiresAt, round + 1);
+  }
+
+  private async firstRefusal(key: string, adds: readonly FieldAdd[], now: number): Promise<string> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: KEYS.counter(key), ConsistentRead: true }));
+    const live = Item !== undefined && Number(Item['ttl']) > now ? Item : undefined;
+    return refusalOf(live, adds) ?? adds[0]?.field ?? '';
+  }
+
+  async release(key: string, amount: number, field = 'v'): Promise<void> {
     // A failed condition: already expired or released, nothing to take back.
     await unlessConditionFails(
       this.db.send(
@@ -66,7 +132,7 @@ export class DynamoCounterStore implements CounterStore {
           Key: KEYS.counter(key),
           UpdateExpression: 'ADD #v :negative',
           ConditionExpression: '#v >= :amount AND #ttl > :now',
-          ExpressionAttributeNames: { '#v': 'v', '#ttl': 'ttl' },
+          ExpressionAttributeNames: { '#v': field, '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':negative': -amount, ':amount': amount, ':now': nowSeconds(this.now) },
         }),
       ),
