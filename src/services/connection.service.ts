@@ -7,7 +7,7 @@ import type { WsRequestContext } from '../utils/lambda';
 import type { ActiveGenerations } from './active-generations';
 import { ConnectionGoneError } from '../utils/websocket';
 import { GatewayError } from '../models/errors';
-import { connectionSlotsKey } from './rate-limit';
+import { slotSetsOf } from './rate-limit';
 
 export interface ConnectionServiceDeps {
   readonly connections: ConnectionStore;
@@ -18,8 +18,9 @@ export interface ConnectionServiceDeps {
   readonly connectionTtlSeconds: number;
   /** Cap on open connections of one authenticated user; 0 = none. */
   readonly connectionsPerUser: number;
-  /** Answers in flight per connection (0 = no limit): its slot set is made with the connection. */
+  /** Answers in flight per connection and per user (0 = no limit): their slot sets are made with the connection. */
   readonly concurrentPerConnection: number;
+  readonly concurrentPerUser: number;
   /** With a grace time, a departed client's answers go on, waiting for a resume (see StreamTarget). */
   readonly resumeGraceSeconds: number;
   readonly now?: () => number;
@@ -61,11 +62,10 @@ export class ConnectionService {
       ttl,
     };
     try {
-      await Promise.all([
-        this.deps.connections.put(record),
-        // So the connection's first request takes its slot in one write; only an optimisation.
-        this.deps.concurrentPerConnection > 0 ? this.deps.counters.openSlots(connectionSlotsKey(context.connectionId), ttl).catch(() => undefined) : undefined,
-      ]);
+      // So the connection's first request takes its slots in one write each (the user's set may
+      // exist already: then nothing changes); only an optimisation, so a failure is ignored.
+      const slotSets = slotSetsOf({ connectionId: context.connectionId, userId, sourceIp: sourceIp ?? 'unknown' }, this.deps);
+      await Promise.all([this.deps.connections.put(record), ...slotSets.map(({ key }) => this.deps.counters.openSlots(key, ttl).catch(() => undefined))]);
     } catch (error) {
       if (capped) await this.deps.counters.releaseSlot(connectionSlots(userId), context.connectionId).catch(() => undefined);
       throw error;

@@ -34,6 +34,7 @@ export function createServices(deps: AppDeps): AppServices {
       connectionTtlSeconds: deps.config.connectionTtlSeconds,
       connectionsPerUser: deps.config.limits.connectionsPerUser,
       concurrentPerConnection: deps.config.limits.concurrentPerConnection,
+      concurrentPerUser: deps.config.limits.concurrentPerUser,
       resumeGraceSeconds: deps.config.resume.graceSeconds,
     }),
     messages: new MessageService({ ...deps, active, limiter, replies }),

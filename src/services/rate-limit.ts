@@ -37,9 +37,15 @@ function windowAt(nowMs: number): { window: number; windowEnd: number; windowExp
   return { window, windowEnd, windowExpiry: windowEnd / 1000 + 60 };
 }
 
-/** The slots key of one connection's answers in flight. */
-export function connectionSlotsKey(connectionId: string): string {
-  return `conc:conn:${connectionId}`;
+/** The slot sets a subject's answers in flight are held in: its connection's and its user's (or IP's), each with its limit. */
+export function slotSetsOf(
+  subject: Subject,
+  limits: Pick<AppConfig['limits'], 'concurrentPerConnection' | 'concurrentPerUser'>,
+): Array<{ readonly key: string; readonly limit: number; readonly scope: string }> {
+  return [
+    { key: `conc:conn:${subject.connectionId}`, limit: limits.concurrentPerConnection, scope: 'on this connection' },
+    { key: `conc:${subjectKey(subject)}`, limit: limits.concurrentPerUser, scope: 'for this user' },
+  ].filter((slot) => slot.limit > 0);
 }
 
 /** The counter of one caller's one-minute window: requests in `r`, tokens in `t`. */
@@ -78,7 +84,7 @@ export class RateLimiter {
   async admit(subject: Subject, reservedTokens: number, slotId: string): Promise<AdmissionTicket> {
     const who = subjectKey(subject);
     const nowMs = this.now();
-    const { requestsPerMinute, tokensPerMinute, concurrentPerConnection, concurrentPerUser } = this.limits;
+    const { requestsPerMinute, tokensPerMinute } = this.limits;
     if (tokensPerMinute > 0 && reservedTokens > tokensPerMinute) {
       // No wait would ever let it through: say so instead of inviting a retry.
       throw new GatewayError(
@@ -99,10 +105,7 @@ export class RateLimiter {
     // window's counter by its own atomic conditional write, so together they can never admit more
     // than any one allows. What a refused request took meanwhile is given back before the refusal
     // is thrown; the refusal named is the first in this order: concurrency, requests, tokens.
-    const slotKeys = [
-      { key: connectionSlotsKey(subject.connectionId), limit: concurrentPerConnection, scope: 'on this connection' },
-      { key: `conc:${who}`, limit: concurrentPerUser, scope: 'for this user' },
-    ].filter((slot) => slot.limit > 0);
+    const slotKeys = slotSetsOf(subject, this.limits);
     // Each check resolves to its refusal, or to undefined when it took what it asked for.
     const checks: Array<{ readonly refusal: Promise<GatewayError | undefined>; readonly undo: () => Promise<void> }> = slotKeys.map(({ key, limit, scope }) => ({
       refusal: this.counters.acquireSlot(key, slotId, limit, slotExpiry).then((ok) => (ok ? undefined : full(limit, scope))),
