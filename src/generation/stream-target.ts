@@ -93,13 +93,13 @@ export class StreamTarget {
   }
 
   /**
-   * Ends the stream with its terminal frame — logged first, so a resume after the end gets it —
-   * then posts it to the connection there is. A resume that raced the end is followed first.
+   * Records the end of the stream: the frames not yet logged, then its terminal frame (so a
+   * resume that sees the end finds the whole log and gets the frame too). A resume that raced
+   * the end is followed first. Posts nothing of the terminal frame: see {@link deliverEnd}.
    */
-  finish(terminal: ServerFrame): Promise<void> {
+  end(terminal: ServerFrame): Promise<void> {
     return this.serially(async () => {
       clearTimeout(this.grace);
-      // The whole log before the terminal frame: a resume that sees the end replays from it.
       await this.checkpoint().catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not write the last frames to the log; a resume after the end misses them'));
       for (let attempt = 0; attempt < 5; attempt += 1) {
         if (await this.deps.streams.end(this.key, terminal, this.version, this.deps.retentionSeconds)) break;
@@ -108,6 +108,12 @@ export class StreamTarget {
         await this.switchTo(meta);
       }
       clearTimeout(this.grace);
+    });
+  }
+
+  /** Posts the terminal frame to the connection the answer goes to now (after {@link end}). */
+  deliverEnd(terminal: ServerFrame): Promise<void> {
+    return this.serially(async () => {
       if (this.attached) await this.deps.replies.send(this.target, terminal, this.deps.log);
     });
   }

@@ -170,18 +170,21 @@ export class GenerationService {
     const stillHeld = (await Promise.all(others.map(async (connectionId) => ((await requests.held(connectionId, job.requestId).catch(() => undefined))?.jobId === job.jobId ? connectionId : undefined)))).filter(
       (connectionId): connectionId is string => connectionId !== undefined,
     );
+    const terminal = target === undefined ? undefined : 'terminal' in outcome ? outcome.terminal : replies.frameFor(job.requestId, outcome.failure, log);
+    const followed = target?.followed;
+    // The stream's end is recorded together with the releases — all writes, none waiting on
+    // another — and the terminal frame is posted only once they are all done.
     await Promise.all([
       limiter.settle(job.ticket, usedTokens).catch((error: unknown) => log.warn({ err: error }, 'could not settle limits; the slots expire')),
       removeRecords([...(target?.connections ?? [job.connectionId]), ...stillHeld]),
+      target !== undefined && terminal !== undefined ? target.end(terminal) : undefined,
     ]);
-    if (target === undefined) {
+    if (target === undefined || terminal === undefined) {
       if ('failure' in outcome) await replies.fail(job.connectionId, job.requestId, outcome.failure, log);
       else await replies.send(job.connectionId, outcome.terminal, log);
       return;
     }
-    const terminal = 'terminal' in outcome ? outcome.terminal : replies.frameFor(job.requestId, outcome.failure, log);
-    const followed = target.followed;
-    await target.finish(terminal);
+    await target.deliverEnd(terminal);
     // A resume that raced the end moved the request: the record of where it went goes too (only
     // then — otherwise it was removed above, and a second delete is a wasted write per answer).
     if (target.followed !== followed) await removeRecords(target.connections);

@@ -76,6 +76,27 @@ describe('GatewayChatTransport (the AI SDK’s ChatTransport) against the emulat
     expect(message?.parts).toEqual([{ type: 'step-start' }, { type: 'text', text: mockAnswerTokens('hello transport', 30).join(''), state: 'done' }]);
   });
 
+  it('lets each frame’s text out in smaller deltas by default, and frame by frame with smooth: false — the same text either way', async () => {
+    // Its own gateway, counting the chunk frames it posts.
+    await client.close();
+    await local.stop();
+    let frames = 0;
+    local = await startLocal({ MOCK_TOKEN_DELAY_MS: '20', MOCK_ANSWER_TOKENS: '30' }, { beforePost: (_id, data) => void (frames += data.toString('utf8').includes('"type":"chunk"') ? 1 : 0) });
+    client = new GatewayClient({ url: local.url, WebSocket });
+    transport = new GatewayChatTransport({ client, resumeStore: memoryStore() });
+    const deltas = (chunks: Chunk[]) => chunks.flatMap((c) => (c.type === 'text-delta' ? [c.delta] : []));
+    const smooth = await drain(await send([user('smooth me')]));
+    const smoothFrames = frames;
+    transport = new GatewayChatTransport({ client, resumeStore: memoryStore(), smooth: false });
+    frames = 0;
+    const raw = await drain(await send([user('smooth me')]));
+    expect(deltas(smooth.chunks).join('')).toBe(mockAnswerTokens('smooth me', 30).join(''));
+    expect(deltas(raw.chunks).join('')).toBe(mockAnswerTokens('smooth me', 30).join(''));
+    // Unsmoothed, one delta per frame; smoothed, frames are split into more, smaller deltas.
+    expect(deltas(raw.chunks)).toHaveLength(frames);
+    expect(deltas(smooth.chunks).length).toBeGreaterThan(smoothFrames);
+  });
+
   it('streams a tool call as tool-input-start/delta/available; the call and its output go back as tool_use and tool_result', async () => {
     const first = await drain(await send([user('use get_time')], { body: { tools: [TIME] } }));
     expect(first.chunks.map((c) => c.type)).toEqual(expect.arrayContaining(['tool-input-start', 'tool-input-delta', 'tool-input-available']));

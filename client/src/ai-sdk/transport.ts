@@ -6,6 +6,7 @@ import type { GatewayClientOptions } from '../types.js';
 import { ChunkWriter, type Chunk } from './chunks.js';
 import { dataUrlBytes, toGatewayRequest, type UiMessage, type UiPart } from './messages.js';
 import { defaultResumeStore, type ResumeStore } from './resume-store.js';
+import { smoothEvents, type SmoothOptions } from '../smooth.js';
 
 /** Images this small go inline in the message; larger files are uploaded first. */
 const INLINE_IMAGE_BYTES = 60 * 1024;
@@ -17,6 +18,11 @@ export interface GatewayChatTransportOptions extends Partial<GatewayClientOption
   readonly resumeStore?: ResumeStore;
   /** Request fields for every message (a request's `body` overrides them). */
   readonly defaults?: Pick<ChatData, 'modelId' | 'systemPrompt' | 'inferenceConfig' | 'tools' | 'toolChoice' | 'metadata'>;
+  /**
+   * How text deltas reach the AI SDK: let out evenly between the gateway's frames (the default;
+   * see `smoothEvents`), or `false` for each frame's text as it arrives.
+   */
+  readonly smooth?: SmoothOptions | false;
 }
 
 /** The `sendMessages` options of the AI SDK's ChatTransport (structurally, `ai` 5 and later). */
@@ -91,6 +97,7 @@ export class GatewayChatTransport {
   private chunks(stream: GatewayStream, messageId: string, chatId: string, started?: { events: AsyncIterator<StreamEvent>; first: IteratorResult<StreamEvent> }): ReadableStream<Chunk> {
     const store = this.store;
     const client = this.client;
+    const smooth = this.options.smooth;
     let detached = false;
     return new ReadableStream<Chunk>({
       // The reader went away (a superseded resume, an unmounted page): the answer goes on, resumable.
@@ -104,11 +111,14 @@ export class GatewayChatTransport {
         const remember = (): void => {
           if (stream.resumeToken !== undefined && store.get(chatId)?.requestId !== stream.requestId) store.set(chatId, { requestId: stream.requestId, resumeToken: stream.resumeToken, messageId });
         };
+        const source = started?.events ?? stream.events()[Symbol.asyncIterator]();
+        async function* received(): AsyncGenerator<StreamEvent> {
+          for (let next = started?.first ?? (await source.next()); !next.done; next = await source.next()) yield next.value;
+        }
         try {
-          const events = started?.events ?? stream.events()[Symbol.asyncIterator]();
-          for (let next = started?.first ?? (await events.next()); !next.done; next = await events.next()) {
+          for await (const event of smooth === false ? received() : smoothEvents(received(), smooth)) {
             remember();
-            writer.event(next.value);
+            writer.event(event);
           }
           writer.finish(await stream.done);
         } catch (error) {
