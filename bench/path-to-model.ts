@@ -4,13 +4,13 @@
  * operations, the `accepted` post at `@connections`, the queue hop — in order, with the local
  * milliseconds. Requests that overlap in time count as one round trip; the rest are serial.
  */
-import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../src/llm/chat-model';
 import { MockChatModel } from '../src/llm/mock';
 import { loadLocalServerConfig } from '../src/config/local';
 import { startDynalite } from '../src/local/dynalite';
 import { startLocalGateway } from '../src/local/emulator';
 import { countingProxy } from '../tests/helpers/dynamo';
 import { TestClient } from '../tests/helpers/ws-client';
+import { Stopwatch } from '../tests/helpers/stopwatch-model';
 
 interface Step {
   readonly what: string;
@@ -29,15 +29,6 @@ export interface PathResults {
   readonly first?: PathResults;
 }
 
-/** Notes when the model is called. */
-class Stopwatch implements ChatModel {
-  calledAt = Number.NaN;
-  constructor(private readonly inner: ChatModel) {}
-  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
-    this.calledAt = performance.now();
-    yield* this.inner.stream(request, signal);
-  }
-}
 
 export async function measurePathToModel(rounds = 5): Promise<PathResults> {
   const dynalite = await startDynalite();

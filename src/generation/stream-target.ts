@@ -92,6 +92,11 @@ export class StreamTarget {
     return this.serially(() => this.switchTo(meta));
   }
 
+  /** Writes the frames not yet in the log (the last checkpoint). */
+  flushLog(): Promise<void> {
+    return this.serially(() => this.checkpoint().catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not write the last frames to the log; a resume after the end misses them')));
+  }
+
   /**
    * Records the end of the stream: the frames not yet logged, then its terminal frame (so a
    * resume that sees the end finds the whole log and gets the frame too). A resume that raced

@@ -1,19 +1,10 @@
-import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../../src/llm/chat-model';
 import { MockChatModel } from '../../src/llm/mock';
 import type { LocalGateway } from '../../src/local/emulator';
 import { slowProxy, startDynalite, type DynamoProxy } from '../helpers/dynamo';
 import { startLocal } from '../helpers/local';
 import { TestClient } from '../helpers/ws-client';
+import { Stopwatch } from '../helpers/stopwatch-model';
 
-/** Notes when the model is first called. */
-class Stopwatch implements ChatModel {
-  calledAt = Number.NaN;
-  constructor(private readonly inner: ChatModel) {}
-  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
-    this.calledAt = performance.now();
-    yield* this.inner.stream(request, signal);
-  }
-}
 
 /** Requests that overlap in time count as one round trip; the rest follow one another. */
 function roundTrips(calls: ReadonlyArray<{ start: number; end: number }>): number {
