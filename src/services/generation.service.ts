@@ -172,15 +172,16 @@ export class GenerationService {
     );
     const terminal = target === undefined ? undefined : 'terminal' in outcome ? outcome.terminal : replies.frameFor(job.requestId, outcome.failure, log);
     const followed = target?.followed;
-    // Two rounds of writes, then the terminal frame. The log's last checkpoint goes with the
-    // settlement; the stream's end (which needs the whole log first) with the records' removal —
-    // last, so that between a record gone (its id free again) and the terminal frame there is
-    // only the post: a frame that reads the id as free meanwhile would end the answer early.
+    // The settlement with the log's last checkpoint, then the stream's end (which needs the
+    // whole log), then the records' removal — last, so that between a record gone (its id free
+    // again) and the terminal frame there is only the post: a frame for the id that lands in
+    // between reads it as free, and its refusal would read as this answer's end.
     await Promise.all([
       limiter.settle(job.ticket, usedTokens).catch((error: unknown) => log.warn({ err: error }, 'could not settle limits; the slots expire')),
       target?.flushLog(),
     ]);
-    await Promise.all([removeRecords([...(target?.connections ?? [job.connectionId]), ...stillHeld]), target !== undefined && terminal !== undefined ? target.end(terminal) : undefined]);
+    if (target !== undefined && terminal !== undefined) await target.end(terminal);
+    await removeRecords([...(target?.connections ?? [job.connectionId]), ...stillHeld]);
     if (target === undefined || terminal === undefined) {
       if ('failure' in outcome) await replies.fail(job.connectionId, job.requestId, outcome.failure, log);
       else await replies.send(job.connectionId, outcome.terminal, log);

@@ -61,7 +61,11 @@ export class ResumeService {
     } catch (error) {
       if (error instanceof AnsweredByItsEnd) return;
       const failure = toGatewayError(error);
-      throw held === undefined ? failure.forRequest(requestId) : failure.refusing(requestId);
+      // Read again when nothing was held: a request sent just before this resume may have taken
+      // the id since (its `accepted` may already be out), and a refusal naming it as `requestId`
+      // would read as that request's end.
+      const holds = held !== undefined || (await this.deps.requests.held(caller.connectionId, requestId).catch(() => undefined)) !== undefined;
+      throw holds ? failure.refusing(requestId) : failure.forRequest(requestId);
     }
   }
 
