@@ -161,7 +161,7 @@ export class StreamTarget {
       retryable: false,
     };
     for (const connectionId of left) {
-      await this.deps.requests.end(connectionId, this.requestId, this.jobId).catch((error: unknown) => {
+      await this.deps.requests.end(connectionId, this.requestId, this.jobId, meta.version).catch((error: unknown) => {
         this.deps.log.warn({ err: error }, 'could not remove the record of a connection the request left; its TTL will');
       });
       await this.deps.sender.send(connectionId, elsewhere).catch(() => undefined);

@@ -111,6 +111,10 @@ export class ResumeService {
       throw error;
     });
     if (moved.outcome === 'moved') {
+      // The record again, as of this version: a worker following an older resume may have removed
+      // it since it was read (a record taken at this version is one it no longer removes).
+      const holds = await requests.hold(caller.connectionId, meta.requestId, meta.jobId, config.requestTtlSeconds, key, moved.meta.version).catch(() => true);
+      if (!holds) caller.log.warn({ requestId: meta.requestId }, 'another request took the id on this connection while it was resumed here');
       caller.log.info({ requestId: meta.requestId, fromSeq }, 'request resumed here; the worker follows');
       return undefined;
     }

@@ -5,6 +5,8 @@ import { TtlMap } from './memory-ttl-map';
 /** The in-memory RequestStore: shared by every handler instance of one process. */
 export class MemoryRequestStore implements RequestStore {
   private readonly requests: TtlMap<HeldRequest>;
+  /** The stream version a record was taken at by `hold` (0 when begun). */
+  private readonly versions = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {
     this.requests = new TtlMap(now);
@@ -14,6 +16,7 @@ export class MemoryRequestStore implements RequestStore {
     const key = requestKey(connectionId, requestId);
     if (this.requests.get(key) !== undefined) return Promise.resolve(false);
     this.requests.set(key, { requestId, jobId, streamKey }, this.now() + ttlSeconds * 1000);
+    this.versions.delete(key);
     return Promise.resolve(true);
   }
 
@@ -26,9 +29,22 @@ export class MemoryRequestStore implements RequestStore {
     return Promise.resolve(held.filter((record): record is HeldRequest => record !== undefined));
   }
 
-  end(connectionId: string, requestId: string, jobId: string): Promise<void> {
+  hold(connectionId: string, requestId: string, jobId: string, ttlSeconds: number, streamKey: string, version: number): Promise<boolean> {
     const key = requestKey(connectionId, requestId);
-    if (this.requests.get(key)?.jobId === jobId) this.requests.delete(key);
+    const record = this.requests.get(key);
+    if (record !== undefined && record.jobId !== jobId) return Promise.resolve(false);
+    this.requests.set(key, { requestId, jobId, streamKey }, this.now() + ttlSeconds * 1000);
+    this.versions.set(key, version);
+    return Promise.resolve(true);
+  }
+
+  end(connectionId: string, requestId: string, jobId: string, beforeVersion?: number): Promise<void> {
+    const key = requestKey(connectionId, requestId);
+    const takenAt = this.versions.get(key) ?? 0;
+    if (this.requests.get(key)?.jobId === jobId && (beforeVersion === undefined || takenAt < beforeVersion)) {
+      this.requests.delete(key);
+      this.versions.delete(key);
+    }
     return Promise.resolve();
   }
 

@@ -18,8 +18,19 @@ export interface RequestStore {
   held(connectionId: string, requestId: string): Promise<HeldRequest | undefined>;
   /** Every live record of one connection (used on $disconnect). */
   heldBy(connectionId: string): Promise<HeldRequest[]>;
-  /** Removes this connection's record of job `jobId` (a newer request reusing the id is left alone). */
-  end(connectionId: string, requestId: string, jobId: string): Promise<void>;
+  /**
+   * Makes sure this connection holds `requestId` for job `jobId`, taken at stream version
+   * `version`: writes the record unless another job holds the id here (then false). A resume
+   * calls it once it has moved the stream here, so that a worker which, following an older resume,
+   * removed this connection's record meanwhile cannot leave it receiving an answer it does not hold.
+   */
+  hold(connectionId: string, requestId: string, jobId: string, ttlSeconds: number, streamKey: string, version: number): Promise<boolean>;
+  /**
+   * Removes this connection's record of job `jobId` (a newer request reusing the id is left
+   * alone) — with `beforeVersion`, only a record taken before that stream version: a connection
+   * that took the request again since keeps it.
+   */
+  end(connectionId: string, requestId: string, jobId: string, beforeVersion?: number): Promise<void>;
 }
 
 /** A request a connection holds: its job and, for a request with a resumable answer, its stream. */

@@ -165,6 +165,26 @@ function storeContract(name: string, make: Factory): void {
       expect(await s.requests.held('c1', 'r1')).toBeUndefined();
     });
 
+    it('holds a resumed request again whether or not its record survived, never over another job’s, and keeps it from an older resume’s removal', async () => {
+      // The record was removed meanwhile (a worker following an older resume): hold writes it again.
+      expect(await s.requests.hold('c1', 'r1', 'job-1', 60, 'k1', 2)).toBe(true);
+      expect(await s.requests.held('c1', 'r1')).toMatchObject({ jobId: 'job-1', streamKey: 'k1' });
+      // Still there: hold refreshes it. Another job under the id: hold refuses.
+      expect(await s.requests.hold('c1', 'r1', 'job-1', 60, 'k1', 2)).toBe(true);
+      await s.requests.begin('c1', 'r2', 'job-other', 60);
+      expect(await s.requests.hold('c1', 'r2', 'job-1', 60, 'k1', 2)).toBe(false);
+      // A worker following version 1 (older) leaves it; one following version 3 removes it.
+      await s.requests.end('c1', 'r1', 'job-1', 1);
+      await s.requests.end('c1', 'r1', 'job-1', 2);
+      expect(await s.requests.held('c1', 'r1')).toBeDefined();
+      await s.requests.end('c1', 'r1', 'job-1', 3);
+      expect(await s.requests.held('c1', 'r1')).toBeUndefined();
+      // A record begun (not held at a version) goes at any version; without one, at the request's end.
+      await s.requests.begin('c1', 'r3', 'job-3', 60);
+      await s.requests.end('c1', 'r3', 'job-3', 1);
+      expect(await s.requests.held('c1', 'r3')).toBeUndefined();
+    });
+
     it('adds to a counter up to its limit and no further', async () => {
       const expires = T0 / 1000 + 60;
       expect(await s.counters.tryAdd('k', 1, 2, expires)).toEqual({ ok: true, value: 1 });

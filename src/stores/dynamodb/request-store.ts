@@ -56,16 +56,35 @@ export class DynamoRequestStore implements RequestStore {
     return held;
   }
 
-  async end(connectionId: string, requestId: string, jobId: string): Promise<void> {
+  async hold(connectionId: string, requestId: string, jobId: string, ttlSeconds: number, streamKey: string, version: number): Promise<boolean> {
+    const now = nowSeconds(this.now);
+    const held = await unlessConditionFails(
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...KEYS.request(connectionId, requestId), jobId, streamKey, ver: version, ttl: now + ttlSeconds },
+          // Race: a worker removing this record as it follows an older resume; a request of
+          // another job that took the id here meanwhile keeps it.
+          ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :now OR jobId = :job',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':now': now, ':job': jobId },
+        }),
+      ),
+    );
+    return held !== undefined;
+  }
+
+  async end(connectionId: string, requestId: string, jobId: string, beforeVersion?: number): Promise<void> {
     await unlessConditionFails(
       this.db.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: KEYS.request(connectionId, requestId),
           // Race: a worker ending late (after its lease was taken over) must not delete a newer
-          // request that reuses the requestId.
-          ConditionExpression: 'jobId = :job',
-          ExpressionAttributeValues: { ':job': jobId },
+          // request that reuses the requestId; nor, following an older resume, a record this
+          // connection took again by a newer one.
+          ConditionExpression: beforeVersion === undefined ? 'jobId = :job' : 'jobId = :job AND (attribute_not_exists(ver) OR ver < :v)',
+          ExpressionAttributeValues: beforeVersion === undefined ? { ':job': jobId } : { ':job': jobId, ':v': beforeVersion },
         }),
       ),
     );
