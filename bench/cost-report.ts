@@ -164,3 +164,23 @@ export function replaceBlock(document: string, name: string, lines: readonly str
   if (from < 0 || to < from) throw new Error(`no ${start} … ${end} block`);
   return `${document.slice(0, from + start.length)}\n${lines.join('\n')}\n${document.slice(to)}`;
 }
+
+/** Rows of the report's targets table for the cost work (issue 30). */
+export function costTargets(before: CostRun, after: CostRun, path: { readonly roundTrips: number; readonly first?: { readonly roundTrips: number } }): string[] {
+  const lone = costOf(after, after.lone, true);
+  const was = costOf(before, before.lone, true);
+  const within = (name: string, pick: (run: CostRun) => readonly number[]): string => {
+    const b = median(pick(before));
+    const a = median(pick(after));
+    const change = (a - b) / b;
+    return `| ${name} within 10% of before | ${ms(b)} → ${ms(a)} (${change >= 0 ? '+' : ''}${(change * 100).toFixed(0)}%) | ${change <= 0.1 ? 'yes' : '**no**'} |`;
+  };
+  return [
+    `| gateway cost of a lone typical answer ≤ $0.06 per 1,000 | ${per1000(lone.total)} (before: ${per1000(was.total)}) | ${lone.total <= 0.06e-3 ? 'yes' : '**no**'} |`,
+    `| ≤ 4 serial round trips from the frame to the model call | ${path.roundTrips}${path.first ? ` (a connection's first request: ${path.first.roundTrips})` : ''} | ${path.roundTrips <= 4 && (path.first?.roundTrips ?? 0) <= 4 ? 'yes' : '**no**'} |`,
+    within('time to first chunk', (r) => r.latency.firstChunkMs),
+    within('text lag after the model ends', (r) => r.latency.endLagMs),
+    within('cancel latency', (r) => r.latency.cancelMs),
+    within('resume latency', (r) => r.latency.resumeMs),
+  ];
+}

@@ -15,7 +15,7 @@ import { dynamoOpsSection, measureDynamoOps } from './dynamo-ops';
 import { measurePathToModel, pathToModelSection, type PathResults } from './path-to-model';
 import { BASELINE, runInBaseline } from './baseline';
 import { measureCost, templateOf, type CostRun } from './cost';
-import { costSection, deployingCostTable, dynamoCostBlock, replaceBlock } from './cost-report';
+import { costSection, costTargets, deployingCostTable, dynamoCostBlock, replaceBlock } from './cost-report';
 import { measureSmoothLag } from './smooth-lag';
 import { measureStreaming, type SenderRun } from './streaming';
 
@@ -96,6 +96,7 @@ async function main(): Promise<void> {
     `| burst of ${connections} pings: p50 ≤ 10× the raw \`ws\` echo's | ${pingRatio.toFixed(1)}× warm (${ms(load.gatewayPingWarm.roundTripP50Ms)} vs ${ms(load.echo.roundTripP50Ms)}); first burst on a fresh process ${(load.gatewayPing.roundTripP50Ms / load.echo.roundTripP50Ms).toFixed(1)}× | ${yes(pingRatio <= 10, ': one thread does both ends of every signed post (see "Where the emulator\'s time goes")')} |`,
     `| ${connections} simultaneous ${load.answerTokens}-token streams: first chunk p50 ≤ 1 s, every stream exact | ${ms(firstChunkP50)}, ${s.complete} of ${connections} exact | ${yes(firstChunkP50 <= 1000 && s.complete === connections, ': the same one thread')} |`,
     `| 10 jobs in one worker invocation: first chunk ≤ 1.2× a lone job's | ${batchRatio(batchFast).toFixed(2)}× at ${batchFast.tokenDelayMs} ms to first token, ${batchRatio(batchSlow).toFixed(2)}× at ${batchSlow.tokenDelayMs} ms | ${yes(batchRatio(batchSlow) <= 1.2 && batchRatio(batchFast) <= 1.2, batchRatio(batchSlow) <= 1.2 ? ` at ${batchFast.tokenDelayMs} ms (a few ms of posts sharing one thread), yes at ${batchSlow.tokenDelayMs} ms` : '')} |`,
+    ...costTargets(costBefore, cost, pathToModel),
     '',
     `## Load: ${connections} connections, one streamed answer each, at once`,
     '',
