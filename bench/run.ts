@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     'emulator (`npm run local`): API Gateway, `@connections` and SQS emulated in one Node process,',
     'running the same handlers as Lambda and posting through the real AWS SDK clients.',
     '',
-    'Reproduce: `npm ci && npm run bench` (about a minute; `BENCH_CONNECTIONS=200 npm run bench` for a',
+    'Reproduce: `npm ci && npm run bench` (about ten minutes on 2 cores; `BENCH_CONNECTIONS=200 npm run bench` for a',
     'smaller load). The correctness side of each measurement is in `npm test` (see the end).',
     '',
     '## Targets',

@@ -76,6 +76,11 @@ export interface GatewayErrorOptions {
 }
 
 /** Any failure that is not a GatewayError becomes `internal_error` with no detail for the client. */
+/** What a cancelled request ends with (the route's cancel and the worker's watch both stop it so). */
+export function cancelledError(): GatewayError {
+  return new GatewayError('cancelled', 'The request was cancelled.');
+}
+
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   return new GatewayError('internal_error', 'The gateway failed to handle this request.', {

@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/config';
 import type { ChatModel } from '../llm/chat-model';
-import { GatewayError } from '../models/errors';
+import { cancelledError, GatewayError } from '../models/errors';
 import type { ServerFrame } from '../models/server-frames';
 import type { Delivery } from '../models/delivery';
 import type { Job, JobIdentity } from '../models/job';
@@ -35,9 +35,6 @@ export interface GenerationServiceDeps {
 /** How a request ended: its terminal frame, or the reason it failed. */
 type Outcome = { readonly terminal: ServerFrame } | { readonly failure: unknown };
 
-export function cancelledError(): GatewayError {
-  return new GatewayError('cancelled', 'The request was cancelled.');
-}
 
 /**
  * The worker side of a chat request: claims the queued job (so a redelivery never streams twice),

@@ -2,7 +2,6 @@ import type { AppDeps } from './app-deps';
 import { Replies } from '../delivery/replies';
 import { ActiveGenerations } from './active-generations';
 import { ConnectionService } from './connection.service';
-import { GenerationService } from './generation.service';
 import { MessageService } from './message.service';
 import { RateLimiter } from './rate-limit';
 import { ResumeService } from './resume.service';
@@ -12,11 +11,13 @@ import { UploadService } from './upload.service';
 export interface AppServices {
   readonly connections: ConnectionService;
   readonly messages: MessageService;
-  readonly generations: GenerationService;
   readonly resumes: ResumeService;
   readonly uploads: UploadService;
   /** The one way out to clients, and the one translation of failures into frames. */
   readonly replies: Replies;
+  /** Shared with a worker in the same process (the emulator): its generations, its limits. */
+  readonly active: ActiveGenerations;
+  readonly limiter: RateLimiter;
 }
 
 export function createServices(deps: AppDeps): AppServices {
@@ -38,9 +39,10 @@ export function createServices(deps: AppDeps): AppServices {
       resumeGraceSeconds: deps.config.resume.graceSeconds,
     }),
     messages: new MessageService({ ...deps, active, limiter, replies }),
-    generations: new GenerationService({ ...deps, active, limiter, replies }),
     resumes: new ResumeService({ ...deps, limiter, replies }),
     uploads: new UploadService(deps),
     replies,
+    active,
+    limiter,
   };
 }

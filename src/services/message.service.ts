@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ATTACHMENTS_OFF } from '../attachments/attachment-store';
 import type { AppConfig } from '../config/config';
 import { estimatePromptTokens } from '../llm/tokens';
-import { GatewayError, toGatewayError } from '../models/errors';
+import { cancelledError, GatewayError, toGatewayError } from '../models/errors';
 import type { Job, JobRequest } from '../models/job';
 import type { CancelFrame, ChatRequestFrame } from '../models/protocol';
 import { echoableRequestId, validateChatFrame } from '../models/validate';
@@ -17,7 +17,6 @@ import { METRICS, type GatewayMetrics } from '../utils/metrics';
 import type { FrameSender } from '../utils/websocket';
 import type { Caller } from '../models/caller';
 import type { ActiveGenerations } from './active-generations';
-import { cancelledError } from './generation.service';
 import { subjectKey, type AdmissionTicket, type RateLimiter } from './rate-limit';
 
 export interface MessageServiceDeps {
