@@ -85,7 +85,7 @@ export function costSection(before: CostRun, after: CostRun, beforeName: string,
     return `| ${name} | ${ms(b)} (${ms(Math.min(...pick(before)))}–${ms(Math.max(...pick(before)))}) | ${ms(a)} (${ms(Math.min(...pick(after)))}–${ms(Math.max(...pick(after)))}) | ${(((a - b) / b) * 100).toFixed(0)}% | ${what} |`;
   };
   const shown = (runs: SmoothLagResults['raw']): string =>
-    `${ms(median(runs.map((r) => r.meanLagMs)))} behind the model; pauses p95 ${ms(percentile(runs.flatMap((r) => r.gapsMs), 95))}, longest ${ms(Math.max(...runs.flatMap((r) => r.gapsMs)))}`;
+    `${ms(median(runs.map((r) => r.meanLagMs)))} behind the model; pauses p95 ${ms(percentile(runs.flatMap((r) => r.gapsMs), 95))}, longest ${ms(Math.max(...runs.flatMap((r) => r.gapsMs)))}; the last character ${ms(median(runs.map((r) => r.endLagMs)))} after the model's`;
   return [
     '## Cost and latency per answer, before and after',
     '',

@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     `(the last chunk and \`done\`: two posts). Naive falls ${ms(naive.lagMs)} behind: ${naive.posts} posts × ${streaming.postLatencyMs} ms take longer than the`,
     'model. A fixed 100 ms interval is just short of 10× on a 5 s answer (`accepted`, one immediate',
     'first chunk and `done` are fixed costs). The default keeps 100 ms for the first second — where a',
-    'reader waits for text — and then triples it each second up to `STREAM_FLUSH_MAX_INTERVAL_MS`',
+    'reader waits for text — and then grows it ×1.7 a frame up to `STREAM_FLUSH_MAX_INTERVAL_MS`',
     '(800 ms): a long answer needs far fewer frames, each an API Gateway message; the end of the answer is not',
     'held back (compare the lag columns), and the client\'s `smoothEvents` shows the text evenly in between (see',
     '"Cost and latency per answer").',

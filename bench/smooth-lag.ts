@@ -16,6 +16,8 @@ export interface ShownRun {
   readonly meanLagMs: number;
   /** Every pause between two updates of the shown text (ms). */
   readonly gapsMs: number[];
+  /** The last character shown − the model's last (ms). */
+  readonly endLagMs: number;
 }
 
 export interface SmoothLagResults {
@@ -52,7 +54,9 @@ export async function measureSmoothLag(rounds = 2): Promise<SmoothLagResults> {
     }
     await stream.done;
     const lag = shown.reduce((total, at, c) => total + at - (model.made[c] ?? at), 0) / shown.length;
-    return { meanLagMs: lag, gapsMs: updates.slice(1).map((at, i) => at - updates[i]!) };
+    const lastShown = shown[shown.length - 1] ?? 0;
+    const lastMade = model.made[model.made.length - 1] ?? lastShown;
+    return { meanLagMs: lag, gapsMs: updates.slice(1).map((at, i) => at - updates[i]!), endLagMs: lastShown - lastMade };
   };
   try {
     await client.connect();

@@ -9,12 +9,42 @@ export interface SmoothOptions {
 
 /** The gap between frames assumed before two have arrived: the gateway's first-second cadence. */
 const FIRST_GAP_MS = 100;
+/** The most the next gap is predicted to grow over the last one. */
+const MAX_GROWTH = 2;
+
+/** The gaps between text frames seen so far. */
+export interface FrameGaps {
+  /** A moving average: one frame that comes late, or two that come together, is noise. */
+  readonly averageMs: number;
+  readonly lastMs?: number;
+  readonly beforeMs?: number;
+}
+
+export const FIRST_GAPS: FrameGaps = { averageMs: FIRST_GAP_MS };
+
+/** The gaps once a frame came `gapMs` after the one before it. */
+export function nextGaps(gaps: FrameGaps, gapMs: number): FrameGaps {
+  return { averageMs: 0.6 * gaps.averageMs + 0.4 * gapMs, lastMs: gapMs, beforeMs: gaps.lastMs };
+}
+
+/**
+ * The gap until the next frame: the last one times its growth over the one before while the
+ * cadence grows (the gateway lengthens it frame by frame after an answer's first second), and
+ * never shorter than the moving average. Draining too fast leaves a pause; draining a little
+ * slow only a little lag, which the next frame sets right.
+ */
+export function predictGap(gaps: FrameGaps): number {
+  const { averageMs, lastMs, beforeMs } = gaps;
+  if (lastMs === undefined) return averageMs;
+  const growth = beforeMs === undefined || beforeMs <= 0 ? 1 : Math.min(MAX_GROWTH, Math.max(1, lastMs / beforeMs));
+  return Math.max(averageMs, lastMs * growth);
+}
 
 /**
  * Lets a stream's text out evenly. The gateway sends text in frames — every 100 ms in an
  * answer's first second, then less often, up to every 800 ms — so shown as it arrives, a long
  * answer moves in jumps. This spreads each frame's text over the time until the next frame is
- * expected, a few characters every `tickMs`, like the model's own tokens: the first text is
+ * expected (`predictGap`), a few characters every `tickMs`, like the model's own tokens: the first text is
  * shown the moment it arrives, the rest at most about one frame gap later than without it. Other
  * events (tool calls) pass in order, once the text before them is out; an error (a cancel too)
  * is thrown right after the text that came before it, shown at once. Stopping the iteration
@@ -27,7 +57,7 @@ export async function* smoothEvents(source: AsyncIterable<StreamEvent>, options:
   let ended = false;
   let failure: { readonly error: unknown } | undefined;
   let lastArrival: number | undefined;
-  let gapMs = FIRST_GAP_MS;
+  let gaps = FIRST_GAPS;
   /** Characters per ms, set at each arrival so that what waits is out by the next one. */
   let rate = 0;
   let wake: (() => void) | undefined;
@@ -40,12 +70,11 @@ export async function* smoothEvents(source: AsyncIterable<StreamEvent>, options:
         if (next.done === true) break;
         const now = Date.now();
         if (next.value.type === 'text') {
-          // A moving average: the cadence changes over an answer, and one late frame is noise.
-          if (lastArrival !== undefined) gapMs = 0.6 * gapMs + 0.4 * (now - lastArrival);
+          if (lastArrival !== undefined) gaps = nextGaps(gaps, now - lastArrival);
           lastArrival = now;
         }
         queue.push(next.value);
-        rate = waitingChars() / Math.max(tickMs, gapMs);
+        rate = waitingChars() / Math.max(tickMs, predictGap(gaps));
         wake?.();
       }
     } catch (error) {

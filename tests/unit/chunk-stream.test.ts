@@ -1,5 +1,5 @@
 import type { SeqFrame } from '../../src/models/server-frames';
-import { ChunkStream } from '../../src/delivery/chunk-stream';
+import { ChunkStream, nextFlushInterval } from '../../src/delivery/chunk-stream';
 import { splitToFit } from '../../src/delivery/frame-split';
 import { sleep, until } from '../helpers/ws-client';
 
@@ -157,10 +157,39 @@ describe('splitToFit', () => {
     expect(splitToFit('short', 100, (piece) => ({ c: piece }))).toEqual(['short']);
   });
 
-  it('keeps the base interval for the first second, then triples it each second up to the maximum', () => {
-    const stream = new ChunkStream({ requestId: 'r', post: () => Promise.resolve(), onFailure: () => undefined, flushIntervalMs: 100, maxFlushIntervalMs: 600, flushBytes: 10_000 });
-    expect([0, 999, 1000, 1999, 2000, 2500, 7000, 60_000].map((ms) => stream.intervalAt(ms))).toEqual([100, 100, 300, 300, 600, 600, 600, 600]);
-    const fixed = new ChunkStream({ requestId: 'r', post: () => Promise.resolve(), onFailure: () => undefined, flushIntervalMs: 100, flushBytes: 10_000 });
-    expect(fixed.intervalAt(60_000)).toBe(100);
+  it('keeps the base interval for the first second, then grows it frame by frame up to the maximum', () => {
+    const after = (elapsed: number[]) => {
+      let interval = 100;
+      return elapsed.map((ms) => (interval = nextFlushInterval(interval, ms, 100, 800)));
+    };
+    expect(after([0, 500, 999, 1000, 1200, 1500, 2000, 3000, 60_000])).toEqual([100, 100, 100, 170, 289, 491, 800, 800, 800]);
+    expect(nextFlushInterval(100, 60_000, 100, 100)).toBe(100);
+    expect(nextFlushInterval(100, 60_000, 100, 50)).toBe(100);
+  });
+
+  it('posts a long answer on that cadence: every 100 ms for a second, then 170, 289, 491 and 800 ms apart', async () => {
+    jest.useFakeTimers();
+    try {
+      const postedAt: number[] = [];
+      const stream = new ChunkStream({ requestId: 'r', post: () => (postedAt.push(Date.now()), Promise.resolve()), onFailure: () => undefined, flushIntervalMs: 100, maxFlushIntervalMs: 800, flushBytes: 10_000 });
+      const start = Date.now();
+      // A token every 20 ms for 5 s.
+      for (let t = 0; t < 5000; t += 20) {
+        stream.write('tok ');
+        await jest.advanceTimersByTimeAsync(20);
+      }
+      await stream.end();
+      const gaps = postedAt.slice(1).map((at, i) => at - postedAt[i]!);
+      const late = gaps.filter((_, i) => postedAt[i + 1]! - start > 1100);
+      expect(postedAt[0]).toBe(start);
+      expect(gaps.slice(0, 9).every((gap) => gap <= 120)).toBe(true);
+      // Each gap is the interval plus up to one token (20 ms): the timer starts at the first token after a post.
+      const intervals = [170, 289, 491, 800, 800, 800];
+      late.slice(0, intervals.length).forEach((gap, i) => expect(gap - intervals[i]!).toBeGreaterThanOrEqual(0));
+      late.slice(0, intervals.length).forEach((gap, i) => expect(gap - intervals[i]!).toBeLessThanOrEqual(20));
+      expect(late.length).toBe(intervals.length + 1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

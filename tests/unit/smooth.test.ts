@@ -1,4 +1,6 @@
 import { smoothEvents, smoothText, type StreamEvent } from '../../client/src/index.js';
+import { FIRST_GAPS, nextGaps, predictGap } from '../../client/src/smooth.js';
+import { nextFlushInterval } from '../../src/delivery/chunk-stream';
 
 /** A source the test feeds by hand: each `send` is one frame's worth, `end`/`fail` close it. */
 class Feed implements AsyncIterable<StreamEvent> {
@@ -108,5 +110,54 @@ describe('smoothEvents: the client shows frames’ text evenly', () => {
     feed.send(text('more'));
     await new Promise((resolve) => setImmediate(resolve));
     expect(feed.returned).toBe(true);
+  });
+});
+
+describe('smoothEvents on the gateway’s cadence', () => {
+  it('predicts the next gap: growing as the last two grew (at most twice), never under their moving average', () => {
+    const after = (...gapsMs: number[]) => predictGap(gapsMs.reduce(nextGaps, FIRST_GAPS));
+    expect(after()).toBe(100);
+    expect(after(100, 100, 100)).toBeCloseTo(100);
+    expect(after(100, 170)).toBeCloseTo(289);
+    expect(after(800, 800, 800, 800)).toBeCloseTo(800);
+    expect(after(800, 3000)).toBe(6000);
+    // Two frames that come together do not make the next one due at once.
+    expect(after(800, 800, 800, 0)).toBeGreaterThan(300);
+  });
+
+  it('shows a long answer without a pause longer than 200 ms while its frames go from 100 ms to 800 ms apart', async () => {
+    jest.useFakeTimers();
+    try {
+      const feed = new Feed();
+      const updates: number[] = [];
+      let shown = '';
+      const reading = (async () => {
+        for await (const event of smoothEvents(feed)) {
+          if (event.type !== 'text') continue;
+          updates.push(Date.now());
+          shown += event.text;
+        }
+      })();
+      // 8 s of an answer at 200 characters a second, sent on the gateway's flush cadence.
+      let sent = '';
+      let elapsed = 0;
+      let interval = 100;
+      while (elapsed < 8000) {
+        const frame = 'x'.repeat(interval / 5);
+        feed.send(text(frame));
+        sent += frame;
+        interval = nextFlushInterval(interval, elapsed, 100, 800);
+        elapsed += interval;
+        await jest.advanceTimersByTimeAsync(interval);
+      }
+      feed.end();
+      await jest.advanceTimersByTimeAsync(1000);
+      await reading;
+      expect(shown).toBe(sent);
+      const pauses = updates.slice(1).map((at, i) => at - updates[i]!);
+      expect(Math.max(...pauses)).toBeLessThanOrEqual(200);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
