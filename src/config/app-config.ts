@@ -38,7 +38,7 @@ export interface AppConfig {
   readonly stream: {
     /** A chunk frame is posted at the latest this long after the first buffered delta. */
     readonly flushIntervalMs: number;
-    /** The longest the interval grows to over a long answer (tripled each second after the first). */
+    /** The longest the interval grows to over a long answer (×1.7 a frame after the first second). */
     readonly maxFlushIntervalMs: number;
     /** A chunk frame is posted as soon as this many bytes of text are buffered. */
     readonly flushBytes: number;
