@@ -7,16 +7,16 @@
  * (`tsx bench/cost.ts --json`), so the before and after columns come from one run. It therefore
  * imports only what both versions have.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import WebSocket from 'ws';
-import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../src/llm/chat-model';
 import { MockChatModel } from '../src/llm/mock';
 import { loadLocalServerConfig } from '../src/config/local';
 import { startDynalite } from '../src/local/dynalite';
 import { startLocalGateway } from '../src/local/emulator';
 import { LocalQueue } from '../src/local/queue';
 import { capacityProxy } from './capacity-proxy';
+import { ask, cancelLatencies, resumeLatencies, sleep } from './cost-latency';
+import { meanLag, probe, TimedModel } from './cost-probe';
+import { templateOf, type TemplateSizes } from './template-sizes';
 
 const TOKENS = 500;
 const TOKEN_DELAY_MS = 20;
@@ -25,8 +25,7 @@ const BATCHED = 9;
 const SAMPLES = 5;
 
 export interface CostRun {
-  /** MemorySize of the worker and route functions in this version's template (MB) and the worker's BatchSize. */
-  readonly template: { readonly workerMb: number; readonly routeMb: number; readonly batchSize: number };
+  readonly template: TemplateSizes;
   /** Per answer, answered alone. */
   readonly lone: PerAnswer;
   /**
@@ -64,61 +63,6 @@ export interface PerAnswer {
   readonly routeMs: number;
 }
 
-interface Arrival {
-  readonly at: number;
-  readonly frame: Record<string, unknown>;
-}
-
-/** A socket that notes when each frame arrived. */
-async function probe(url: string): Promise<{ frames: Arrival[]; send: (data: unknown) => void; until: (test: (f: Record<string, unknown>) => boolean) => Promise<Arrival>; close: () => void }> {
-  const socket = new WebSocket(url);
-  const frames: Arrival[] = [];
-  const waiters: Array<() => void> = [];
-  socket.on('message', (data: Buffer) => {
-    frames.push({ at: performance.now(), frame: JSON.parse(data.toString('utf8')) as Record<string, unknown> });
-    waiters.splice(0).forEach((wake) => wake());
-  });
-  await new Promise((ok, fail) => socket.once('open', ok).once('error', fail));
-  const until = async (test: (f: Record<string, unknown>) => boolean): Promise<Arrival> => {
-    for (;;) {
-      const found = frames.find((a) => test(a.frame));
-      if (found) return found;
-      await new Promise<void>((wake) => waiters.push(wake));
-    }
-  };
-  return { frames, send: (data) => socket.send(JSON.stringify(data)), until, close: () => socket.terminate() };
-}
-
-/** The mock model, noting when it made each character of its answers. */
-class TimedModel implements ChatModel {
-  made: Array<{ at: number; chars: number }> = [];
-  endedAt = 0;
-  constructor(private readonly inner: ChatModel) {}
-  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
-    let chars = 0;
-    for await (const event of this.inner.stream(request, signal)) {
-      if (event.type === 'delta') this.made.push({ at: performance.now(), chars: (chars += event.text.length) });
-      if (event.type === 'end') this.endedAt = performance.now();
-      yield event;
-    }
-  }
-}
-
-/** The worker's and the route's memory and the worker's BatchSize, as a version's template.yaml sets them. */
-export function templateOf(root: string): CostRun['template'] {
-  const text = readFileSync(resolve(root, 'template.yaml'), 'utf8');
-  const globalMb = Number(/Globals:[\s\S]*?MemorySize: (\d+)/.exec(text)?.[1]);
-  const worker = /\n {2}WorkerFunction:[\s\S]*?\n {2}\w+Function:/.exec(text)?.[0] ?? '';
-  const memory = /\n {6}MemorySize: (!Ref )?(\w+)/.exec(worker);
-  // A number, or a parameter's default.
-  const parameter = memory?.[1] ? new RegExp(`\\n {2}${memory[2]}:[\\s\\S]*?Default: (\\d+)`).exec(text)?.[1] : memory?.[2];
-  const workerMb = Number(parameter ?? globalMb);
-  const batchSize = Number(/BatchSize: (\d+)/.exec(worker)?.[1] ?? 10);
-  return { workerMb, routeMb: globalMb, batchSize };
-}
-
-const ask = (requestId: string) => ({ action: 'llm/stream', requestId, data: { messages: [{ role: 'user', content: `a typical question, ${requestId}` }] } });
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 export async function measureCost(root = resolve(__dirname, '..')): Promise<CostRun> {
   const template = templateOf(root);
@@ -215,34 +159,8 @@ export async function measureCost(root = resolve(__dirname, '..')): Promise<Cost
       await Promise.all(ids.map((id) => client.until((f) => f.requestId === id && f.type === 'done')));
       return accepted.reduce((n, a) => n + (a.at - sent), 0);
     });
-    for (let i = 0; i < SAMPLES; i += 1) {
-      const id = `cancel-${i}`;
-      client.send(ask(id));
-      await client.until((f) => f.requestId === id && f.type === 'chunk');
-      await sleep(1500 + 97 * i);
-      const sent = performance.now();
-      client.send({ action: 'llm/cancel', requestId: id });
-      const end = await client.until((f) => f.requestId === id && f.type === 'error');
-      latency.cancelMs.push(end.at - sent);
-    }
-    for (let i = 0; i < SAMPLES; i += 1) {
-      const id = `resume-${i}`;
-      const gone = await probe(local.url);
-      gone.send(ask(id));
-      const { frame } = await gone.until((f) => f.requestId === id && f.type === 'accepted');
-      await gone.until((f) => f.requestId === id && f.type === 'chunk');
-      await sleep(1500 + 97 * i);
-      gone.close();
-      const fromSeq = gone.frames.filter((a) => a.frame.requestId === id && a.frame.type === 'chunk').length;
-      const back = await probe(local.url);
-      const sent = performance.now();
-      back.send({ action: 'llm/resume', requestId: id, data: { resumeToken: frame.resumeToken, fromSeq } });
-      const resumed = await back.until((f) => f.requestId === id && f.type === 'resumed');
-      latency.resumeMs.push(resumed.at - sent);
-      back.send({ action: 'llm/cancel', requestId: id });
-      await back.until((f) => f.requestId === id && f.type === 'error');
-      back.close();
-    }
+    latency.cancelMs.push(...(await cancelLatencies(client, SAMPLES)));
+    latency.resumeMs.push(...(await resumeLatencies(local.url, SAMPLES)));
     client.close();
     return { template, lone, batched, latency };
   } finally {
@@ -251,22 +169,6 @@ export async function measureCost(root = resolve(__dirname, '..')): Promise<Cost
     await proxy.stop();
     await dynalite.stop();
   }
-}
-
-/** Mean over characters of (arrived at the client − made by the model). */
-function meanLag(made: ReadonlyArray<{ at: number; chars: number }>, chunks: readonly Arrival[]): number {
-  let total = 0;
-  let chars = 0;
-  let m = 0;
-  for (const chunk of chunks) {
-    for (let c = typeof chunk.frame.content === 'string' ? chunk.frame.content.length : 0; c > 0; c -= 1) {
-      chars += 1;
-      // The model made character `chars` with the first delta that reached it.
-      while (m < made.length - 1 && made[m]!.chars < chars) m += 1;
-      total += chunk.at - (made[m]?.at ?? chunk.at);
-    }
-  }
-  return chars === 0 ? Number.NaN : total / chars;
 }
 
 // Prints JSON (for bench/baseline.ts) whatever the arguments.

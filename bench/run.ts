@@ -14,7 +14,8 @@ import { measureWorkerCpu, workerCpuSection } from './worker-cpu';
 import { dynamoOpsSection, measureDynamoOps } from './dynamo-ops';
 import { measurePathToModel, pathToModelSection, type PathResults } from './path-to-model';
 import { BASELINE, runInBaseline } from './baseline';
-import { measureCost, templateOf, type CostRun } from './cost';
+import { measureCost, type CostRun } from './cost';
+import { templateOf } from './template-sizes';
 import { costSection, costTargets, deployingCostTable, dynamoCostBlock, replaceBlock } from './cost-report';
 import { measureSmoothLag } from './smooth-lag';
 import { measureStreaming, type SenderRun } from './streaming';
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   step('cost and latency per answer');
   const cost = await measureCost();
   step(`cost and latency per answer, before (${BASELINE})`);
-  const costBefore = runInBaseline<CostRun>('bench/cost.ts', ['bench/capacity-proxy.ts']);
+  const costBefore = runInBaseline<CostRun>('bench/cost.ts', ['bench/capacity-proxy.ts', 'bench/cost-probe.ts', 'bench/cost-latency.ts', 'bench/template-sizes.ts']);
   step('the reader\'s lag, with and without smoothing');
   const smoothLag = await measureSmoothLag();
   step('profile of a burst of pings');

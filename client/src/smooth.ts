@@ -44,8 +44,8 @@ export function predictGap(gaps: FrameGaps): number {
  * Lets a stream's text out evenly. The gateway sends text in frames — every 100 ms in an
  * answer's first second, then less often, up to every 800 ms — so shown as it arrives, a long
  * answer moves in jumps. This spreads each frame's text over the time until the next frame is
- * expected (`predictGap`), a few characters every `tickMs`, like the model's own tokens: the first text is
- * shown the moment it arrives, the rest at most about one frame gap later than without it. Other
+ * expected (`predictGap`), a few characters every `tickMs`, like the model's own tokens: the
+ * first text is shown the moment it arrives, the rest at most about one frame gap later. Other
  * events (tool calls) pass in order, once the text before them is out; an error (a cancel too)
  * is thrown right after the text that came before it, shown at once. Stopping the iteration
  * stops reading the source.

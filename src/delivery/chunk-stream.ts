@@ -29,7 +29,7 @@ export interface ChunkStreamOptions {
  * the last two, and a gap that jumps (300 ms to 800 ms) is a pause it cannot foresee, while
  * ×1.7 a frame reaches 800 ms in four frames, as few as the steps took (bench/smooth-lag.ts).
  */
-export const FLUSH_GROWTH = 1.7;
+const FLUSH_GROWTH = 1.7;
 
 /**
  * The flush interval for the next frame: the base one in the stream's first second, then the

@@ -2,9 +2,10 @@ import type { AppConfig } from '../config/config';
 import type { Replies } from '../delivery/replies';
 import type { ErrorFrame, ServerFrame } from '../models/server-frames';
 import type { RequestStore } from '../stores/request-store';
-import type { LoggedFrame, StreamMeta, StreamStore } from '../stores/stream-store';
+import type { StreamMeta, StreamStore } from '../stores/stream-store';
 import type { Logger } from '../utils/logger';
 import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
+import { AnswerLog, type AnswerLogOptions } from './answer-log';
 
 export interface StreamTargetDeps {
   readonly sender: FrameSender;
@@ -14,25 +15,19 @@ export interface StreamTargetDeps {
   readonly log: Logger;
   /** How long the answer goes on without a client, waiting for a resume (0: stop at once). */
   readonly graceMs: number;
-  /** TTL of the logged frames (they must outlive the longest answer plus the retention). */
-  readonly logTtlSeconds: number;
+  /** How the answer's frames are logged (see AnswerLog). */
+  readonly answerLog: AnswerLogOptions;
   /** How long an ended answer stays resumable. */
   readonly retentionSeconds: number;
-  /** Frames are logged in one write at most this often (0: each frame on its own)… */
-  readonly checkpointMs: number;
-  /** …or as soon as this many bytes of them wait. */
-  readonly checkpointBytes: number;
   /** Called once when the client has been gone for the whole grace time: stop the generation. */
   readonly onGone: (reason: ConnectionGoneError) => void;
 }
 
 /**
  * Where a generation's frames go, followed by the worker as the stream's single writer: every
- * chunk (or response part) is posted to the current connection and kept, in memory for a live
- * resume and in the stream's log for a resume after the end. The log is written in checkpoints —
- * every `checkpointMs` or `checkpointBytes`, and whatever is left before the terminal frame is
- * recorded — so an answer costs a few writes instead of one per frame; a worker that crashes
- * mid-answer leaves at most the last checkpoint's worth of frames out of the log. When that one has
+ * chunk (or response part) is posted to the current connection and kept in the answer's log
+ * (`AnswerLog`: in memory for a live resume, in checkpoints for one after the end; the last
+ * checkpoint is written before the terminal frame is recorded). When that connection has
  * gone (410), the generation goes on unposted for the grace time; a resume (seen through the
  * stream's `version`) hands the request over: each connection it leaves gives up its record of
  * the request (so its id is free there and its cancel no longer reaches it) and is told
@@ -44,11 +39,7 @@ export class StreamTarget {
   private target: string;
   private version: number;
   private attached = true;
-  private readonly logged: ServerFrame[] = [];
-  /** Frames posted but not yet in the log, and their size. */
-  private unlogged: LoggedFrame[] = [];
-  private unloggedBytes = 0;
-  private lastCheckpoint = Date.now();
+  private readonly answerLog: AnswerLog;
   private queue: Promise<void> = Promise.resolve();
   private grace: NodeJS.Timeout | undefined;
   /** The first index the current connection asked for: nothing before it goes there. */
@@ -63,6 +54,7 @@ export class StreamTarget {
   ) {
     this.target = meta.target;
     this.version = meta.version;
+    this.answerLog = new AnswerLog(deps.streams, key, deps.answerLog);
   }
 
   /** How many resumes this target has followed (the stream's version it knows). */
@@ -78,12 +70,9 @@ export class StreamTarget {
   /** Posts frame `index` (a chunk's seq, a response part's number) where the answer goes now, and logs it. */
   post(frame: ServerFrame, index: number): Promise<void> {
     return this.serially(async () => {
-      this.logged[index] = frame;
-      this.unlogged.push({ index, frame });
-      this.unloggedBytes += JSON.stringify(frame).length;
+      this.answerLog.add(frame, index);
       if (this.attached && index >= this.floor) await this.deliver(frame);
-      const { checkpointMs, checkpointBytes } = this.deps;
-      if (Date.now() - this.lastCheckpoint >= checkpointMs || this.unloggedBytes >= checkpointBytes) await this.checkpoint();
+      if (this.answerLog.due) await this.answerLog.checkpoint();
     });
   }
 
@@ -94,7 +83,7 @@ export class StreamTarget {
 
   /** Writes the frames not yet in the log (the last checkpoint). */
   flushLog(): Promise<void> {
-    return this.serially(() => this.checkpoint().catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not write the last frames to the log; a resume after the end misses them')));
+    return this.serially(() => this.lastCheckpoint());
   }
 
   /**
@@ -105,7 +94,7 @@ export class StreamTarget {
   end(terminal: ServerFrame): Promise<void> {
     return this.serially(async () => {
       clearTimeout(this.grace);
-      await this.checkpoint().catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not write the last frames to the log; a resume after the end misses them'));
+      await this.lastCheckpoint();
       for (let attempt = 0; attempt < 5; attempt += 1) {
         if (await this.deps.streams.end(this.key, terminal, this.version, this.deps.retentionSeconds)) break;
         const meta = await this.deps.streams.get(this.key);
@@ -128,15 +117,9 @@ export class StreamTarget {
     clearTimeout(this.grace);
   }
 
-  /** Writes the frames not yet logged, in one item. */
-  private async checkpoint(): Promise<void> {
-    this.lastCheckpoint = Date.now();
-    if (this.unlogged.length === 0) return;
-    const frames = this.unlogged;
-    await this.deps.streams.append(this.key, frames, this.deps.logTtlSeconds);
-    // Only once written: a failed write leaves them for the next checkpoint.
-    this.unlogged = this.unlogged.slice(frames.length);
-    this.unloggedBytes = this.unlogged.reduce((bytes, logged) => bytes + JSON.stringify(logged.frame).length, 0);
+  /** The answer's last frames into the log; a failure costs a resume after the end those frames, not the answer. */
+  private lastCheckpoint(): Promise<void> {
+    return this.answerLog.checkpoint().catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not write the last frames to the log; a resume after the end misses them'));
   }
 
   private async switchTo(meta: StreamMeta): Promise<void> {
@@ -168,8 +151,8 @@ export class StreamTarget {
     }
     this.deps.log.info({ target: meta.target, fromSeq: meta.fromSeq, version: meta.version }, 'following a resume');
     await this.deliver({ type: 'resumed', requestId: this.requestId, fromSeq: meta.fromSeq });
-    for (const frame of this.logged.slice(meta.fromSeq)) {
-      if (frame !== undefined && this.attached) await this.deliver(frame);
+    for (const frame of this.answerLog.from(meta.fromSeq)) {
+      if (this.attached) await this.deliver(frame);
     }
   }
 
@@ -204,7 +187,7 @@ export class StreamTarget {
 
 /** The stream target of a job: where its frames go and are logged, following resumes. */
 export function streamTargetOf(
-  deps: Omit<StreamTargetDeps, 'log' | 'graceMs' | 'logTtlSeconds' | 'retentionSeconds' | 'checkpointMs' | 'checkpointBytes' | 'onGone'> & { readonly config: AppConfig },
+  deps: Omit<StreamTargetDeps, 'log' | 'graceMs' | 'answerLog' | 'retentionSeconds' | 'onGone'> & { readonly config: AppConfig },
   job: { readonly streamKey: string; readonly requestId: string; readonly jobId: string; readonly connectionId: string },
   meta: StreamMeta | undefined,
   log: Logger,
@@ -216,10 +199,8 @@ export function streamTargetOf(
       ...deps,
       log,
       graceMs: resume.graceSeconds * 1000,
-      logTtlSeconds: requestTtlSeconds + resume.retentionSeconds,
+      answerLog: { ttlSeconds: requestTtlSeconds + resume.retentionSeconds, checkpointMs: resume.checkpointMs, checkpointBytes: resume.checkpointBytes },
       retentionSeconds: resume.retentionSeconds,
-      checkpointMs: resume.checkpointMs,
-      checkpointBytes: resume.checkpointBytes,
       onGone,
     },
     job.streamKey,
