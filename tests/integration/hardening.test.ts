@@ -100,7 +100,8 @@ describe.each(STORE_MODES)('hardening, %s mode', (_name, makeMode) => {
     ws.send(ask('over'));
     expect(await ws.terminal('over')).toMatchObject({ type: 'error', code: 'rate_limited', retryable: true });
     await expectNothingLeft();
-  });
+    // Its own timeout: waiting for a fresh minute may take up to 20 s, all of the default one.
+  }, 45_000);
 
   it('refuses a request larger than the whole token budget as invalid, not retryable, from the first request on', async () => {
     const ws = await open({ RATE_LIMIT_TOKENS_PER_MINUTE: '1000' });
