@@ -7,7 +7,8 @@ import type { Frame } from './ws-client';
  * Inside an answer, chunks are contiguous from 0 (after `accepted`) or from `fromSeq` (after
  * `resumed`; a `resumed` inside an open answer is a resume of it on the connection that holds it,
  * which replays from its `fromSeq` again), `response` parts run 0…parts-1, and `done.seq` counts
- * the chunks. A frame outside any answer — after a terminal, after `resumed_elsewhere` — is a
+ * the chunks — or, after a resume from beyond the answer's end (no chunk is then due), is below
+ * its `fromSeq`. A frame outside any answer — after a terminal, after `resumed_elsewhere` — is a
  * problem. Refusals (`refusedRequestId`) are counted apart: they end nothing.
  */
 export interface AnswerSegments {
@@ -30,7 +31,8 @@ export function answerSegments(frames: readonly Frame[], requestId: string): Ans
   let merges = 0;
   let refusals = 0;
   const problems: string[] = [];
-  let open: { next: number; part: number } | undefined;
+  /** The answer open here: the chunk and part due next; `ahead` while no chunk came since a `resumed`. */
+  let open: { next: number; part: number; ahead: boolean } | undefined;
   const problem = (f: Frame, what: string): void => void problems.push(`${requestId}: ${what}: ${JSON.stringify(f).slice(0, 160)}`);
   for (const f of frames) {
     if (f.refusedRequestId === requestId) {
@@ -41,7 +43,7 @@ export function answerSegments(frames: readonly Frame[], requestId: string): Ans
     if (open === undefined) {
       if (f.type === 'accepted' || f.type === 'resumed') {
         answers += 1;
-        open = { next: f.type === 'resumed' ? Number(f.fromSeq) : 0, part: 0 };
+        open = { next: f.type === 'resumed' ? Number(f.fromSeq) : 0, part: 0, ahead: f.type === 'resumed' };
       } else if (f.type === 'error') answers += 1;
       else problem(f, 'a frame outside any answer');
       continue;
@@ -51,10 +53,12 @@ export function answerSegments(frames: readonly Frame[], requestId: string): Ans
         merges += 1;
         if (Number(f.fromSeq) > open.next) problem(f, `a resume here skips from ${open.next}`);
         open.next = Number(f.fromSeq);
+        open.ahead = true;
         break;
       case 'chunk':
         if (f.seq !== open.next) problem(f, `chunk seq ${String(f.seq)} where ${open.next} was due`);
         open.next = Number(f.seq) + 1;
+        open.ahead = false;
         break;
       case 'response':
         if (f.part !== open.part) problem(f, `response part ${String(f.part)} where ${open.part} was due`);
@@ -62,7 +66,8 @@ export function answerSegments(frames: readonly Frame[], requestId: string): Ans
         if (isLastPart(f)) open = undefined;
         break;
       case 'done':
-        if (f.seq !== open.next) problem(f, `done.seq ${String(f.seq)} after ${open.next} chunks`);
+        // A resume from beyond the end gets no chunk: the answer had fewer than it asked from.
+        if (f.seq !== open.next && !(open.ahead && Number(f.seq) < open.next)) problem(f, `done.seq ${String(f.seq)} after ${open.next} chunks`);
         open = undefined;
         break;
       case 'error':

@@ -19,9 +19,16 @@ describe('answerSegments', () => {
     ['a frame after resumed_elsewhere', [accepted, { type: 'error', requestId: 'r', code: 'resumed_elsewhere' }, chunk(0)]],
     ['a second accepted inside an answer', [accepted, accepted, done(0)]],
     ['done.seq that does not count the chunks', [accepted, chunk(0), done(2)]],
+    ['chunks missing after a resume from within the answer', [{ type: 'resumed', requestId: 'r', fromSeq: 2 }, done(5)]],
+    ['done.seq below the chunks after a resume', [{ type: 'resumed', requestId: 'r', fromSeq: 2 }, chunk(2), done(1)]],
     ['a response part out of order', [accepted, { type: 'response', requestId: 'r', part: 1, parts: 2 }]],
   ])('reports %s', (_what, frames) => {
     expect(answerSegments(frames, 'r').problems).toHaveLength(1);
+  });
+
+  it('takes a resume from beyond the end: no chunk is due and done.seq is below its fromSeq', () => {
+    const frames = [accepted, chunk(0), chunk(1), done(2), { type: 'resumed', requestId: 'r', fromSeq: 16 }, done(2)];
+    expect(answerSegments(frames, 'r')).toEqual({ answers: 2, open: 0, merges: 0, refusals: 0, problems: [] });
   });
 
   it('counts an answer still open', () => {
