@@ -1,38 +1,10 @@
-import type { AppConfig } from '../config/config';
-import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../llm/chat-model';
 import { GatewayError } from '../models/errors';
-import type { DoneFrame, ResponseFrame, ToolUse } from '../models/server-frames';
-import type { Job } from '../models/job';
-import { LIMITS } from '../models/limits';
+import type { DoneFrame, ResponseFrame } from '../models/server-frames';
 import { SurrogateJoiner } from '../models/text';
-import { ConnectionGoneError } from '../utils/websocket';
-import type { StreamTarget } from './stream-target';
-import { ChunkStream } from '../delivery/chunk-stream';
-import { splitToFit } from '../delivery/frame-split';
 import { ToolCalls } from './tool-calls';
-
-export type EndEvent = Extract<ChatModelEvent, { type: 'end' }>;
-
-/** What a generation has used so far, for settling the token budget however it ends. */
-export interface Progress {
-  /**
-   * The model started answering (sent any event). A request refused before — by its attachments'
-   * checks, or by the provider before the stream (invalid, throttled) — used no tokens.
-   */
-  called: boolean;
-  producedChars: number;
-  usedTokens: number | undefined;
-}
-
-/** One generation in progress: the job, and the signal that stops it. */
-export interface Generation {
-  readonly job: Job;
-  /** The job's request as the model gets it (attachments read and checked). */
-  readonly request: ChatModelRequest;
-  readonly signal: AbortSignal;
-  readonly abort: (reason: unknown) => void;
-  readonly progress: Progress;
-}
+import type { AnswerDeps, EndEvent, Generation } from './generation';
+import { streamSink } from './stream-sink';
+import { chatSink } from './chat-sink';
 
 /** A complete answer whose frames have been posted, all but the terminal one. */
 export interface Answer {
@@ -43,24 +15,6 @@ export interface Answer {
   readonly end: EndEvent;
   readonly firstTokenAt: number | undefined;
   readonly totalMs: number;
-}
-
-export interface AnswerDeps {
-  readonly model: ChatModel;
-  /** Logs and posts each frame but the terminal one, where the answer goes now. */
-  readonly target: StreamTarget;
-  readonly stream: AppConfig['stream'];
-}
-
-/** Where the model's text goes: chunk frames as it arrives (stream) or one piece at the end (chat). */
-interface Sink {
-  write(text: string): void;
-  /** A piece of a tool call's input (stream: tool_use frames; chat: only `toolUses` at the end). */
-  writeTool(toolUseId: string, name: string, inputDelta: string): void;
-  /** Delivers what is pending and returns the terminal frame (not posted). */
-  finish(end: EndEvent, firstTokenAt: number | undefined, totalMs: number, toolUses: ToolUse[]): Promise<DoneFrame | ResponseFrame>;
-  /** The answer failed with `reason`: deliver what the client should still see, then clean up. */
-  fail(reason: unknown): Promise<void>;
 }
 
 /**
@@ -111,72 +65,4 @@ export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<An
     await sink.fail(reason);
     throw reason;
   }
-}
-
-function streamSink(deps: AnswerDeps, g: Generation): Sink {
-  const { requestId, receivedAt, metadata } = g.job;
-  const chunks = new ChunkStream({
-    requestId,
-    post: (frame) => deps.target.post(frame, frame.seq),
-    onFailure: g.abort,
-    flushIntervalMs: deps.stream.flushIntervalMs,
-    maxFlushIntervalMs: deps.stream.maxFlushIntervalMs,
-    flushBytes: deps.stream.flushBytes,
-  });
-  return {
-    write: (text) => chunks.write(text),
-    writeTool: (toolUseId, name, inputDelta) => chunks.writeTool(toolUseId, name, inputDelta),
-    finish: async (end, firstTokenAt, totalMs, toolUses) => {
-      await chunks.end();
-      return {
-        type: 'done',
-        requestId,
-        seq: chunks.sent,
-        modelId: end.modelId,
-        stopReason: end.stopReason,
-        usage: end.usage,
-        metrics: { timeToFirstTokenMs: firstTokenAt === undefined ? null : firstTokenAt - receivedAt, totalMs },
-        ...(toolUses.length > 0 ? { toolUses } : {}),
-        ...(metadata ? { metadata } : {}),
-      };
-    },
-    fail: async (reason) => {
-      // Text the model already produced reaches the client before the error frame does.
-      if (!(reason instanceof ConnectionGoneError)) await chunks.end().catch(() => undefined);
-      chunks.close();
-    },
-  };
-}
-
-function chatSink(deps: AnswerDeps, g: Generation): Sink {
-  const { requestId, metadata } = g.job;
-  let content = '';
-  return {
-    write: (text) => {
-      content += text;
-    },
-    // A chat answer carries its calls whole, in `toolUses` of the last part.
-    writeTool: () => undefined,
-    finish: async (end, _firstTokenAt, _totalMs, toolUses) => {
-      const last = (piece: string, part: number, parts: number): ResponseFrame => ({
-        type: 'response',
-        requestId,
-        part,
-        parts,
-        content: piece,
-        modelId: end.modelId,
-        stopReason: end.stopReason,
-        usage: end.usage,
-        ...(toolUses.length > 0 ? { toolUses } : {}),
-        ...(metadata ? { metadata } : {}),
-      });
-      // Sized as the last part (the largest shape), so every part fits the message limit.
-      const pieces = splitToFit(content, LIMITS.maxMessageBytes - 1024, (piece) => last(piece, 999_999, 999_999));
-      for (const [part, piece] of pieces.slice(0, -1).entries()) {
-        await deps.target.post({ type: 'response', requestId, part, parts: pieces.length, content: piece }, part);
-      }
-      return last(pieces[pieces.length - 1] ?? '', pieces.length - 1, pieces.length);
-    },
-    fail: () => Promise.resolve(),
-  };
 }

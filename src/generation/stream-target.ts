@@ -95,11 +95,17 @@ export class StreamTarget {
     return this.serially(async () => {
       clearTimeout(this.grace);
       await this.lastCheckpoint();
-      for (let attempt = 0; attempt < 5; attempt += 1) {
-        if (await this.deps.streams.end(this.key, terminal, this.version, this.deps.retentionSeconds)) break;
-        const meta = await this.deps.streams.get(this.key);
-        if (meta === undefined) break;
-        await this.switchTo(meta);
+      try {
+        for (let attempt = 0; attempt < 5; attempt += 1) {
+          if (await this.deps.streams.end(this.key, terminal, this.version, this.deps.retentionSeconds)) break;
+          const meta = await this.deps.streams.get(this.key);
+          if (meta === undefined) break;
+          await this.switchTo(meta);
+        }
+      } catch (error) {
+        // The request still ends — its records go, its terminal frame is posted — so the client
+        // is not left waiting and its id is free; only a resume after the end misses the frame.
+        this.deps.log.error({ err: error }, 'could not record the end of the stream; a resume after the end will not find it');
       }
       clearTimeout(this.grace);
     });

@@ -15,6 +15,28 @@ function framesOf(item: Record<string, unknown>): Array<[number, ServerFrame]> {
 }
 
 /**
+ * The most frame JSON one log item holds before deflating (deflate never grows data by more than
+ * a fraction of a percent): well inside DynamoDB's 400 KB item, and any one frame (≤ 128 KB) fits.
+ */
+const MAX_LOG_ITEM_BYTES = 300 * 1024;
+
+/** A checkpoint's frames in groups of at most MAX_LOG_ITEM_BYTES of JSON, in order. */
+function checkpointItems(frames: readonly LoggedFrame[]): LoggedFrame[][] {
+  const groups: LoggedFrame[][] = [];
+  let bytes = Infinity;
+  for (const logged of frames) {
+    const size = Buffer.byteLength(JSON.stringify(logged.frame)) + 16;
+    if (bytes + size > MAX_LOG_ITEM_BYTES) {
+      groups.push([]);
+      bytes = 0;
+    }
+    groups[groups.length - 1]!.push(logged);
+    bytes += size;
+  }
+  return groups;
+}
+
+/**
  * StreamStore on DynamoDB: one meta item per stream and one item per checkpoint of the log, in
  * the stream's partition, so a replay is one Query. Frames are stored as JSON text.
  */
@@ -60,12 +82,17 @@ export class DynamoStreamStore implements StreamStore {
   }
 
   async append(key: string, frames: readonly LoggedFrame[], ttlSeconds: number): Promise<void> {
-    const first = frames[0];
-    if (first === undefined) return;
     // One item per checkpoint, under its first frame's index, compressed: DynamoDB bills a write
-    // per KB, and a few seconds of an answer's frames (text, JSON) deflate to about a third.
-    const logged = deflateRawSync(JSON.stringify(frames.map(({ index, frame }) => [index, frame])));
-    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...KEYS.streamLog(key, first.index), frames: logged, ttl: nowSeconds(this.now) + ttlSeconds } }));
+    // per KB, and a few seconds of an answer's frames (text, JSON) deflate to about a third. A
+    // checkpoint that grew large (failed writes leave their frames for the next one) is written
+    // as several items, each within DynamoDB's 400 KB whatever the frames hold.
+    const ttl = nowSeconds(this.now) + ttlSeconds;
+    await Promise.all(
+      checkpointItems(frames).map((group) => {
+        const logged = deflateRawSync(JSON.stringify(group.map(({ index, frame }) => [index, frame])));
+        return this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...KEYS.streamLog(key, group[0]!.index), frames: logged, ttl } }));
+      }),
+    );
   }
 
   async replay(key: string, from: number): Promise<ServerFrame[]> {
@@ -86,7 +113,9 @@ export class DynamoStreamStore implements StreamStore {
       for (const item of page.Items ?? []) if (Number(item['ttl']) > now) frames.push(...framesOf(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return frames.filter(([index]) => index >= from).sort(([a], [b]) => a - b).map(([, frame]) => frame);
+    // By index, once each: a checkpoint rewritten after a partly failed write may hold a frame twice.
+    const byIndex = new Map(frames.filter(([index]) => index >= from));
+    return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, frame]) => frame);
   }
 
   async end(key: string, terminal: ServerFrame, version: number, retentionSeconds: number): Promise<boolean> {
