@@ -7,8 +7,9 @@ const OPEN = 1;
 const REFUSED = new Set([401, 403]);
 
 /** The HTTP status of a refused handshake, from the `ws` package's error message (browsers never show it). */
-function handshakeStatus(event: { message?: unknown } | undefined): number | undefined {
-  const match = typeof event?.message === 'string' ? /Unexpected server response: (\d{3})/.exec(event.message) : null;
+function handshakeStatus(event: unknown): number | undefined {
+  const message = typeof event === 'object' && event !== null && 'message' in event ? event.message : undefined;
+  const match = typeof message === 'string' ? /Unexpected server response: (\d{3})/.exec(message) : null;
   return match ? Number(match[1]) : undefined;
 }
 

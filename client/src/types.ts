@@ -4,6 +4,9 @@ import type { BackoffOptions } from './backoff.js';
  * An event handler slot that both the browser's WebSocket and the `ws` package's fit: their
  * handlers take their own event classes, which a plain function type would refuse under
  * strictFunctionTypes; a method's parameters are compared both ways, so either is accepted.
+ * One way must still hold, so `E` names only what both classes have: an all-optional shape
+ * (`{ message?: unknown }`) is a weak type, which the DOM's `Event` — no `message` — fails
+ * both ways.
  */
 type Handler<E> = { handle(event: E): void }['handle'] | null;
 
@@ -13,8 +16,11 @@ export interface WebSocketLike {
   onopen: Handler<unknown>;
   onmessage: Handler<{ data: unknown }>;
   onclose: Handler<{ code: number }>;
-  /** `ws` passes an ErrorEvent whose `message` names the HTTP status of a refused handshake. */
-  onerror: Handler<{ message?: unknown }>;
+  /**
+   * `ws` passes an ErrorEvent whose `message` names the HTTP status of a refused handshake; the
+   * browser, a plain Event without one. `unknown`, so both fit (the client looks for `message`).
+   */
+  onerror: Handler<unknown>;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }

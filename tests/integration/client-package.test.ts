@@ -53,6 +53,12 @@ describe('the @ws-llm-gateway/client package', () => {
     expect(run.status).toBe(0);
   });
 
+  it('type-checks a browser consumer (strict, module nodenext, lib dom) that passes the DOM’s own WebSocket — window’s, the global, a subclass', () => {
+    const run = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tests/fixtures/client-consumer/tsconfig.dom.json'], { encoding: 'utf8' });
+    expect(`${run.stdout}${run.stderr}`).toBe('');
+    expect(run.status).toBe(0);
+  });
+
   it('runs the README’s Node and tools examples as a fresh project would (nodenext, strict, `ws` with @types/ws) and type-checks its React hook with React 19’s types', async () => {
     const readme = readFileSync('client/README.md', 'utf8');
     const blocks = [...readme.matchAll(/<!-- (?:compiled and run|type-checked) by the tests[^:]*: ([\w.-]+) -->\n```\w+\n([\s\S]*?)\n```/g)];
