@@ -142,6 +142,21 @@ export interface ToolUse {
   input: Record<string, unknown>;
 }
 
+/**
+ * A complete tool call listed without its input (v1 addition): the input did not fit in the
+ * terminal frame beside the others (a frame holds at most 128 KB). Its input is the call's
+ * `inputDelta`s joined — in `tool_use` frames (`llm/stream`) or in `response` parts
+ * (`llm/chat`), which the frame's sender already got — and parses as a JSON object.
+ */
+export interface OmittedToolUse {
+  toolUseId: string;
+  name: string;
+  inputOmitted: true;
+}
+
+/** An entry of `toolUses`: a call with its input, or one whose input came in earlier frames. */
+export type ToolUseEntry = ToolUse | OmittedToolUse;
+
 export interface DoneFrame {
   type: 'done';
   requestId: string;
@@ -152,8 +167,11 @@ export interface DoneFrame {
   stopReason: string;
   usage: Usage;
   metrics: { timeToFirstTokenMs: number | null; totalMs: number };
-  /** The model's tool calls, in order, when it made any (stopReason `tool_use`): each complete, its input parsed. */
-  toolUses?: ToolUse[];
+  /**
+   * The model's tool calls, in order, when it made any (stopReason `tool_use`): each complete,
+   * its input parsed — or, for an input too large to repeat here, `inputOmitted` (see {@link OmittedToolUse}).
+   */
+  toolUses?: ToolUseEntry[];
   metadata?: Metadata;
 }
 
@@ -163,7 +181,18 @@ export interface ResponseFrame {
   /** 0-based part number; answers above the message limit arrive in several parts. */
   part: number;
   parts: number;
+  /** A piece of the answer's text (join them in `part` order); '' in a part that carries a tool call's input. */
   content: string;
+  /**
+   * A part before the last may carry a piece of a tool call's input instead of text (v1
+   * addition): the call the last part lists with `inputOmitted`. A call's pieces, joined in
+   * `part` order, are its input as JSON text.
+   */
+  toolUseId?: string;
+  /** With `toolUseId`: the tool called. */
+  name?: string;
+  /** With `toolUseId`: the next piece of the call's input JSON. */
+  inputDelta?: string;
   /** On the last part (`part === parts - 1`) always, on no other: the model that answered. */
   modelId?: string;
   /** On the last part always. */
@@ -171,7 +200,7 @@ export interface ResponseFrame {
   /** On the last part always. */
   usage?: Usage;
   /** On the last part, when the model called tools: as in `done`. */
-  toolUses?: ToolUse[];
+  toolUses?: ToolUseEntry[];
   metadata?: Metadata;
 }
 

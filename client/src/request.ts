@@ -1,5 +1,6 @@
 import { GatewayError } from './errors.js';
 import type { DoneFrame, ErrorFrame, ResponseFrame, ServerFrame, ToolUse, Usage } from './protocol.generated.js';
+import { ToolInputs } from './tool-inputs.js';
 
 /** What `stream(…).done` resolves to. */
 export interface StreamResult {
@@ -63,6 +64,8 @@ export class PendingRequest implements GatewayStream {
   readonly done: Promise<StreamResult>;
   resumeToken: string | undefined;
   nextSeq = 0;
+  /** The seq this client's frames of it start at: 0, or a resume's `fromSeq` (see startAt). */
+  private startSeq = 0;
   /** Sent on the current connection (or awaiting a resume on the next one). */
   sent = false;
   /** The request frame reached a connection at least once: the gateway may be running it. */
@@ -75,6 +78,7 @@ export class PendingRequest implements GatewayStream {
   private failure: GatewayError | undefined;
   private finished = false;
   private readonly parts: string[] = [];
+  private readonly toolInputs = new ToolInputs(() => this.startSeq);
   private resolveDone!: (result: StreamResult) => void;
   private rejectDone!: (error: GatewayError) => void;
   private resolveChat: ((result: ChatResult) => void) | undefined;
@@ -95,6 +99,12 @@ export class PendingRequest implements GatewayStream {
 
   get settled(): boolean {
     return this.finished || this.failure !== undefined;
+  }
+
+  /** An answer another client started, resumed from `seq` on: the chunks before it are not this client's. */
+  startAt(seq: number): void {
+    this.startSeq = seq;
+    this.nextSeq = seq;
   }
 
   /** The chat answer, for `chat(…)`. */
@@ -130,19 +140,23 @@ export class PendingRequest implements GatewayStream {
         if (frame.seq < this.nextSeq) return 'ok'; // replayed by a resume: already delivered
         if (frame.seq > this.nextSeq) return 'gap';
         this.nextSeq += 1;
+        if (frame.type === 'tool_use') this.toolInputs.add(frame.toolUseId, frame.inputDelta);
         this.push(frame.type === 'chunk' ? { type: 'text', text: frame.content } : { type: 'tool_use', toolUseId: frame.toolUseId, name: frame.name, inputDelta: frame.inputDelta });
         return 'ok';
-      case 'done':
+      case 'done': {
+        const toolUses = this.completeToolUses(frame.toolUses);
+        if (toolUses === undefined) return 'ok';
         this.succeed({
           requestId: this.requestId,
           modelId: frame.modelId,
           stopReason: frame.stopReason,
           usage: frame.usage,
           metrics: frame.metrics,
-          toolUses: frame.toolUses ?? [],
+          toolUses,
           metadata: frame.metadata,
         });
         return 'ok';
+      }
       case 'response':
         this.onPart(frame);
         return 'ok';
@@ -183,6 +197,7 @@ export class PendingRequest implements GatewayStream {
 
   private onPart(frame: ResponseFrame): void {
     this.parts[frame.part] = frame.content;
+    if (frame.toolUseId !== undefined && frame.inputDelta !== undefined) this.toolInputs.add(frame.toolUseId, frame.inputDelta, frame.part);
     if (frame.part !== frame.parts - 1) return;
     const { modelId, stopReason, usage } = frame;
     if (modelId === undefined || stopReason === undefined || usage === undefined) {
@@ -190,10 +205,21 @@ export class PendingRequest implements GatewayStream {
       return;
     }
     const content = this.parts.join('');
-    const toolUses = frame.toolUses ?? [];
+    const toolUses = this.completeToolUses(frame.toolUses);
+    if (toolUses === undefined) return;
     this.resolveChat?.({ requestId: this.requestId, content, modelId, stopReason, usage, toolUses, metadata: frame.metadata });
     this.push({ type: 'text', text: content });
     this.succeed({ requestId: this.requestId, modelId, stopReason, usage, metrics: { timeToFirstTokenMs: null, totalMs: 0 }, toolUses, metadata: frame.metadata });
+  }
+
+  /** The terminal frame's calls with every input (see ToolInputs); undefined when that failed the request. */
+  private completeToolUses(entries: DoneFrame['toolUses']): ToolUse[] | undefined {
+    try {
+      return this.toolInputs.complete(entries, this.requestId);
+    } catch (error) {
+      this.fail(error instanceof GatewayError ? error : new GatewayError('protocol_error', String(error), { requestId: this.requestId }));
+      return undefined;
+    }
   }
 
   private push(event: StreamEvent): void {

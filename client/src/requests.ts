@@ -37,7 +37,7 @@ export class Requests {
     if (resumeOf !== undefined) {
       // Already accepted elsewhere: it is sent as `llm/resume` from `fromSeq`, never as a request.
       request.resumeToken = resumeOf.resumeToken;
-      request.nextSeq = resumeOf.fromSeq;
+      request.startAt(resumeOf.fromSeq);
       request.everSent = true;
     }
     const { signal } = options;
