@@ -47,7 +47,7 @@ export class ConnectionService {
     const ttl = Math.floor(now / 1000) + this.deps.connectionTtlSeconds;
     const cap = this.deps.connectionsPerUser;
     const capped = userId !== undefined && cap > 0;
-    if (capped && !(await this.deps.counters.acquireSlot(connectionSlots(userId), context.connectionId, cap, ttl))) {
+    if (capped && !(await this.deps.counters.acquireSlot(connectionSlots(userId), context.connectionId, cap, ttl)).taken) {
       throw new GatewayError('rate_limited', `At most ${cap} connections per user.`, { retryable: true });
     }
     const { sourceIp, userAgent } = context.identity ?? {};

@@ -65,6 +65,7 @@ export class MessageService {
     let ticket: AdmissionTicket | undefined;
     let began = false;
     let opened = false;
+    let confirming: Promise<void> | undefined;
     try {
       const frame = validateChatFrame(raw);
       const request = this.resolve(frame);
@@ -75,7 +76,7 @@ export class MessageService {
         streams.open(streamKey, { requestId, jobId, userId: caller.userId, mode, target: connectionId }, config.requestTtlSeconds),
       ]);
       began = begin.status === 'fulfilled' && begin.value;
-      ticket = admission.status === 'fulfilled' ? admission.value : undefined;
+      ticket = admission.status === 'fulfilled' ? admission.value.ticket : undefined;
       opened = open.status === 'fulfilled';
       // A duplicate id is named before any limit: the frame was never this connection's to run.
       if (begin.status === 'rejected') throw begin.reason;
@@ -86,7 +87,10 @@ export class MessageService {
       }
       if (admission.status === 'rejected') throw admission.reason;
       if (open.status === 'rejected') throw open.reason;
-      const admitted = admission.value;
+      const { ticket: admitted, confirm } = admission.value;
+      // The admission is confirmed beside what follows (no round trip of its own), so admissions
+      // that met its holdings while pending refuse for certain.
+      confirming = confirm().catch((e: unknown) => log.warn({ err: e }, 'could not confirm the admission; its holdings count as kept once stale'));
       // `accepted` goes out before the job is queued, so no chunk can overtake it.
       await sender.send(connectionId, { type: 'accepted', requestId, modelId: request.modelId, resumeToken });
       const job: Job = {
@@ -109,7 +113,9 @@ export class MessageService {
         throw new GatewayError('internal_error', 'The request could not be queued; please retry.', { retryable: true, cause: error });
       });
       this.deps.metrics.count(METRICS.messages);
+      await confirming;
     } catch (error) {
+      await confirming;
       await Promise.all([
         ticket ? limiter.settle(ticket, 0).catch((e: unknown) => log.warn({ err: e }, 'could not release limits; the slots expire')) : undefined,
         // Nothing to resume: the stream ends at once (retention 0).

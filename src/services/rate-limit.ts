@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/config';
 import { GatewayError } from '../models/errors';
 import type { CounterStore } from '../stores/counter-store';
+import { admitAll, type AdmissionPlan } from './admission';
 
 /** Who a limit applies to: the authenticated user, else the source IP. */
 export interface Subject {
@@ -29,6 +31,12 @@ export interface AdmissionTicket {
 
 /** How long to suggest waiting when a concurrency slot is taken (a generation takes seconds). */
 const CONCURRENCY_RETRY_MS = 1000;
+
+/** An admitted request: what it holds, and what marks its holdings as kept (once it is accepted). */
+export interface Admitted {
+  readonly ticket: AdmissionTicket;
+  readonly confirm: () => Promise<void>;
+}
 
 /** The fixed one-minute window of a moment: its number, its end (ms) and its counters' expiry (s). */
 function windowAt(nowMs: number): { window: number; windowEnd: number; windowExpiry: number } {
@@ -75,14 +83,21 @@ export class RateLimiter {
     private readonly limits: AppConfig['limits'],
     private readonly slotTtlSeconds: number,
     private readonly now: () => number = Date.now,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly random: () => number = Math.random,
   ) {}
 
   /**
    * Admits a request that may use up to `reservedTokens` (prompt estimate plus maxTokens),
-   * holding its concurrency slots under the name `slotId`.
+   * holding its concurrency slots under the name `slotId`. Every limit is checked at once — one
+   * round trip, three writes — each slot set and the window's counter by its own atomic
+   * conditional write, so together they can never admit more than any one allows; a refusal is
+   * never caused by what another admission holds only for a moment (see {@link admitAll}). What
+   * a refused request took is given back before the refusal is thrown; the refusal named is the
+   * first certain one in this order: concurrency, requests, tokens. The admission's holdings stay
+   * pending until `confirm` (call it once the request is accepted).
    */
-  async admit(subject: Subject, reservedTokens: number, slotId: string): Promise<AdmissionTicket> {
-    const who = subjectKey(subject);
+  async admit(subject: Subject, reservedTokens: number, slotId: string): Promise<Admitted> {
     const nowMs = this.now();
     const { requestsPerMinute, tokensPerMinute } = this.limits;
     if (tokensPerMinute > 0 && reservedTokens > tokensPerMinute) {
@@ -94,51 +109,35 @@ export class RateLimiter {
       );
     }
     const { window, windowEnd, windowExpiry } = windowAt(nowMs);
-    const windowKey = windowKeyOf(who, window);
+    const windowKey = windowKeyOf(subjectKey(subject), window);
     const reserved = tokensPerMinute > 0 ? reservedTokens : 0;
-    const slotExpiry = Math.floor(nowMs / 1000) + this.slotTtlSeconds;
-    const overLimit = (what: string): GatewayError =>
-      new GatewayError('rate_limited', `Rate limit reached: ${what} per minute.`, { retryable: true, retryAfterMs: windowEnd - nowMs });
-    const full = (limit: number, scope: string): GatewayError =>
-      new GatewayError('rate_limited', `At most ${limit} answers may run at once ${scope}.`, { retryable: true, retryAfterMs: CONCURRENCY_RETRY_MS });
-    // Every limit is checked at once — one round trip, three writes — each slot set and the
-    // window's counter by its own atomic conditional write, so together they can never admit more
-    // than any one allows. What a refused request took meanwhile is given back before the refusal
-    // is thrown; the refusal named is the first in this order: concurrency, requests, tokens.
-    const slotKeys = slotSetsOf(subject, this.limits);
-    // Each check resolves to its refusal, or to undefined when it took what it asked for.
-    const checks: Array<{ readonly refusal: Promise<GatewayError | undefined>; readonly undo: () => Promise<void> }> = slotKeys.map(({ key, limit, scope }) => ({
-      refusal: this.counters.acquireSlot(key, slotId, limit, slotExpiry).then((ok) => (ok ? undefined : full(limit, scope))),
-      undo: () => this.counters.releaseSlot(key, slotId),
-    }));
     // Requests and tokens per minute: two values of the window's one counter, added together or
     // not at all. Tokens: the worst case is reserved now and settled to the real usage when the
     // answer ends, so concurrent streams cannot together overshoot the budget.
-    const budgets = [
+    const adds = [
       ...(requestsPerMinute > 0 ? [{ field: REQUESTS, amount: 1, limit: requestsPerMinute }] : []),
       ...(reserved > 0 ? [{ field: TOKENS, amount: reserved, limit: tokensPerMinute }] : []),
     ];
-    if (budgets.length > 0) {
-      checks.push({
-        refusal: this.counters
-          .tryAddEach(windowKey, budgets, windowExpiry)
-          .then((added) => (added.ok ? undefined : overLimit(added.refused === REQUESTS ? `${requestsPerMinute} requests` : `${tokensPerMinute} tokens`))),
-        undo: async () => {
-          await Promise.all(budgets.map(({ field, amount }) => this.counters.release(windowKey, amount, field)));
-        },
-      });
-    }
-    const outcomes = await Promise.allSettled(checks.map((check) => check.refusal));
-    const refused = outcomes.find((outcome) => outcome.status === 'rejected' || outcome.value !== undefined);
-    if (refused !== undefined) {
-      const took = checks.filter((_, i) => {
-        const outcome = outcomes[i];
-        return outcome?.status === 'fulfilled' && outcome.value === undefined;
-      });
-      await Promise.all(took.map((check) => check.undo().catch(() => undefined)));
-      throw refused.status === 'rejected' ? refused.reason : refused.value;
-    }
-    return { ...(reserved > 0 ? { tokenKey: windowKey } : {}), reservedTokens: reserved, windowExpiry, slotId, slots: slotKeys.map((slot) => slot.key) };
+    const slotSets = slotSetsOf(subject, this.limits);
+    const plan: AdmissionPlan = {
+      id: slotId,
+      since: nowMs,
+      slotSets,
+      slotExpiry: Math.floor(nowMs / 1000) + this.slotTtlSeconds,
+      counter: adds.length > 0 ? { key: windowKey, adds, expiresAt: windowExpiry } : undefined,
+      full: ({ limit, scope }) => new GatewayError('rate_limited', `At most ${limit} answers may run at once ${scope}.`, { retryable: true, retryAfterMs: CONCURRENCY_RETRY_MS }),
+      over: (field) =>
+        new GatewayError('rate_limited', `Rate limit reached: ${field === REQUESTS ? `${requestsPerMinute} requests` : `${tokensPerMinute} tokens`} per minute.`, {
+          retryable: true,
+          retryAfterMs: windowEnd - this.now(),
+        }),
+    };
+    await admitAll(this.counters, plan, { now: this.now, sleep: this.sleep, random: this.random });
+    const ticket: AdmissionTicket = { ...(reserved > 0 ? { tokenKey: windowKey } : {}), reservedTokens: reserved, windowExpiry, slotId, slots: slotSets.map((set) => set.key) };
+    const confirm = async (): Promise<void> => {
+      await Promise.all([...slotSets.map(({ key }) => this.counters.confirmSlot(key, slotId)), ...(adds.length > 0 ? [this.counters.confirmAdd(windowKey, slotId)] : [])]);
+    };
+    return { ticket, confirm };
   }
 
   /**
@@ -151,8 +150,22 @@ export class RateLimiter {
     const nowMs = this.now();
     const { window, windowEnd, windowExpiry } = windowAt(nowMs);
     const key = windowKeyOf(subjectKey(subject), window);
-    const { ok } = await this.counters.tryAddEach(key, [{ field: REQUESTS, amount: 1, limit: requestsPerMinute }], windowExpiry);
-    if (!ok) throw new GatewayError('rate_limited', `Rate limit reached: ${requestsPerMinute} requests per minute.`, { retryable: true, retryAfterMs: windowEnd - nowMs });
+    const id = `resume-${randomUUID()}`;
+    // The same admission as a request's, with no slot: never refused by an add that is then undone.
+    await admitAll(
+      this.counters,
+      {
+        id,
+        since: nowMs,
+        slotSets: [],
+        slotExpiry: 0,
+        counter: { key, adds: [{ field: REQUESTS, amount: 1, limit: requestsPerMinute }], expiresAt: windowExpiry },
+        full: () => new GatewayError('internal_error', 'A resume takes no slot.'),
+        over: () => new GatewayError('rate_limited', `Rate limit reached: ${requestsPerMinute} requests per minute.`, { retryable: true, retryAfterMs: windowEnd - this.now() }),
+      },
+      { now: this.now, sleep: this.sleep, random: this.random },
+    );
+    await this.counters.confirmAdd(key, id).catch(() => undefined);
     return () => this.counters.release(key, 1, REQUESTS);
   }
 

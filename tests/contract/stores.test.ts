@@ -221,15 +221,15 @@ function storeContract(name: string, make: Factory): void {
 
     it('holds at most `limit` slots under a key, and gives one back on release', async () => {
       const exp = T0 / 1000 + 60;
-      expect(await s.counters.acquireSlot('slots', 'a', 2, exp)).toBe(true);
-      expect(await s.counters.acquireSlot('slots', 'b', 2, exp)).toBe(true);
-      expect(await s.counters.acquireSlot('slots', 'c', 2, exp)).toBe(false);
-      expect(await s.counters.acquireSlot('slots', 'a', 2, exp)).toBe(true);
+      expect((await s.counters.acquireSlot('slots', 'a', 2, exp)).taken).toBe(true);
+      expect((await s.counters.acquireSlot('slots', 'b', 2, exp)).taken).toBe(true);
+      expect((await s.counters.acquireSlot('slots', 'c', 2, exp)).taken).toBe(false);
+      expect((await s.counters.acquireSlot('slots', 'a', 2, exp)).taken).toBe(true);
       await s.counters.releaseSlot('slots', 'a');
       await s.counters.releaseSlot('slots', 'a');
       await s.counters.releaseSlot('never', 'x');
-      expect(await s.counters.acquireSlot('slots', 'c', 2, exp)).toBe(true);
-      expect(await s.counters.acquireSlot('slots', 'd', 2, exp)).toBe(false);
+      expect((await s.counters.acquireSlot('slots', 'c', 2, exp)).taken).toBe(true);
+      expect((await s.counters.acquireSlot('slots', 'd', 2, exp)).taken).toBe(false);
     });
 
     it('adds to several values of one counter all or none, naming the first that would pass its limit', async () => {
@@ -240,20 +240,42 @@ function storeContract(name: string, make: Factory): void {
       ];
       expect(await s.counters.tryAddEach('win', both(600), exp)).toEqual({ ok: true });
       // Tokens would pass: nothing is added, not even the request.
-      expect(await s.counters.tryAddEach('win', both(500), exp)).toEqual({ ok: false, refused: 't' });
+      expect(await s.counters.tryAddEach('win', both(500), exp)).toMatchObject({ ok: false, refused: 't' });
       expect(await s.counters.tryAddEach('win', both(400), exp)).toEqual({ ok: true });
       expect(await s.counters.tryAddEach('win', both(0), exp)).toEqual({ ok: true });
       // Requests are at 3: refused by `r` first, whatever the tokens.
-      expect(await s.counters.tryAddEach('win', both(5000), exp)).toEqual({ ok: false, refused: 'r' });
-      expect(await s.counters.tryAddEach('win', both(1), exp)).toEqual({ ok: false, refused: 'r' });
+      expect(await s.counters.tryAddEach('win', both(5000), exp)).toMatchObject({ ok: false, refused: 'r' });
+      expect(await s.counters.tryAddEach('win', both(1), exp)).toMatchObject({ ok: false, refused: 'r' });
       // An amount above its limit never fits, not even on a counter that does not exist yet.
-      expect(await s.counters.tryAddEach('fresh', both(5000), exp)).toEqual({ ok: false, refused: 't' });
+      expect(await s.counters.tryAddEach('fresh', both(5000), exp)).toMatchObject({ ok: false, refused: 't' });
       await s.counters.release('win', 1, 'r');
       await s.counters.release('win', 700, 't');
       expect(await s.counters.tryAddEach('win', both(700), exp)).toEqual({ ok: true });
       // An expired counter starts again from these amounts.
       s.advance(61_000);
       expect(await s.counters.tryAddEach('win', both(1000), T0 / 1000 + 180)).toEqual({ ok: true });
+    });
+
+    it('marks a pending add until it is confirmed or taken back, and shows the marks and values with a refusal', async () => {
+      const exp = T0 / 1000 + 60;
+      const adds = (tokens: number) => [
+        { field: 'r', amount: 1, limit: 10 },
+        { field: 't', amount: tokens, limit: 1000 },
+      ];
+      expect(await s.counters.tryAddEach('pw', adds(600), exp, { id: 'a', since: T0 })).toEqual({ ok: true });
+      expect(await s.counters.tryAddEach('pw', adds(300), exp, { id: 'b', since: T0 + 1 })).toEqual({ ok: true });
+      expect(await s.counters.pendingAdds('pw')).toEqual(expect.arrayContaining([{ id: 'a', since: T0, amounts: { r: 1, t: 600 } }, { id: 'b', since: T0 + 1, amounts: { r: 1, t: 300 } }]));
+      const refused = await s.counters.tryAddEach('pw', adds(200), exp, { id: 'c', since: T0 + 2 });
+      expect(refused).toMatchObject({ ok: false, refused: 't', values: { r: 2, t: 900 } });
+      expect(refused.ok ? [] : refused.pending).toHaveLength(2);
+      await s.counters.confirmAdd('pw', 'a');
+      await s.counters.takeBack('pw', [{ field: 'r', amount: 1 }, { field: 't', amount: 300 }], 'b');
+      // A second take-back of the same add takes nothing.
+      await s.counters.takeBack('pw', [{ field: 'r', amount: 1 }, { field: 't', amount: 300 }], 'b');
+      await s.counters.confirmAdd('pw', 'never');
+      expect(await s.counters.pendingAdds('pw')).toEqual([]);
+      expect(await s.counters.tryAddEach('pw', adds(400), exp)).toEqual({ ok: true });
+      expect(await s.counters.tryAddEach('pw', adds(1), exp)).toMatchObject({ ok: false, refused: 't', values: { r: 2, t: 1000 }, pending: [] });
     });
 
     it('never lets parallel adds to one counter pass a limit together', async () => {
@@ -266,31 +288,31 @@ function storeContract(name: string, make: Factory): void {
     it('opens an empty slot set that takes slots like any other, and never empties one in use', async () => {
       const exp = T0 / 1000 + 60;
       await s.counters.openSlots('opened', exp);
-      expect(await s.counters.acquireSlot('opened', 'a', 2, exp)).toBe(true);
+      expect((await s.counters.acquireSlot('opened', 'a', 2, exp)).taken).toBe(true);
       await s.counters.openSlots('opened', exp);
-      expect(await s.counters.acquireSlot('opened', 'b', 2, exp)).toBe(true);
-      expect(await s.counters.acquireSlot('opened', 'c', 2, exp)).toBe(false);
+      expect((await s.counters.acquireSlot('opened', 'b', 2, exp)).taken).toBe(true);
+      expect((await s.counters.acquireSlot('opened', 'c', 2, exp)).taken).toBe(false);
     });
 
     it('expires each slot on its own, however busy its key stays', async () => {
       const t0 = T0 / 1000;
-      expect(await s.counters.acquireSlot('busy', 'leaked', 2, t0 + 60)).toBe(true);
+      expect((await s.counters.acquireSlot('busy', 'leaked', 2, t0 + 60)).taken).toBe(true);
       // The key stays in use: slots come and go every 10 s, but none extends the leaked one.
       for (let i = 0; i < 5; i += 1) {
         s.advance(10_000);
-        expect(await s.counters.acquireSlot('busy', `s${i}`, 2, t0 + 10 * (i + 1) + 60)).toBe(true);
-        expect(await s.counters.acquireSlot('busy', `extra${i}`, 2, t0 + 10 * (i + 1) + 60)).toBe(false);
+        expect((await s.counters.acquireSlot('busy', `s${i}`, 2, t0 + 10 * (i + 1) + 60)).taken).toBe(true);
+        expect((await s.counters.acquireSlot('busy', `extra${i}`, 2, t0 + 10 * (i + 1) + 60)).taken).toBe(false);
         await s.counters.releaseSlot('busy', `s${i}`);
       }
       s.advance(11_000);
-      expect(await s.counters.acquireSlot('busy', 'x', 2, t0 + 200)).toBe(true);
-      expect(await s.counters.acquireSlot('busy', 'y', 2, t0 + 200)).toBe(true);
-      expect(await s.counters.acquireSlot('busy', 'z', 2, t0 + 200)).toBe(false);
+      expect((await s.counters.acquireSlot('busy', 'x', 2, t0 + 200)).taken).toBe(true);
+      expect((await s.counters.acquireSlot('busy', 'y', 2, t0 + 200)).taken).toBe(true);
+      expect((await s.counters.acquireSlot('busy', 'z', 2, t0 + 200)).taken).toBe(false);
     });
 
     it('grants exactly `limit` of many simultaneous slot requests', async () => {
       const results = await Promise.all(Array.from({ length: 12 }, (_, i) => s.counters.acquireSlot('race', `h${i}`, 3, T0 / 1000 + 60)));
-      expect(results.filter(Boolean)).toHaveLength(3);
+      expect(results.filter((r) => r.taken)).toHaveLength(3);
     });
 
     it('grants exactly the free slots to simultaneous requests while expired slots are pruned', async () => {
@@ -298,7 +320,36 @@ function storeContract(name: string, make: Factory): void {
       for (const id of ['old1', 'old2', 'old3']) await s.counters.acquireSlot('prune', id, 3, t0 + 10);
       s.advance(11_000);
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => s.counters.acquireSlot('prune', `n${i}`, 3, t0 + 100)));
-      expect(results.filter(Boolean)).toHaveLength(3);
+      expect(results.filter((r) => r.taken)).toHaveLength(3);
+    });
+
+    it('marks a slot taken as pending until it is confirmed, and tells every taker the other pending holders', async () => {
+      const exp = T0 / 1000 + 60;
+      expect(await s.counters.acquireSlot('pend', 'a', 2, exp, T0)).toEqual({ taken: true, pending: [] });
+      // The full set's answer names `a` as pending: an admission in flight that may give it back.
+      expect(await s.counters.acquireSlot('pend', 'b', 2, exp)).toEqual({ taken: true, pending: [{ id: 'a', since: T0 }] });
+      expect(await s.counters.acquireSlot('pend', 'c', 2, exp, T0 + 5)).toEqual({ taken: false, pending: [{ id: 'a', since: T0 }] });
+      expect(await s.counters.slotHolders('pend')).toEqual({ held: expect.arrayContaining(['a', 'b']) as unknown, pending: [{ id: 'a', since: T0 }] });
+      await s.counters.confirmSlot('pend', 'a');
+      await s.counters.confirmSlot('pend', 'never');
+      expect(await s.counters.acquireSlot('pend', 'c', 2, exp, T0 + 5)).toEqual({ taken: false, pending: [] });
+      expect((await s.counters.slotHolders('pend')).pending).toEqual([]);
+      // A pending slot given back goes from both: held and pending.
+      await s.counters.releaseSlot('pend', 'b');
+      expect((await s.counters.acquireSlot('pend', 'd', 2, exp, T0 + 9)).taken).toBe(true);
+      await s.counters.releaseSlot('pend', 'd');
+      expect(await s.counters.slotHolders('pend')).toEqual({ held: ['a'], pending: [] });
+    });
+
+    it('forgets the pending mark of a slot that expired, and keeps the marks through the pruning of a full set', async () => {
+      const t0 = T0 / 1000;
+      await s.counters.acquireSlot('marks', 'old', 2, t0 + 10, T0);
+      await s.counters.acquireSlot('marks', 'live', 2, t0 + 100, T0 + 1);
+      s.advance(11_000);
+      // The set is full until `old` is pruned; the new slot's answer still names `live` as pending.
+      expect(await s.counters.acquireSlot('marks', 'new', 2, t0 + 100, T0 + 11_000)).toEqual({ taken: true, pending: [{ id: 'live', since: T0 + 1 }] });
+      expect((await s.counters.slotHolders('marks')).pending).toEqual(expect.arrayContaining([{ id: 'live', since: T0 + 1 }, { id: 'new', since: T0 + 11_000 }]));
+      expect((await s.counters.slotHolders('marks')).pending).toHaveLength(2);
     });
 
     const chunk = (seq: number): ServerFrame => ({ type: 'chunk', requestId: 'r1', seq, content: `c${seq}` });

@@ -55,9 +55,13 @@ export function throttlingProxy(target: string, failures: number): Promise<Dynam
   return dynamoProxy(target, { failures });
 }
 
-/** A loopback proxy in front of a DynamoDB endpoint that answers every request `delayMs` late. */
-export function slowProxy(target: string, delayMs: number): Promise<DynamoProxy> {
-  return dynamoProxy(target, { delayMs });
+/**
+ * A loopback proxy in front of a DynamoDB endpoint that answers every request `delayMs` late —
+ * plus up to `jitterMs` more, drawn from `random`, so that requests sent together may arrive in
+ * any order, as they do at DynamoDB.
+ */
+export function slowProxy(target: string, delayMs: number, jitter?: { readonly jitterMs: number; readonly random: () => number }): Promise<DynamoProxy> {
+  return dynamoProxy(target, { delayMs, ...(jitter ? { extraDelay: () => Math.floor(jitter.random() * jitter.jitterMs) } : {}) });
 }
 
 /** A loopback proxy in front of a DynamoDB endpoint that forwards everything and counts operations. */
@@ -75,7 +79,10 @@ export interface DynamoProxy {
   stop(): Promise<void>;
 }
 
-async function dynamoProxy(target: string, { failures = 0, delayMs = 0 }: { failures?: number; delayMs?: number }): Promise<DynamoProxy> {
+async function dynamoProxy(
+  target: string,
+  { failures = 0, delayMs = 0, extraDelay = () => 0 }: { failures?: number; delayMs?: number; extraDelay?: () => number },
+): Promise<DynamoProxy> {
   let seen = 0;
   const operations = new Map<string, number>();
   const calls: DynamoProxy['calls'] = [];
@@ -103,7 +110,7 @@ async function dynamoProxy(target: string, { failures = 0, delayMs = 0 }: { fail
         },
       );
       forward.end(Buffer.concat(body));
-    }, delayMs));
+    }, delayMs + extraDelay()));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

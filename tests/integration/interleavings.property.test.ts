@@ -122,9 +122,9 @@ describe.each<[string, () => StoreMode, number]>([
     const realAdmit = RateLimiter.prototype.admit;
     const realSettle = RateLimiter.prototype.settle;
     admit = jest.spyOn(RateLimiter.prototype, 'admit').mockImplementation(async function (this: RateLimiter, ...args) {
-      const ticket = await realAdmit.apply(this, args);
-      admitted.set(ticket.slotId, 0);
-      return ticket;
+      const admission = await realAdmit.apply(this, args);
+      admitted.set(admission.ticket.slotId, 0);
+      return admission;
     });
     settle = jest.spyOn(RateLimiter.prototype, 'settle').mockImplementation(function (this: RateLimiter, ticket: AdmissionTicket, used: number) {
       const settled = admitted.get(ticket.slotId);
