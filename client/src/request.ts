@@ -72,6 +72,8 @@ export class PendingRequest implements GatewayStream {
   everSent = false;
   /** A resume of it was sent and its first answer has not arrived yet. */
   resuming = false;
+  /** The caller's `onAccepted` (RequestOptions). */
+  onAccepted: ((resumeToken: string) => void) | undefined;
   private answerTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly items: StreamEvent[] = [];
   private wake: (() => void) | undefined;
@@ -133,6 +135,14 @@ export class PendingRequest implements GatewayStream {
     switch (frame.type) {
       case 'accepted':
         this.resumeToken = frame.resumeToken;
+        try {
+          this.onAccepted?.(frame.resumeToken);
+        } catch (error) {
+          // The caller's bug must not stop this frame's routing; it is reported as uncaught.
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
         return 'ok';
       case 'chunk':
       case 'tool_use':

@@ -40,6 +40,7 @@ export class Requests {
       request.startAt(resumeOf.fromSeq);
       request.everSent = true;
     }
+    request.onAccepted = options.onAccepted;
     const { signal } = options;
     if (signal?.aborted) {
       request.fail(new GatewayError('cancelled', 'The request was cancelled.', { requestId }));

@@ -64,4 +64,10 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
   /** Defaults to a fresh random id. */
   readonly requestId?: string;
+  /**
+   * Called once the gateway accepted the request, with the token that resumes it — before any
+   * of its text, which may be seconds away while the model thinks: the moment to keep the token
+   * (e.g. in sessionStorage) so a reload at any point after can `resume()` the answer.
+   */
+  readonly onAccepted?: (resumeToken: string) => void;
 }

@@ -59,11 +59,16 @@ export class GatewayChatTransport {
     const converted = await toGatewayRequest(options.messages, (part) => this.fileBlock(part));
     const body = (options.body ?? {}) as Partial<ChatData>;
     const data: ChatData = { ...this.options.defaults, ...converted, ...body, messages: converted.messages };
-    const stream = this.client.stream(data, options.abortSignal ? { signal: options.abortSignal } : {});
     // A continuation (a tool result sent back) extends the assistant message it continues.
     const last = options.messages[options.messages.length - 1];
-    const messageId = last?.role === 'assistant' ? last.id : `msg-${stream.requestId}`;
-    return this.chunks(stream, messageId, options.chatId);
+    const messageIdOf = (requestId: string): string => (last?.role === 'assistant' ? last.id : `msg-${requestId}`);
+    // Remembered for reconnectToStream as soon as it is accepted, not at its first event: the
+    // model may think for seconds before its first token, and a reload then must find the answer.
+    const stream = this.client.stream(data, {
+      ...(options.abortSignal ? { signal: options.abortSignal } : {}),
+      onAccepted: (resumeToken) => this.store.set(options.chatId, { requestId: stream.requestId, resumeToken, messageId: messageIdOf(stream.requestId) }),
+    });
+    return this.chunks(stream, messageIdOf(stream.requestId), options.chatId);
   }
 
   /**
@@ -108,18 +113,12 @@ export class GatewayChatTransport {
       async start(controller) {
         const writer = new ChunkWriter((chunk) => controller.enqueue(chunk));
         writer.start(messageId);
-        const remember = (): void => {
-          if (stream.resumeToken !== undefined && store.get(chatId)?.requestId !== stream.requestId) store.set(chatId, { requestId: stream.requestId, resumeToken: stream.resumeToken, messageId });
-        };
         const source = started?.events ?? stream.events()[Symbol.asyncIterator]();
         async function* received(): AsyncGenerator<StreamEvent> {
           for (let next = started?.first ?? (await source.next()); !next.done; next = await source.next()) yield next.value;
         }
         try {
-          for await (const event of smooth === false ? received() : smoothEvents(received(), smooth)) {
-            remember();
-            writer.event(event);
-          }
+          for await (const event of smooth === false ? received() : smoothEvents(received(), smooth)) writer.event(event);
           writer.finish(await stream.done);
         } catch (error) {
           detached ||= error instanceof GatewayError && error.code === 'detached';
