@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { GatewayClient } from '../../client/src/index.js';
+import { GatewayClient, GatewayError } from '../../client/src/index.js';
 import { GatewayChatTransport, type Chunk, type InFlight, type ResumeStore, type UiMessage } from '../../client/src/ai-sdk/index.js';
 import type { ChatModel, ChatModelEvent } from '../../src/llm/chat-model';
 import type { LocalGateway } from '../../src/local/emulator';
@@ -91,6 +91,17 @@ describe('GatewayChatTransport’s resume record, against the emulator', () => {
   const reload = async (): Promise<void> => {
     for (const id of local.connectionIds()) await fetch(`${local.managementEndpoint}/@connections/${encodeURIComponent(id)}`, { method: 'DELETE' });
   };
+  /** An answer in flight, started by a page that then went away, with its record in `store`. */
+  const inFlight = async (store: ResumeStore): Promise<InFlight> => {
+    const page = pageSockets(true);
+    const stream = client(page.Socket).stream({ messages: [{ role: 'user', content: 'think first' }] });
+    await page.frame('accepted');
+    const record = { requestId: stream.requestId, resumeToken: stream.resumeToken!, messageId: 'm-1' };
+    store.set('c', record);
+    await reload();
+    return record;
+  };
+
   afterEach(async () => {
     answer();
     await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -119,5 +130,71 @@ describe('GatewayChatTransport’s resume record, against the emulator', () => {
     // Ended: forgotten.
     expect(store.get('c')).toBeUndefined();
     await live.cancel().catch(() => undefined);
+  });
+
+  it('keeps the record when the AI SDK supersedes a resume before its first event (aborting it): the next reconnect gets the answer', async () => {
+    await start();
+    const store = memoryStore();
+    const record = await inFlight(store);
+    const page2 = pageSockets();
+    const transport2 = new GatewayChatTransport({ client: client(page2.Socket), resumeStore: store, smooth: false });
+    const superseded = new AbortController();
+    const first = transport2.reconnectToStream({ chatId: 'c', abortSignal: superseded.signal });
+    await page2.frame('resumed');
+    superseded.abort();
+    // Detached: nothing for the AI SDK to read (it discards a superseded resume's result anyway).
+    await expect(first).resolves.toBeNull();
+    expect(store.get('c')).toEqual(record);
+
+    const again = transport2.reconnectToStream({ chatId: 'c' });
+    answer();
+    const resumed = await again;
+    expect(resumed).not.toBeNull();
+    expect(textOf(await read(resumed!))).toBe(ANSWER);
+    expect(store.get('c')).toBeUndefined();
+  });
+
+  it('keeps the record when a resume is taken over elsewhere before its first event (resumed_elsewhere): the answer goes on and is resumable', async () => {
+    await start();
+    const store = memoryStore();
+    const record = await inFlight(store);
+    const page2 = pageSockets();
+    const transport2 = new GatewayChatTransport({ client: client(page2.Socket), resumeStore: store, smooth: false });
+    const first = transport2.reconnectToStream({ chatId: 'c' });
+    await page2.frame('resumed');
+    // Another tab (a duplicated one shares the record) resumes the same answer.
+    const other = client().resume({ requestId: record.requestId, resumeToken: record.resumeToken });
+    const error = await first.then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error).toMatchObject({ code: 'resumed_elsewhere' });
+    expect(store.get('c')).toEqual(record);
+
+    const transport3 = new GatewayChatTransport({ client: client(), resumeStore: store, smooth: false });
+    const again = transport3.reconnectToStream({ chatId: 'c' });
+    answer();
+    const resumed = await again;
+    expect(resumed).not.toBeNull();
+    expect(textOf(await read(resumed!))).toBe(ANSWER);
+    await expect(other.done).rejects.toMatchObject({ code: 'resumed_elsewhere' });
+  });
+
+  it('keeps the record when a resumed answer is taken over elsewhere mid-stream: this stream ends with the error, the answer stays resumable', async () => {
+    await start(2);
+    const store = memoryStore();
+    const record = await inFlight(store);
+    const transport2 = new GatewayChatTransport({ client: client(), resumeStore: store, smooth: false });
+    const resumed = await transport2.reconnectToStream({ chatId: 'c' });
+    expect(resumed).not.toBeNull();
+    const reader = resumed!.getReader();
+    const chunks: Chunk[] = [];
+    while (!chunks.some((c) => c.type === 'text-delta')) chunks.push((await reader.read()).value!);
+    const other = client().resume({ requestId: record.requestId, resumeToken: record.resumeToken });
+    for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+    expect(chunks.at(-1)).toMatchObject({ type: 'error', errorText: expect.stringMatching(/^resumed_elsewhere: /) });
+    expect(store.get('c')).toEqual(record);
+    answer();
+    let text = '';
+    for await (const delta of other) text += delta;
+    expect(text).toBe(ANSWER);
   });
 });

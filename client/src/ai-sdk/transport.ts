@@ -5,6 +5,7 @@ import type { GatewayStream, StreamEvent } from '../request.js';
 import type { GatewayClientOptions } from '../types.js';
 import { ChunkWriter, type Chunk } from './chunks.js';
 import { dataUrlBytes, toGatewayRequest, type UiMessage, type UiPart } from './messages.js';
+import { endsTheAnswer } from './answer-ended.js';
 import { defaultResumeStore, type ResumeStore } from './resume-store.js';
 import { smoothEvents, type SmoothOptions } from '../smooth.js';
 
@@ -87,8 +88,11 @@ export class GatewayChatTransport {
     try {
       first = await events.next();
     } catch (error) {
-      this.store.delete(options.chatId);
-      if (error instanceof GatewayError && error.code === 'resume_unavailable') return null;
+      // Only the answer's end forgets it: superseded (detached) or taken over elsewhere before its
+      // first event, the answer goes on, and so does its record.
+      if (endsTheAnswer(error)) this.forget(options.chatId, inFlight.requestId);
+      // Nothing to resume; or the AI SDK gave up this resume itself (it discards what it gets).
+      if (error instanceof GatewayError && (error.code === 'resume_unavailable' || error.code === 'detached')) return null;
       throw error;
     }
     return this.chunks(stream, inFlight.messageId, options.chatId, { events, first });
@@ -99,8 +103,13 @@ export class GatewayChatTransport {
     if (this.owned) void this.client.close();
   }
 
+  /** Forgets the chat's record — if it still names `requestId` (a newer answer's is not this one's to forget). */
+  private forget(chatId: string, requestId: string): void {
+    if (this.store.get(chatId)?.requestId === requestId) this.store.delete(chatId);
+  }
+
   private chunks(stream: GatewayStream, messageId: string, chatId: string, started?: { events: AsyncIterator<StreamEvent>; first: IteratorResult<StreamEvent> }): ReadableStream<Chunk> {
-    const store = this.store;
+    const forget = (): void => this.forget(chatId, stream.requestId);
     const client = this.client;
     const smooth = this.options.smooth;
     let detached = false;
@@ -113,6 +122,8 @@ export class GatewayChatTransport {
       async start(controller) {
         const writer = new ChunkWriter((chunk) => controller.enqueue(chunk));
         writer.start(messageId);
+        // Whether the answer itself ended (not just this view of it): then its record goes.
+        let ended = false;
         const source = started?.events ?? stream.events()[Symbol.asyncIterator]();
         async function* received(): AsyncGenerator<StreamEvent> {
           for (let next = started?.first ?? (await source.next()); !next.done; next = await source.next()) yield next.value;
@@ -120,12 +131,14 @@ export class GatewayChatTransport {
         try {
           for await (const event of smooth === false ? received() : smoothEvents(received(), smooth)) writer.event(event);
           writer.finish(await stream.done);
+          ended = true;
         } catch (error) {
           detached ||= error instanceof GatewayError && error.code === 'detached';
+          ended = endsTheAnswer(error);
           if (!detached) writer.fail(error);
         } finally {
-          // Forget the answer once it ended here; a detached one is still in flight, resumable.
-          if (!detached) store.delete(chatId);
+          // Forget the answer once it ended; one detached or taken over elsewhere is still in flight, resumable.
+          if (ended) forget();
           try {
             controller.close();
           } catch {
