@@ -1,5 +1,6 @@
 import { backoffDelay } from './backoff.js';
 import { GatewayError } from './errors.js';
+import { frameText } from './frame-size.js';
 import { Keepalive } from './keepalive.js';
 import type { GatewayClientOptions, Status, WebSocketConstructor, WebSocketLike } from './types.js';
 
@@ -84,10 +85,14 @@ export class Connection {
     return ready;
   }
 
-  /** Sends a frame if the socket is open; returns whether it went out. */
+  /**
+   * Sends a frame if the socket is open; returns whether it went out. A frame over the gateway's
+   * message limit throws GatewayError `payload_too_large` instead and is not sent: the gateway
+   * would close the connection for it, and every request on it with it.
+   */
   send(frame: unknown): boolean {
     if (this.state !== 'open' || this.socket === undefined) return false;
-    this.socket.send(JSON.stringify(frame));
+    this.socket.send(frameText(frame));
     return true;
   }
 

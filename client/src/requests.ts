@@ -149,7 +149,15 @@ export class Requests {
     const frame = resuming
       ? { action: 'llm/resume', requestId: request.requestId, data: { resumeToken: request.resumeToken, fromSeq: request.nextSeq } }
       : request.frame;
-    if (!this.connection.send(frame)) return;
+    let sent: boolean;
+    try {
+      sent = this.connection.send(frame);
+    } catch (error) {
+      // Too large to send (payload_too_large): this request fails, never sent; the connection and the others go on.
+      request.fail(error instanceof GatewayError ? new GatewayError(error.code, error.message, { requestId: request.requestId }) : new GatewayError('protocol_error', String(error), { requestId: request.requestId }));
+      return;
+    }
+    if (!sent) return;
     request.sent = true;
     request.everSent = true;
     request.resuming = resuming;

@@ -28,8 +28,13 @@ export class Uploads {
     const requestId = randomId();
     await this.link.connect();
     const answer = this.answerTo(requestId);
-    if (!this.link.send({ action: 'llm/upload', requestId, data: { mediaType, size, ...(name ? { name } : {}) } })) {
-      this.waiting.get(requestId)?.reject(new GatewayError('connection_lost', 'The connection closed before the upload was asked for.', { retryable: true }));
+    try {
+      if (!this.link.send({ action: 'llm/upload', requestId, data: { mediaType, size, ...(name ? { name } : {}) } })) {
+        this.waiting.get(requestId)?.reject(new GatewayError('connection_lost', 'The connection closed before the upload was asked for.', { retryable: true }));
+      }
+    } catch (error) {
+      // Not sent (payload_too_large: a name far over the gateway's limit): the upload fails with why.
+      this.waiting.get(requestId)?.reject(error instanceof GatewayError ? error : new GatewayError('invalid_request', String(error)));
     }
     const frame = await answer;
     await putBytes(frame, body, options);
