@@ -1,8 +1,16 @@
-/** An uploaded object as the worker reads it. */
-export interface StoredAttachment {
-  readonly bytes: Uint8Array;
+/**
+ * An uploaded object opened for reading: its size and type are known (from the response's
+ * headers), its bytes not read yet — so a request's attachments can be counted and weighed
+ * before any of them is held in memory.
+ */
+export interface OpenedAttachment {
+  readonly size: number;
   /** The Content-Type it was uploaded with (bound by the presigned URL's signature). */
   readonly mediaType: string;
+  /** Reads the bytes (once). */
+  bytes(): Promise<Uint8Array>;
+  /** Gives up reading: the body is closed unread. */
+  discard(): void;
 }
 
 /**
@@ -15,8 +23,8 @@ export interface AttachmentStore {
    * S3 refuses any other type, length, or a use after `expiresInSeconds`.
    */
   presignUpload(key: string, mediaType: string, size: number, expiresInSeconds: number): Promise<{ url: string; headers: Record<string, string> }>;
-  /** The object, or undefined when there is none (or it is larger than `maxBytes`, which is then not read). */
-  read(key: string, maxBytes: number): Promise<StoredAttachment | 'too_large' | undefined>;
+  /** The object, opened (its bytes unread), or undefined when there is none. */
+  open(key: string): Promise<OpenedAttachment | undefined>;
 }
 
 /** Attachments are off (no ATTACHMENTS_BUCKET): every use is refused with this. */

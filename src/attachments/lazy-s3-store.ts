@@ -22,6 +22,6 @@ export function lazyS3Attachments(config: AppConfig, credentials?: { accessKeyId
   };
   return {
     presignUpload: (key, mediaType, size, expiresIn) => get().presignUpload(key, mediaType, size, expiresIn),
-    read: (key, maxBytes) => get().read(key, maxBytes),
+    open: (key) => get().open(key),
   };
 }

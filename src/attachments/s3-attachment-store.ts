@@ -1,6 +1,6 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { AttachmentStore, StoredAttachment } from './attachment-store';
+import type { AttachmentStore, OpenedAttachment } from './attachment-store';
 
 export interface S3StoreOptions {
   readonly bucket: string;
@@ -37,15 +37,16 @@ export class S3AttachmentStore implements AttachmentStore {
     return { url, headers: { 'content-type': mediaType } };
   }
 
-  async read(key: string, maxBytes: number): Promise<StoredAttachment | 'too_large' | undefined> {
+  async open(key: string): Promise<OpenedAttachment | undefined> {
     try {
       const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      if ((object.ContentLength ?? 0) > maxBytes) {
-        object.Body?.transformToWebStream().cancel().catch(() => undefined);
-        return 'too_large';
-      }
-      const bytes = await object.Body?.transformToByteArray();
-      return { bytes: bytes ?? new Uint8Array(), mediaType: object.ContentType ?? 'application/octet-stream' };
+      const body = object.Body;
+      return {
+        size: object.ContentLength ?? 0,
+        mediaType: object.ContentType ?? 'application/octet-stream',
+        bytes: async () => (await body?.transformToByteArray()) ?? new Uint8Array(),
+        discard: () => void body?.transformToWebStream().cancel().catch(() => undefined),
+      };
     } catch (error) {
       if (error instanceof NoSuchKey || (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404)) return undefined;
       throw error;

@@ -104,6 +104,13 @@ export interface AppConfig {
     readonly uploadsPerMinute: number;
     /** Bytes a user may upload per UTC day (0 = off). */
     readonly maxBytesPerDay: number;
+    /** Bytes of attachments one request may carry, all together (each counted once). */
+    readonly maxBytesPerRequest: number;
+    /**
+     * Attachment bytes one worker process holds at once, across the answers of its batch: an
+     * answer that does not fit waits for earlier ones to end (its requests' limit is capped at it).
+     */
+    readonly workerBudgetBytes: number;
   };
   readonly bedrock: {
     /** Overrides the Bedrock runtime endpoint (emulators, VPC endpoints). */

@@ -161,6 +161,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
       urlTtlSeconds: read.int('ATTACHMENT_URL_TTL_SECONDS', 300, 1, 3600),
       uploadsPerMinute: read.int('ATTACHMENT_UPLOADS_PER_MINUTE', 20, 0, 10_000),
       maxBytesPerDay: read.int('ATTACHMENT_MAX_BYTES_PER_DAY', 200 * 1024 * 1024, 0, 1024 ** 4),
+      maxBytesPerRequest: read.int('ATTACHMENT_MAX_BYTES_PER_REQUEST', 12 * 1024 * 1024, 1024, 1024 ** 3),
+      workerBudgetBytes: read.int('WORKER_ATTACHMENT_BUDGET_BYTES', 12 * 1024 * 1024, 1024, 1024 ** 3),
     },
     bedrock: {
       endpoint: read.url('BEDROCK_ENDPOINT'),

@@ -71,12 +71,6 @@ export function blockTexts(content: AnyContent): string[] {
   });
 }
 
-/** The attachments of a message, by kind. */
-export function attachmentCount(content: AnyContent): { image: number; document: number } {
-  const blocks = blocksOf(content) as readonly AnyBlock[];
-  return { image: blocks.filter((b) => b.type === 'image').length, document: blocks.filter((b) => b.type === 'document').length };
-}
-
 /** A message's length in characters (code points), every text-bearing block counted. */
 export function contentChars(content: AnyContent): number {
   return blockTexts(content).reduce((sum, text) => sum + characterCount(text), 0);

@@ -14,11 +14,13 @@ import type { ActiveGenerations } from './active-generations';
 import { produceAnswer } from '../generation/answer';
 import type { Progress } from '../generation/generation';
 import { reportAnswer } from '../generation/answer-report';
-import { resolveRequest } from '../attachments/resolve';
+import { MAX_DOCUMENTS, MAX_IMAGES, resolveRequest, type AttachmentLimits } from '../attachments/resolve';
+import { ByteBudget } from '../attachments/byte-budget';
+import { estimatePromptTokens } from '../llm/tokens';
 import type { AttachmentStore } from '../attachments/attachment-store';
 import { watchStream } from '../generation/stream-watch';
 import { streamTargetOf, type StreamTarget } from '../generation/stream-target';
-import type { RateLimiter } from './rate-limit';
+import type { AdmissionTicket, RateLimiter } from './rate-limit';
 
 export interface GenerationServiceDeps {
   readonly config: AppConfig;
@@ -45,7 +47,15 @@ type Outcome = { readonly terminal: ServerFrame } | { readonly failure: unknown 
  * so a client that sends its next request the moment it sees `done` finds them free.
  */
 export class GenerationService {
-  constructor(private readonly deps: GenerationServiceDeps) {}
+  /** The attachment bytes this process holds at once, across the answers it runs side by side. */
+  private readonly budget: ByteBudget;
+  private readonly attachmentLimits: AttachmentLimits;
+
+  constructor(private readonly deps: GenerationServiceDeps) {
+    const { maxBytesPerRequest, workerBudgetBytes } = deps.config.attachments;
+    this.budget = new ByteBudget(workerBudgetBytes);
+    this.attachmentLimits = { maxImages: MAX_IMAGES, maxDocuments: MAX_DOCUMENTS, maxBytesPerRequest: Math.min(maxBytesPerRequest, workerBudgetBytes) };
+  }
 
   /**
    * Runs one delivery of a job. Throws only when the job could not be claimed (the store
@@ -114,10 +124,18 @@ export class GenerationService {
       Math.max(0, deadlineAt - Date.now()),
     );
     let outcome: Outcome;
+    let ticket: AdmissionTicket = job.ticket;
+    let inputTokens = job.inputTokens;
+    let releaseAttachments = (): void => undefined;
     try {
       if (meta.cancelled) throw cancelledError();
       // Attachments are read and checked here, before the model is called (and billed).
-      const request = await resolveRequest(job.request, job.owner ?? '', this.deps.attachments);
+      const resolved = await resolveRequest(job.request, job.owner ?? '', { store: this.deps.attachments, budget: this.budget, limits: this.attachmentLimits }, controller.signal);
+      releaseAttachments = resolved.release;
+      const { request } = resolved;
+      // Documents count by their real size now that they are read: never more than the budget allows.
+      inputTokens = estimatePromptTokens(request);
+      ticket = await this.deps.limiter.reserveMore(ticket, inputTokens - job.inputTokens);
       const answer = await produceAnswer(
         { model: this.deps.model, target, stream: config.stream },
         { job, request, signal: controller.signal, abort: (reason) => controller.abort(reason), progress },
@@ -127,6 +145,7 @@ export class GenerationService {
     } catch (error) {
       outcome = { failure: controller.signal.aborted ? controller.signal.reason : error };
     } finally {
+      releaseAttachments();
       clearTimeout(deadline);
       stopWatch();
       active.unregister(job.connectionId, job.requestId);
@@ -135,8 +154,8 @@ export class GenerationService {
     // settles to the usage reported, or else estimated.
     // A request the model never started answering (cancelled while queued, refused attachments,
     // refused or throttled by the provider before its stream) used nothing.
-    const used = progress.called ? (progress.usedTokens ?? job.inputTokens + Math.ceil(progress.producedChars / 4)) : 0;
-    await this.end(job, used, outcome, log, target);
+    const used = progress.called ? (progress.usedTokens ?? inputTokens + Math.ceil(progress.producedChars / 4)) : 0;
+    await this.end({ ...job, ticket: { ...ticket, slots: [...ticket.slots] } }, used, outcome, log, target);
   }
 
   /**

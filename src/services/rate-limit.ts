@@ -169,6 +169,37 @@ export class RateLimiter {
     return () => this.counters.release(key, 1, REQUESTS);
   }
 
+  /**
+   * Reserves `extraTokens` more for an admitted request whose prompt turned out larger than its
+   * estimate (documents counted by their real size once read), in the window it was admitted
+   * in, or refuses it as the admission would have. Returns the ticket that settles the larger
+   * reservation. Once that window has ended, nothing is added: a new window counts only what is
+   * admitted in it, and the real usage settles the old one.
+   */
+  async reserveMore(ticket: AdmissionTicket, extraTokens: number): Promise<AdmissionTicket> {
+    const { tokenKey, windowExpiry } = ticket;
+    const { tokensPerMinute } = this.limits;
+    const windowEnd = (windowExpiry - 60) * 1000;
+    if (extraTokens <= 0 || tokenKey === undefined || tokenKey.startsWith('tpm:')) return ticket;
+    if (ticket.reservedTokens + extraTokens > tokensPerMinute) {
+      // No wait would ever let it through, as at the admission.
+      throw new GatewayError(
+        'invalid_request',
+        `Invalid request: with its attachments read, it may use up to ${ticket.reservedTokens + extraTokens} tokens (prompt estimate plus maxTokens), more than the ` +
+          `${tokensPerMinute} tokens per minute allowed. Send smaller documents or fewer at a time.`,
+      );
+    }
+    if (this.now() >= windowEnd) return ticket;
+    const added = await this.counters.tryAddEach(tokenKey, [{ field: TOKENS, amount: extraTokens, limit: tokensPerMinute }], windowExpiry);
+    if (!added.ok) {
+      throw new GatewayError('rate_limited', `Rate limit reached: ${tokensPerMinute} tokens per minute (the attachments hold more text than was reserved for them).`, {
+        retryable: true,
+        retryAfterMs: windowEnd - this.now(),
+      });
+    }
+    return { ...ticket, reservedTokens: ticket.reservedTokens + extraTokens };
+  }
+
   /** Gives back the ticket's slots and settles its token reservation to `usedTokens`. */
   async settle(ticket: AdmissionTicket, usedTokens: number): Promise<void> {
     const { tokenKey, reservedTokens, windowExpiry } = ticket;

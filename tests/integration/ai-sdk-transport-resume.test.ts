@@ -41,8 +41,8 @@ function pageSockets(once = false): { Socket: typeof WebSocket; frame: (type: st
   const waiting: Array<{ type: string; resolve: (frame: Record<string, unknown>) => void }> = [];
   let made = 0;
   class Socket extends WebSocket {
-    constructor(url: string) {
-      super(once && (made += 1) > 1 ? 'ws://127.0.0.1:9/' : url);
+    constructor(url: string | URL | null) {
+      super(once && (made += 1) > 1 ? 'ws://127.0.0.1:9/' : String(url));
       this.on('message', (data: Buffer) => {
         const frame = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
         seen.push(frame);

@@ -58,7 +58,7 @@ describe('attachments on Bedrock and an OpenAI-compatible server', () => {
   it('Bedrock: more than 5 documents is a clear invalid_request before the call; a model that cannot read images says which kind', async () => {
     const ids = await Promise.all(Array.from({ length: 6 }, () => uploaded(client, 'text/plain', Buffer.from('hello there'))));
     const tooMany = await ask(NOVA, ids.map((attachmentId) => ({ type: 'document', attachmentId })));
-    expect(tooMany).toMatchObject({ type: 'error', code: 'invalid_request', message: 'Invalid request: Amazon Bedrock takes at most 5 documents in a request (the conversation has 6).' });
+    expect(tooMany).toMatchObject({ type: 'error', code: 'invalid_request', message: 'Invalid request: a request may carry at most 5 documents (this one has 6).' });
     expect(bedrock.requests).toHaveLength(0);
     bedrock.scenario = () => ({ kind: 'http-error', status: 400, errorType: 'ValidationException', message: "This model doesn't support the image content block that you provided." });
     const refused = await ask(NOVA, [{ type: 'image', mediaType: 'image/png', data: png().toString('base64') }]);
