@@ -81,6 +81,24 @@ export class StreamTarget {
     return this.serially(() => this.switchTo(meta));
   }
 
+  /**
+   * For a target made after its worker stopped (the job was interrupted): a resume that worker
+   * never followed gets what a live worker would have sent it — `resumed`, then the frames the
+   * log holds from its `fromSeq` — before the terminal frame. A client may get frames it already
+   * has again: it drops those by their seq, as after any resume.
+   */
+  replayLogged(meta: StreamMeta): Promise<void> {
+    return this.serially(async () => {
+      if (meta.version === 0) return;
+      const fromSeq = meta.mode === 'chat' ? 0 : meta.fromSeq;
+      this.floor = fromSeq;
+      await this.deliver({ type: 'resumed', requestId: this.requestId, fromSeq });
+      for (const frame of await this.deps.streams.replay(this.key, fromSeq)) {
+        if (this.attached) await this.deliver(frame);
+      }
+    });
+  }
+
   /** Writes the frames not yet in the log (the last checkpoint). */
   flushLog(): Promise<void> {
     return this.serially(() => this.lastCheckpoint());

@@ -174,6 +174,8 @@ export class GenerationService {
       const meta = await streams.get(job.streamKey).catch(() => undefined);
       if (meta !== undefined) {
         target = streamTargetOf(this.deps, job, meta, log, () => undefined);
+        // A resume that came while no worker was following the stream gets its frames first.
+        if (meta.terminal === undefined) await target.replayLogged(meta).catch((error: unknown) => log.warn({ err: error }, 'could not replay the log to a resume'));
         // A worker that died may have left connections that took the request unfollowed.
         others = [...new Set(meta.targets)].filter((connectionId) => connectionId !== meta.target);
       }

@@ -7,7 +7,7 @@ import { MemoryCounterStore } from '../../src/stores/memory-counter-store';
 import { MemoryRequestStore } from '../../src/stores/memory-request-store';
 import { MemoryStreamStore } from '../../src/stores/memory-stream-store';
 import { quiesce, startLocal, TEST_SERVER } from '../helpers/local';
-import { ClientPool, type TestClient, until } from '../helpers/ws-client';
+import { ClientPool, type Frame, type TestClient, until } from '../helpers/ws-client';
 
 const ask = (requestId: string, content = 'hello') => ({ action: 'llm/stream', requestId, data: { messages: [{ role: 'user', content }] } });
 
@@ -163,6 +163,35 @@ describe('the queue between the route handler and the worker (local SQS, real SQ
       const live = client.of('dies').filter((f) => f.type === 'chunk');
       expect(live.map((f) => String(f.content)).join('')).toBe('one two three ');
       expect(frames.slice(1, -1)).toEqual(replayed ? live : []);
+    } finally {
+      model.release();
+    }
+  });
+
+  it('gives a resume that came while the worker was hung what the log holds, then the one error, once the redelivery finds it interrupted', async () => {
+    // Prepare: every frame logged at once; the worker's time runs out after 400 ms, and SQS shows
+    // the message again only after 3 s — a resume sent in between finds no worker following it.
+    const model = new DyingModel();
+    local = await startLocal(
+      { WORKER_TIME_MARGIN_MS: '0', WORKER_TIMEOUT_MS: '400', QUEUE_MAX_RECEIVE_COUNT: '3', RESUME_CHECKPOINT_BYTES: '1', CANCEL_CHECK_INTERVAL_MS: '50' },
+      { deps: { model }, server: { queue: { visibilityTimeoutMs: 3000, maxInvocations: 5, batchSize: 10 } } },
+    );
+    const client = await connect();
+    try {
+      client.send(ask('hung'));
+      const text = (frames: Frame[]): string => frames.filter((f) => f.requestId === 'hung' && f.type === 'chunk').map((f) => String(f.content)).join('');
+      await client.waitFor((frames) => text(frames) === 'one two three ', 5000, 'the three deltas');
+      const token = String(client.of('hung')[0]!.resumeToken);
+      // Past the worker's time limit (its watch has stopped), well before the redelivery.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const later = await connect();
+      later.send({ action: 'llm/resume', requestId: 'hung', data: { resumeToken: token, fromSeq: 0 } });
+      const end = await later.terminal('hung', 10_000);
+      expect(end).toMatchObject({ type: 'error', code: 'internal_error', message: 'The answer was interrupted; please retry.' });
+      const frames = later.of('hung');
+      expect(frames[0]).toMatchObject({ type: 'resumed', fromSeq: 0 });
+      expect(frames.slice(1, -1)).toEqual(client.of('hung').filter((f) => f.type === 'chunk'));
+      expect(frames.filter((f) => f.type === 'error')).toHaveLength(1);
     } finally {
       model.release();
     }
