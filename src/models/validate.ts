@@ -7,6 +7,7 @@ import { compileOnUse } from './compile-on-use';
 import { characterCount, isWellFormed } from './text';
 import { blockTexts, contentChars } from './content';
 import { checkTools, checkToolTurns, explainContent } from './validate-content';
+import { checkDepths } from './validate-depth';
 import {
   CancelFrameSchema,
   ChatRequestFrameSchema,
@@ -101,21 +102,19 @@ function checkTexts(frame: ChatRequestFrame): void {
   }
 }
 
+/** Serialisable without fear of the stack: checkDepths has bounded its nesting. */
 function metadataBytes(metadata: unknown): number {
-  try {
-    return Buffer.byteLength(JSON.stringify(metadata));
-  } catch {
-    // Too deep to serialise (stack overflow): certainly over the limit.
-    return Number.POSITIVE_INFINITY;
-  }
+  return Buffer.byteLength(JSON.stringify(metadata));
 }
 
 /**
  * Validates an `llm/stream`, `llm/chat` or `message` frame: the schema first, then the rules a
- * schema cannot say (turn order, metadata size).
+ * schema cannot say (nesting depth, turn order, metadata size).
  */
 export function validateChatFrame(frame: unknown): ChatRequestFrame {
   check(checks.chat(), frame);
+  // First: everything after it serialises the free-form JSON, which recursion could not survive.
+  checkDepths(frame.data);
   checkTexts(frame);
   const { messages, metadata } = frame.data;
   for (const [index, message] of messages.entries()) {
