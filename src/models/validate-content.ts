@@ -46,6 +46,13 @@ export function explainContent(content: unknown, field: string): string | undefi
   return undefined;
 }
 
+/** Why the result at `at` (in message `index`) answers nothing; the first turn has no turn before it to name. */
+function unansweredResult(at: string, toolUseId: string, index: number): string {
+  const answers = `${at}.toolUseId "${toolUseId}" answers no tool_use`;
+  if (index === 0) return `${answers}: data.messages[0] is the first turn, and a tool_result must answer a tool_use of the assistant turn before it`;
+  return `${answers} of the assistant turn before it (data.messages[${index - 1}])`;
+}
+
 /**
  * The rules of content blocks across turns that Bedrock and OpenAI enforce (and a schema cannot
  * say): calls only in assistant turns, results and attachments only in user turns, an image
@@ -69,9 +76,7 @@ export function checkToolTurns(messages: readonly ChatMessage[]): void {
         if (calls.has(block.toolUseId)) throw invalid(`${at}.toolUseId "${block.toolUseId}" is used twice in this turn`);
         calls.add(block.toolUseId);
       } else if (block.type === 'tool_result') {
-        if (!open.has(block.toolUseId)) {
-          throw invalid(`${at}.toolUseId "${block.toolUseId}" answers no tool_use of the assistant turn before it (data.messages[${index - 1}])`);
-        }
+        if (!open.has(block.toolUseId)) throw invalid(unansweredResult(at, block.toolUseId, index));
         if (answered.has(block.toolUseId)) throw invalid(`${at}.toolUseId "${block.toolUseId}" is answered twice`);
         answered.add(block.toolUseId);
       }

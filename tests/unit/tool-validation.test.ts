@@ -70,6 +70,13 @@ describe('validateChatFrame with tools and content blocks', () => {
     expect(refusal({ messages: many })).toMatch(/together must be at most 120000 characters/);
   });
 
+  it('names the first message, not data.messages[-1], for a tool_result in it, and says what a result must answer', () => {
+    const message = refusal({ messages: [{ role: 'user', content: [result('t1')] }] });
+    expect(message).toContain('data.messages[0].content[0].toolUseId "t1" answers no tool_use');
+    expect(message).toContain('a tool_result must answer a tool_use of the assistant turn before it');
+    expect(message).not.toContain('[-1]');
+  });
+
   it('checks the text inside blocks for lone surrogates too', () => {
     expect(refusal({ messages: [{ role: 'user', content: [{ type: 'text', text: 'a\ud800b' }] }] })).toContain('data.messages[0].content must be valid Unicode text');
   });
