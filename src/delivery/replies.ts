@@ -4,7 +4,7 @@ import type { ErrorFrame, ServerFrame } from '../models/server-frames';
 import type { ConnectionStore } from '../stores/connection-store';
 import type { Logger } from '../utils/logger';
 import { METRICS, type GatewayMetrics } from '../utils/metrics';
-import { ConnectionGoneError, type FrameSender } from '../utils/websocket';
+import { ConnectionGoneError, FrameTooLargeError, type FrameSender } from '../utils/websocket';
 import { errorFrame } from './error-frame';
 
 export interface RepliesDeps {
@@ -30,6 +30,26 @@ export class Replies {
     } catch (error) {
       if (error instanceof ConnectionGoneError) await this.gone(connectionId, log);
       else log.warn({ err: error, frame: frame.type }, 'could not deliver a frame');
+      return false;
+    }
+  }
+
+  /**
+   * Posts the frame that ends a request. Should API Gateway refuse it as too large — it cannot,
+   * every terminal frame is built to fit, but the promise is one terminal frame per request — the
+   * request is ended with an `internal_error` instead, and the defect logged.
+   */
+  async sendEnd(connectionId: string, terminal: ServerFrame, log: Logger): Promise<boolean> {
+    try {
+      await this.deps.sender.send(connectionId, terminal);
+      return true;
+    } catch (error) {
+      if (error instanceof ConnectionGoneError) await this.gone(connectionId, log);
+      else if (error instanceof FrameTooLargeError && terminal.type !== 'error' && 'requestId' in terminal) {
+        log.error({ err: error, frame: terminal.type }, 'the terminal frame was refused as too large; ending the request with an error instead');
+        const failure = new GatewayError('internal_error', 'The end of the answer could not be delivered; please retry.', { retryable: true });
+        return this.send(connectionId, this.frameFor(terminal.requestId, failure, log), log);
+      } else log.warn({ err: error, frame: terminal.type }, 'could not deliver a frame');
       return false;
     }
   }

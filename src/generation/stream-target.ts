@@ -132,7 +132,7 @@ export class StreamTarget {
   /** Posts the terminal frame to the connection the answer goes to now (after {@link end}). */
   deliverEnd(terminal: ServerFrame): Promise<void> {
     return this.serially(async () => {
-      if (this.attached) await this.deps.replies.send(this.target, terminal, this.deps.log);
+      if (this.attached) await this.deps.replies.sendEnd(this.target, terminal, this.deps.log);
     });
   }
 

@@ -203,14 +203,14 @@ export class GenerationService {
     await removeRecords([...(target?.connections ?? [job.connectionId]), ...stillHeld]);
     if (target === undefined || terminal === undefined) {
       if ('failure' in outcome) await replies.fail(job.connectionId, job.requestId, outcome.failure, log);
-      else await replies.send(job.connectionId, outcome.terminal, log);
+      else await replies.sendEnd(job.connectionId, outcome.terminal, log);
       return;
     }
     await target.deliverEnd(terminal);
     // A resume that raced the end moved the request: the record of where it went goes too (only
     // then — otherwise it was removed above, and a second delete is a wasted write per answer).
     if (target.followed !== followed) await removeRecords(target.connections);
-    for (const connectionId of stillHeld) await replies.send(connectionId, terminal, log);
+    for (const connectionId of stillHeld) await replies.sendEnd(connectionId, terminal, log);
   }
 
   private logFor(job: JobIdentity & { readonly userId?: string }, log: Logger): Logger {

@@ -33,10 +33,22 @@ export class ConnectionGoneError extends Error {
   }
 }
 
+/** API Gateway refused a frame as too large (HTTP 413): a defect of ours, since every frame is built to fit. */
+export class FrameTooLargeError extends Error {
+  constructor(readonly connectionId: string, options?: { cause?: unknown }) {
+    super(`a frame to connection ${connectionId} was refused as too large`, options);
+    this.name = 'FrameTooLargeError';
+  }
+}
+
 /** Delivers frames to connections. The only place that knows how a frame reaches a client. */
 export interface FrameSender {
   /** Posts one frame; throws ConnectionGoneError when the connection no longer exists. */
   send(connectionId: string, frame: ServerFrame): Promise<void>;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && '$metadata' in error ? (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode : undefined;
 }
 
 function isGone(error: unknown): boolean {
@@ -59,6 +71,7 @@ export class ManagementApiSender implements FrameSender {
       );
     } catch (error) {
       if (isGone(error)) throw new ConnectionGoneError(connectionId, { cause: error });
+      if ((error instanceof Error && error.name === 'PayloadTooLargeException') || statusOf(error) === 413) throw new FrameTooLargeError(connectionId, { cause: error });
       throw error;
     }
   }

@@ -4,7 +4,7 @@ import type { Frame } from './ws-client';
  * Reads what one connection received for one requestId as the protocol promises it: a series of
  * answers, each starting with `accepted` (a request) or `resumed` (a resume), or an error alone
  * (a request or resume refused before it started), and each closed by exactly one terminal frame.
- * Inside an answer, chunks are contiguous from 0 (after `accepted`) or from `fromSeq` (after
+ * Inside an answer, chunks (and `tool_use` frames, which share their seq) are contiguous from 0 (after `accepted`) or from `fromSeq` (after
  * `resumed`; a `resumed` inside an open answer is a resume of it on the connection that holds it,
  * which replays from its `fromSeq` again), `response` parts run 0…parts-1, and `done.seq` counts
  * the chunks — or, after a resume from beyond the answer's end (no chunk is then due), is below
@@ -55,8 +55,10 @@ export function answerSegments(frames: readonly Frame[], requestId: string): Ans
         open.next = Number(f.fromSeq);
         open.ahead = true;
         break;
+      // A tool call's pieces share the chunks' sequence.
       case 'chunk':
-        if (f.seq !== open.next) problem(f, `chunk seq ${String(f.seq)} where ${open.next} was due`);
+      case 'tool_use':
+        if (f.seq !== open.next) problem(f, `${String(f.type)} seq ${String(f.seq)} where ${open.next} was due`);
         open.next = Number(f.seq) + 1;
         open.ahead = false;
         break;

@@ -1,6 +1,7 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { ManagementApiOptions, PostFault } from '../../src/local/management-api';
 import type { LocalGateway } from '../../src/local/emulator';
+import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../../src/llm/chat-model';
 import { mockAnswerTokens } from '../../src/llm/mock';
 import { BedrockEmulator, type Scenario } from '../helpers/bedrock-emulator';
 import { OpenAiStandIn, type OpenAiScenario } from '../helpers/openai-standin';
@@ -43,12 +44,13 @@ describe.each(STORE_MODES)('fault injection, with leak checks, %s mode', (_name,
     rig = undefined;
   });
 
-  async function start(env: Record<string, string>, options: { beforePost?: ManagementApiOptions['beforePost']; bedrock?: BedrockRuntimeClient } = {}): Promise<Rig> {
+  async function start(env: Record<string, string>, options: { beforePost?: ManagementApiOptions['beforePost']; bedrock?: BedrockRuntimeClient; model?: ChatModel } = {}): Promise<Rig> {
     const local = await mode.start(
       { MOCK_TOKEN_DELAY_MS: '5', MOCK_ANSWER_TOKENS: '60', ...env },
       {
         ...(options.beforePost ? { beforePost: options.beforePost } : {}),
         ...(options.bedrock ? { clients: { bedrockClient: options.bedrock } } : {}),
+        ...(options.model ? { model: options.model } : {}),
       },
     );
     const { client, connectionId } = await connectTracked(local);
@@ -139,6 +141,48 @@ describe.each(STORE_MODES)('fault injection, with leak checks, %s mode', (_name,
       expect(contiguous(slow.client.of('slow'))).toBe(true);
       expect(chunksOf(slow.client.of('slow')).map((f) => String(f.content)).join('')).toBe(mockAnswerTokens('same question', 60).join(''));
       await assertNoLeaks(slow);
+    });
+  });
+
+  describe('what grows with the model, and refusals at the limits', () => {
+    /** Answers with one `write_file` call whose input is `kb` KB. */
+    const fileWriter = (kb: number): ChatModel => ({
+      async *stream(request: ChatModelRequest): AsyncIterable<ChatModelEvent> {
+        const input = JSON.stringify({ path: 'f.txt', content: 'y'.repeat(kb * 1024) });
+        for (let i = 0; i < input.length; i += 16_384) yield { type: 'tool_delta', toolUseId: 'w1', name: 'write_file', inputDelta: input.slice(i, i + 16_384) };
+        yield { type: 'end', stopReason: 'tool_use', usage: { inputTokens: 3, outputTokens: 9, totalTokens: 12 }, modelId: request.modelId };
+      },
+    });
+
+    it('a 420 KB tool input: done lists it as inputOmitted, every frame fits, nothing left', async () => {
+      const r = await start({}, { model: fileWriter(420) });
+      r.client.send(ask('file'));
+      expect(await r.client.terminal('file', 10_000)).toMatchObject({ type: 'done', toolUses: [{ toolUseId: 'w1', name: 'write_file', inputOmitted: true }] });
+      for (const text of r.client.raw) expect(Buffer.byteLength(text)).toBeLessThanOrEqual(128 * 1024);
+      await assertNoLeaks(r);
+    });
+
+    it('the terminal frame refused as too large (413): the request ends with one internal_error instead, nothing left', async () => {
+      const refuseDone = (_id: string, data: Buffer): PostFault | undefined =>
+        (JSON.parse(data.toString()) as Frame).type === 'done' ? { status: 413, errorType: 'PayloadTooLargeException' } : undefined;
+      const r = await start({}, { beforePost: refuseDone });
+      r.client.send(ask('refused-end'));
+      expect(await r.client.terminal('refused-end', 10_000)).toMatchObject({ type: 'error', code: 'internal_error', retryable: true });
+      expect(r.client.of('refused-end').filter((f) => f.type === 'error' || f.type === 'done')).toHaveLength(1);
+      await assertNoLeaks(r);
+    });
+
+    it('a request refused on tokens beside a running one: each ends once, the refused one takes nothing', async () => {
+      const r = await start({ RATE_LIMIT_TOKENS_PER_MINUTE: '5000', MOCK_TOKEN_DELAY_MS: '20' });
+      r.client.send(ask('running'));
+      await r.client.waitFor((frames) => frames.some((f) => f.requestId === 'running' && f.type === 'accepted'), 5000, 'the first accepted');
+      r.client.send({ action: 'llm/stream', requestId: 'heavy', data: { messages: [{ role: 'user', content: 'more' }], inferenceConfig: { maxTokens: 4096 } } });
+      expect(await r.client.terminal('heavy', 10_000)).toMatchObject({ type: 'error', code: 'rate_limited', message: 'Rate limit reached: 5000 tokens per minute.' });
+      expect(await r.client.terminal('running', 10_000)).toMatchObject({ type: 'done' });
+      await assertNoLeaks(r);
+      // Nothing of the refused one is held: alone now, the same reservation fits.
+      r.client.send({ action: 'llm/stream', requestId: 'heavy-again', data: { messages: [{ role: 'user', content: 'more' }], inferenceConfig: { maxTokens: 3900 } } });
+      expect(await r.client.terminal('heavy-again', 10_000)).toMatchObject({ type: 'done' });
     });
   });
 

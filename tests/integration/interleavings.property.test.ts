@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../../src/llm/chat-model';
+import { MockChatModel } from '../../src/llm/mock';
 import type { LocalGateway } from '../../src/local/emulator';
 import { RateLimiter, type AdmissionTicket } from '../../src/services/rate-limit';
 import { answerSegments } from '../helpers/answer-segments';
@@ -9,7 +11,9 @@ import { sleep, TestClient, until, type Frame } from '../helpers/ws-client';
 /**
  * Random interleavings of streams, chats, duplicates, resumes (onto the same connection, another
  * one, one that uses the id for another request, with a wrong token), cancels (by id from any
- * connection, by token), disconnects and limits at their edge, through the emulator (route and
+ * connection, by token), disconnects, limits at their edge (requests per minute; a reservation
+ * refused beside another answer, its admission undone) and answers whose terminal frame must
+ * leave out a tool input too large to repeat, through the emulator (route and
  * worker as separate instances, as in AWS), in memory and on DynamoDB. Invariants, for every
  * connection and id:
  * - what it received is a series of answers, each opened by `accepted`/`resumed` (or a lone
@@ -23,8 +27,15 @@ import { sleep, TestClient, until, type Frame } from '../helpers/ws-client';
  * Replay a failure with FC_SEED=<seed> (fast-check prints it); FC_SHRINK=1 shrinks it too.
  */
 
+/**
+ * What a request asks for: a plain answer; `big`, an answer whose tool call's input (140 KB) is
+ * too large to repeat in its terminal frame; `heavy`, a reservation (maxTokens 4096 of a 5,000
+ * tokens-per-minute budget) refused beside any other answer in flight — an admission undone.
+ */
+type Size = 'plain' | 'big' | 'heavy';
+
 type Command =
-  | { readonly kind: 'stream' | 'chat'; readonly conn: number; readonly id: number; readonly twice: boolean }
+  | { readonly kind: 'stream' | 'chat'; readonly conn: number; readonly id: number; readonly twice: boolean; readonly size: Size }
   | { readonly kind: 'cancel'; readonly conn: number; readonly id: number; readonly byToken: boolean }
   | { readonly kind: 'resume'; readonly conn: number; readonly id: number; readonly wrongToken: boolean; readonly from: number }
   | { readonly kind: 'drop'; readonly conn: number }
@@ -34,7 +45,10 @@ const CONNECTIONS = 3;
 const conn = fc.nat({ max: CONNECTIONS - 1 });
 const id = fc.nat({ max: 3 });
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constantFrom('stream' as const, 'chat' as const), conn, id, twice: fc.boolean() }), weight: 6 },
+  {
+    arbitrary: fc.record({ kind: fc.constantFrom('stream' as const, 'chat' as const), conn, id, twice: fc.boolean(), size: fc.constantFrom<Size>('plain', 'plain', 'plain', 'plain', 'big', 'heavy') }),
+    weight: 6,
+  },
   { arbitrary: fc.record({ kind: fc.constant('cancel' as const), conn, id, byToken: fc.boolean() }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('resume' as const), conn, id, wrongToken: fc.constantFrom(false, false, false, true), from: fc.double({ min: 0, max: 1, noNaN: true }) }), weight: 6 },
   { arbitrary: fc.record({ kind: fc.constant('drop' as const), conn }), weight: 1 },
@@ -43,6 +57,27 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 
 const WRONG_TOKEN = 'W'.repeat(32);
 
+/** The mock model, except that a question ending in "big" gets a 140 KB `write_file` call. */
+class BigToolModel implements ChatModel {
+  private readonly mock = new MockChatModel({ tokenDelayMs: 3, answerTokens: 30 });
+
+  async *stream(request: ChatModelRequest, signal: AbortSignal): AsyncIterable<ChatModelEvent> {
+    const last = request.messages[request.messages.length - 1];
+    if (typeof last?.content !== 'string' || !last.content.endsWith('big')) {
+      yield* this.mock.stream(request, signal);
+      return;
+    }
+    yield { type: 'delta', text: 'Writing it.' };
+    const input = JSON.stringify({ path: 'big.txt', content: 'x'.repeat(140 * 1024) });
+    for (let i = 0; i < input.length; i += 8192) {
+      signal.throwIfAborted();
+      yield { type: 'tool_delta', toolUseId: 'call-big', name: 'write_file', inputDelta: input.slice(i, i + 8192) };
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    yield { type: 'end', stopReason: 'tool_use', usage: { inputTokens: 5, outputTokens: 40, totalTokens: 45 }, modelId: request.modelId };
+  }
+}
+
 /**
  * One run written out, run first in every suite, so the cases the property is about are met
  * whatever the seed: an answer cancelled by id mid-stream and one by token, a duplicate, a chat,
@@ -50,19 +85,20 @@ const WRONG_TOKEN = 'W'.repeat(32);
  * id for another request, a wrong token, and a resume on the connection that holds the answer.
  */
 const EVERY_CASE: Command[] = [
-  { kind: 'stream', conn: 0, id: 0, twice: true },
+  { kind: 'stream', conn: 0, id: 0, twice: true, size: 'plain' },
   { kind: 'cancel', conn: 0, id: 0, byToken: false },
-  { kind: 'stream', conn: 1, id: 1, twice: false },
+  { kind: 'stream', conn: 1, id: 1, twice: false, size: 'plain' },
   { kind: 'cancel', conn: 2, id: 1, byToken: true },
-  { kind: 'chat', conn: 2, id: 2, twice: false },
-  { kind: 'stream', conn: 0, id: 3, twice: false },
-  { kind: 'stream', conn: 1, id: 3, twice: false },
+  { kind: 'chat', conn: 2, id: 2, twice: false, size: 'big' },
+  { kind: 'stream', conn: 0, id: 3, twice: false, size: 'big' },
+  { kind: 'stream', conn: 1, id: 3, twice: false, size: 'heavy' },
   { kind: 'resume', conn: 0, id: 3, wrongToken: false, from: 0 },
   { kind: 'resume', conn: 2, id: 3, wrongToken: false, from: 0 },
   { kind: 'resume', conn: 2, id: 3, wrongToken: false, from: 0.5 },
   { kind: 'resume', conn: 1, id: 2, wrongToken: true, from: 0 },
-  { kind: 'stream', conn: 1, id: 0, twice: false },
+  { kind: 'stream', conn: 1, id: 0, twice: false, size: 'plain' },
   { kind: 'resume', conn: 1, id: 0, wrongToken: false, from: 0.5 },
+  { kind: 'chat', conn: 0, id: 1, twice: false, size: 'heavy' },
 ];
 
 /** A frame in a few characters, for a failure's message. */
@@ -142,15 +178,14 @@ describe.each<[string, () => StoreMode, number]>([
   async function run(commands: Command[], coverage: Coverage): Promise<void> {
     admitted = new Map();
     const local: LocalGateway = await mode.start({
-      MOCK_TOKEN_DELAY_MS: '3',
-      MOCK_ANSWER_TOKENS: '30',
       MAX_CONCURRENT_PER_CONNECTION: '2',
       MAX_CONCURRENT_PER_USER: '4',
       // At the edge: a long run of commands meets the per-minute limit, resumes included.
       RATE_LIMIT_REQUESTS_PER_MINUTE: '14',
+      RATE_LIMIT_TOKENS_PER_MINUTE: '5000',
       CANCEL_CHECK_INTERVAL_MS: '15',
       RESUME_GRACE_SECONDS: '1',
-    });
+    }, new BigToolModel());
     const sessions: Session[] = [];
     const current: number[] = [];
     const open = async (slot: number): Promise<void> => {
@@ -196,7 +231,11 @@ describe.each<[string, () => StoreMode, number]>([
           // A client reuses an id once it saw the previous answer end (the next frame may then
           // follow at once); `twice` sends a duplicate right behind the first.
           await until(() => settled(session, requestId), `${requestId} to end before it is reused`, 10_000);
-          const frame = { action: c.kind === 'chat' ? 'llm/chat' : 'llm/stream', requestId, data: { messages: [{ role: 'user', content: `q ${c.id}` }] } };
+          const data = {
+            messages: [{ role: 'user', content: `q ${c.id}${c.size === 'big' ? ' big' : ''}` }],
+            ...(c.size === 'heavy' ? { inferenceConfig: { maxTokens: 4096 } } : {}),
+          };
+          const frame = { action: c.kind === 'chat' ? 'llm/chat' : 'llm/stream', requestId, data };
           lastSentOn.set(requestId, session);
           for (let i = 0; i < (c.twice ? 2 : 1); i += 1) {
             started(session, requestId);
@@ -224,7 +263,10 @@ describe.each<[string, () => StoreMode, number]>([
           if (!s.dropped) expect({ rid, given: a.given >= a.atLeast }).toEqual({ rid, given: true });
           coverage.merges += answerSegments(s.client.frames, rid).merges;
         }
-        for (const f of s.client.frames) coverage.outcomes.add(f.type === 'error' ? `${String(f.code)}${f.refusedRequestId ? ' (refused)' : ''}` : String(f.type));
+        for (const f of s.client.frames) {
+          coverage.outcomes.add(f.type === 'error' ? `${String(f.code)}${f.refusedRequestId ? ' (refused)' : ''}` : String(f.type));
+          if (Array.isArray(f.toolUses) && (f.toolUses as Frame[]).some((use) => use.inputOmitted === true)) coverage.outcomes.add(`${String(f.type)} with inputOmitted`);
+        }
       }
       await Promise.all(live.map((s) => s.client.close()));
       await until(
@@ -252,7 +294,9 @@ describe.each<[string, () => StoreMode, number]>([
     );
     // The runs reached the cases this property is about.
     process.stdout.write(`${_name}: ${coverage.resumes} resumes, ${coverage.merges} merged; outcomes ${[...coverage.outcomes].sort().join(', ')}\n`);
-    expect([...coverage.outcomes]).toEqual(expect.arrayContaining(['done', 'response', 'resumed', 'cancelled', 'resume_unavailable', 'resumed_elsewhere', 'invalid_request (refused)']));
+    expect([...coverage.outcomes]).toEqual(
+      expect.arrayContaining(['done', 'response', 'resumed', 'cancelled', 'resume_unavailable', 'resumed_elsewhere', 'invalid_request (refused)', 'rate_limited', 'done with inputOmitted', 'response with inputOmitted']),
+    );
     expect(coverage.resumes).toBeGreaterThanOrEqual(numRuns);
     // A resume joining the answer on its own connection needs it still open there: common in
     // memory, rarer on dynalite's slower writes (resume-ownership.test.ts covers it on both).
