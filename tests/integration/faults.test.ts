@@ -149,7 +149,10 @@ describe.each(STORE_MODES)('fault injection, with leak checks, %s mode', (_name,
     const fileWriter = (kb: number): ChatModel => ({
       async *stream(request: ChatModelRequest): AsyncIterable<ChatModelEvent> {
         const input = JSON.stringify({ path: 'f.txt', content: 'y'.repeat(kb * 1024) });
-        for (let i = 0; i < input.length; i += 16_384) yield { type: 'tool_delta', toolUseId: 'w1', name: 'write_file', inputDelta: input.slice(i, i + 16_384) };
+        for (let i = 0; i < input.length; i += 16_384) {
+          yield { type: 'tool_delta', toolUseId: 'w1', name: 'write_file', inputDelta: input.slice(i, i + 16_384) };
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         yield { type: 'end', stopReason: 'tool_use', usage: { inputTokens: 3, outputTokens: 9, totalTokens: 12 }, modelId: request.modelId };
       },
     });
