@@ -12,6 +12,9 @@ module.exports = {
   // (Node >= 20.19 loads them natively, so this concerns the test runner only).
   transformIgnorePatterns: ['/node_modules/(?!(cookie|jose|ai|@ai-sdk|zod|eventsource-parser|@standard-schema|@vercel|@opentelemetry|@workflow|ai-v5)/)'],
   setupFiles: ['<rootDir>/tests/setup-env.ts'],
+  // jest shows nothing of a suite whose tests were all skipped; this one repeats why after the
+  // summary (a tool from outside npm is missing, see docs/TESTING.md).
+  reporters: ['default', '<rootDir>/scripts/jest-skip-reporter.mjs'],
   // The client package imports with ESM's explicit `.js` extensions; its sources are .ts.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 20000,
