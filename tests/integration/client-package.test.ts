@@ -1,4 +1,5 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,6 +46,21 @@ describe('the @ws-llm-gateway/client package', () => {
     expect(run.stdout.trim()).toBe('function 14 AbortError');
     expect(JSON.parse(readFileSync('client/package.json', 'utf8'))).not.toHaveProperty('dependencies');
     expect(readFileSync(`${CLIENT_DIST}/index.js`, 'utf8')).not.toMatch(/\brequire\(|from ['"](?!\.)/);
+  });
+
+  it('declares `ai` (what /ai-sdk plugs into) an optional peer dependency, in a range that holds both majors it is tested with', () => {
+    const manifest = JSON.parse(readFileSync('client/package.json', 'utf8')) as { peerDependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }> };
+    // Optional: the core entry needs nothing, and an app without the AI SDK installs nothing for it.
+    expect(manifest.peerDependenciesMeta).toEqual({ ai: { optional: true } });
+    expect(Object.keys(manifest.peerDependencies ?? {})).toEqual(['ai']);
+    const range = manifest.peerDependencies!.ai!;
+    // npm's own range semantics (semver, which npm uses; here through fastify's copy).
+    const semver = createRequire(__filename)('semver') as { satisfies(version: string, range: string): boolean; validRange(range: string): string | null };
+    expect(semver.validRange(range)).not.toBeNull();
+    const installed = (name: string) => (JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
+    for (const name of ['ai', 'ai-v5']) expect(semver.satisfies(installed(name), range)).toBe(true);
+    // The shapes it emits are ai 5's and later's: ai 4's useChat is another API.
+    expect(semver.satisfies('4.3.19', range)).toBe(false);
   });
 
   it('type-checks a consumer under strict against its .d.ts', () => {
