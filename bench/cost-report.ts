@@ -4,6 +4,14 @@
  */
 import type { CostRun, PerAnswer } from './cost';
 import type { SmoothLagResults } from './smooth-lag';
+import { MODEL_TABLE } from '../src/config/model-table';
+
+/** What the model itself costs for the typical answer (200 tokens in, 500 out), from the model table's list prices. */
+function modelCost(id: string): number {
+  const prices = MODEL_TABLE[id]?.prices;
+  if (prices === undefined) throw new Error(`the model table has no price for ${id}`);
+  return (200 * prices.input + 500 * prices.output) / 1e6;
+}
 
 export const PRICES = {
   apiGatewayMessage: 1.0e-6,
@@ -14,8 +22,8 @@ export const PRICES = {
   sqsRequest: 0.4e-6,
   /** CloudWatch Logs at $0.50 per GB, ~2 KB of logs and EMF per answer (estimated, not measured). */
   logsPerAnswer: 0.5 * (2048 / 2 ** 30),
-  novaLite: 200 * 0.06e-6 + 500 * 0.24e-6,
-  haiku: 200 * 0.8e-6 + 500 * 4e-6,
+  novaLite: modelCost('us.amazon.nova-lite-v1:0'),
+  haiku: modelCost('us.anthropic.claude-haiku-4-5-20251001-v1:0'),
 };
 
 export interface CostParts {
@@ -101,7 +109,7 @@ export function costSection(before: CostRun, after: CostRun, beforeName: string,
     ...costTable(`A lone answer (${after.lone.invocations.toFixed(0)} invocation each)`, before, after, (run) => run.lone, true),
     ...costTable('Answers that share a worker invocation (asked together while the worker is busy)', before, after, (run) => run.batched, false),
     '**For scale** (per 1,000 answers): one frame per token (what reference implementations do: 503 messages, the rest as after)',
-    `${per1000(perToken)}; the model itself, 200 tokens in and 500 out: Bedrock Nova Lite ${per1000(PRICES.novaLite)}, Claude 3.5 Haiku ${per1000(PRICES.haiku)}.`,
+    `${per1000(perToken)}; the model itself, 200 tokens in and 500 out: Bedrock Nova Lite ${per1000(PRICES.novaLite)}, Claude Haiku 4.5 ${per1000(PRICES.haiku)}.`,
     '',
     '**What the reader sees**, median of the answers above (range):',
     '',
@@ -140,7 +148,7 @@ export function deployingCostTable(before: CostRun, after: CostRun, beforeName: 
     `| **gateway total** | | **${per1000(lone.total)}** | **${per1000(batched.total)}** |`,
     `| the same before the cost work (\`${beforeName}\`) | ${(before.lone.messages - 1).toFixed(0)} frames out, ${before.lone.writeUnits.toFixed(0)} write units, worker at ${before.template.workerMb} MB | ${per1000(was.total)} | |`,
     `| Bedrock, Nova Lite (for scale) | 200 in / 500 out tokens | ${per1000(PRICES.novaLite)} | |`,
-    `| Bedrock, Claude 3.5 Haiku (for scale) | 200 in / 500 out tokens | ${per1000(PRICES.haiku)} | |`,
+    `| Bedrock, Claude Haiku 4.5 (for scale) | 200 in / 500 out tokens | ${per1000(PRICES.haiku)} | |`,
   ];
 }
 

@@ -1,3 +1,4 @@
+import type { ModelSpec } from './model-table';
 /** Where the answers come from: the built-in mock model or Amazon Bedrock. */
 export type LlmProvider = 'mock' | 'bedrock' | 'openai';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -7,6 +8,8 @@ export interface AppConfig {
   readonly llmProvider: LlmProvider;
   readonly allowedModelIds: readonly string[];
   readonly defaultModelId: string;
+  /** What is known of each allowed model and fallback (src/config/model-table.ts). */
+  readonly models: Readonly<Record<string, ModelSpec>>;
   readonly region: string;
   /** The API Gateway management endpoint (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`). */
   readonly managementEndpoint: string;

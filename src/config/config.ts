@@ -2,6 +2,7 @@ import { EnvReader, type Env } from './env';
 
 import type { AppConfig, LlmProvider, LogLevel } from './app-config';
 import { defaultModelsOf, PROVIDERS, readProviders } from './providers';
+import { specOf, type ModelSpec } from './model-table';
 
 export type { AppConfig, LlmProvider, LogLevel } from './app-config';
 
@@ -88,6 +89,11 @@ export interface ConfigOverrides {
   readonly attachments?: { readonly bucket: string; readonly endpoint: string };
 }
 
+/** The spec of every model a request may name or fall back to, from the model table. */
+function modelsOf(ids: readonly string[], byModel: Readonly<Record<string, LlmProvider>>, provider: LlmProvider, maxOutputTokens: number): Record<string, ModelSpec> {
+  return Object.fromEntries(ids.map((id) => [id, specOf(id, byModel[id] ?? provider, maxOutputTokens)]));
+}
+
 export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new EnvReader(env)): AppConfig {
   const llmProvider = read.oneOf<LlmProvider>('LLM_PROVIDER', PROVIDERS, 'mock');
   const allowedModelIds = read.list('ALLOWED_MODEL_IDS', defaultModelsOf(llmProvider));
@@ -102,6 +108,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
     read.requiredUrl('MANAGEMENT_API_ENDPOINT', 'https://{apiId}.execute-api.{region}.amazonaws.com/{stage} (template.yaml sets it)');
   const queueUrl = overrides.queue?.url ?? read.requiredUrl('JOB_QUEUE_URL', 'the SQS queue URL of the worker (template.yaml sets it)');
   const inLambda = read.raw('AWS_LAMBDA_FUNCTION_NAME') !== undefined;
+  const providers = readProviders(read, allowedModelIds, fallbacks, llmProvider);
+  const maxOutputTokens = read.int('MAX_OUTPUT_TOKENS', 4096, 1, 200000);
 
   const config: AppConfig = {
     llmProvider,
@@ -132,7 +140,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
       flushBytes: read.int('STREAM_FLUSH_BYTES', 2048, 1, 16 * 1024),
       cancelCheckIntervalMs: read.int('CANCEL_CHECK_INTERVAL_MS', 500, 0, 10000),
     },
-    maxOutputTokens: read.int('MAX_OUTPUT_TOKENS', 4096, 1, 200000),
+    maxOutputTokens,
     resume: {
       graceSeconds: read.int('RESUME_GRACE_SECONDS', 30, 0, 900),
       retentionSeconds: read.int('RESUME_RETENTION_SECONDS', 600, 0, 86_400),
@@ -168,7 +176,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
       endpoint: read.url('BEDROCK_ENDPOINT'),
       maxAttempts: read.int('BEDROCK_MAX_ATTEMPTS', 3, 1, 10),
     },
-    providers: readProviders(read, allowedModelIds, fallbacks, llmProvider),
+    providers,
+    models: modelsOf([...allowedModelIds, ...Object.values(fallbacks)], providers.byModel, llmProvider, maxOutputTokens),
     mock: {
       tokenDelayMs: read.int('MOCK_TOKEN_DELAY_MS', 20, 0, 10000),
       answerTokens: read.int('MOCK_ANSWER_TOKENS', 120, 1, 100000),

@@ -1,13 +1,9 @@
 import type { AppConfig, LlmProvider } from './app-config';
 import type { EnvReader } from './env';
+import { DEFAULT_MODELS } from './model-table';
 
 export const PROVIDERS: readonly LlmProvider[] = ['mock', 'bedrock', 'openai'];
 
-const DEFAULT_MODELS: Record<LlmProvider, readonly string[]> = {
-  mock: ['mock.echo-v1', 'mock.echo-v1-large', 'mock.markdown-v1'],
-  bedrock: ['us.amazon.nova-lite-v1:0', 'us.anthropic.claude-3-5-haiku-20241022-v1:0'],
-  openai: ['gpt-4o-mini'],
-};
 
 const OPENAI_API = 'https://api.openai.com/v1';
 

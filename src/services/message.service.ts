@@ -18,6 +18,7 @@ import type { FrameSender } from '../utils/websocket';
 import type { Caller } from '../models/caller';
 import type { ActiveGenerations } from './active-generations';
 import { subjectKey, type AdmissionTicket, type RateLimiter } from './rate-limit';
+import { assertFitsModel } from './model-fit';
 
 export interface MessageServiceDeps {
   readonly config: AppConfig;
@@ -70,6 +71,7 @@ export class MessageService {
       const frame = validateChatFrame(raw);
       const request = this.resolve(frame);
       const inputTokens = estimatePromptTokens(request);
+      assertFitsModel(config.models[request.modelId], request, inputTokens);
       const [begin, admission, open] = await Promise.allSettled([
         requests.begin(connectionId, requestId, jobId, config.requestTtlSeconds, streamKey),
         limiter.admit(caller, inputTokens + (request.inferenceConfig.maxTokens ?? DEFAULT_OUTPUT_RESERVE), jobId),

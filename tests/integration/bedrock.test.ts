@@ -5,7 +5,7 @@ import { BedrockEmulator, type Scenario } from '../helpers/bedrock-emulator';
 import { startLocal } from '../helpers/local';
 import { TestClient, until, type Frame } from '../helpers/ws-client';
 
-const CLAUDE = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
+const CLAUDE = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 const NOVA = 'amazon.nova-lite-v1:0';
 const FALLBACK = 'amazon.nova-micro-v1:0';
 const MANY = Array.from({ length: 200 }, (_, i) => `w${i} `);
