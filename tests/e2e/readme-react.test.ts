@@ -2,6 +2,7 @@
 import type { Browser, Page } from 'playwright-core';
 import type { LocalGateway } from '../../src/local/emulator';
 import { mockAnswerTokens } from '../../src/llm/mock';
+import { blocksOf } from '../../src/models/content';
 import { describeBrowser, HoldingModel, launchChromium } from '../helpers/browser';
 import { AUDIENCE, claims, hs256, ISSUER, SECRET } from '../helpers/jwt';
 import { startLocal } from '../helpers/local';
@@ -72,5 +73,19 @@ describeBrowser('the README’s useChat snippets in headless Chromium', () => {
     expect(model.requests).toHaveLength(1);
     await page.waitForFunction(() => sessionStorage.length === 0);
     expect(await shown()).toBe(`assistant: ${mockAnswerTokens('Hello!', 30).join('')}`);
+  }, 60_000);
+
+  it('readme-usechat-tools.tsx: the model calls a tool the page runs; addToolOutput answers it and sendAutomaticallyWhen sends the next step by itself', async () => {
+    await open('readme-usechat-tools.tsx');
+    await page.getByRole('button', { name: 'Ask' }).click();
+    await page.waitForFunction(() => /From the tools: get_time returned "[^"]+"\./.test(document.querySelector('main')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    // Two model calls: the question, then the same conversation with the call and the page's result.
+    expect(model.requests).toHaveLength(2);
+    const second = model.requests[1]!.messages;
+    expect(second.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    const [result] = blocksOf(second[2]!.content);
+    expect(result).toMatchObject({ type: 'tool_result', content: expect.stringMatching(/^\d{2}:\d{2}:\d{2}$/) as string });
+    expect(blocksOf(second[1]!.content).find((b) => b.type === 'tool_use')).toMatchObject({ name: 'get_time', input: { zone: 'Europe/Paris' } });
+    expect(await page.locator('main').textContent()).toContain(`get_time returned "${(result as { content: string }).content}"`);
   }, 60_000);
 });

@@ -29,7 +29,7 @@ function readAsDataUrl(file: File): Promise<FileUIPart> {
 export function Chat() {
   const [input, setInput] = useState('');
   const [files, setFiles] = useState<FileUIPart[]>([]);
-  const { messages, sendMessage, stop, status, error, addToolResult } = useChat({
+  const { messages, sendMessage, stop, status, error, addToolOutput } = useChat({
     id: 'react-chat',
     transport,
     resume: true,
@@ -37,7 +37,7 @@ export function Chat() {
     onToolCall: ({ toolCall }) => {
       if (toolCall.toolName !== 'get_time') return;
       const zone = String((toolCall.input as { zone?: string }).zone ?? 'UTC');
-      void addToolResult({ tool: 'get_time', toolCallId: toolCall.toolCallId, output: new Date().toLocaleTimeString('en-GB', { timeZone: zone }) });
+      void addToolOutput({ tool: 'get_time', toolCallId: toolCall.toolCallId, output: new Date().toLocaleTimeString('en-GB', { timeZone: zone }) });
     },
   });
   const busy = status === 'submitted' || status === 'streaming';
