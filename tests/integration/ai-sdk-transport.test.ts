@@ -7,7 +7,9 @@ import { GatewayChatTransport, toGatewayRequest, type Chunk, type UiMessage } fr
 import type { LocalGateway } from '../../src/local/emulator';
 import { mockAnswerTokens } from '../../src/llm/mock';
 import { png } from '../helpers/attachments';
+import type { WsEvent } from '../../src/utils/lambda';
 import { startLocal } from '../helpers/local';
+import { TcpProxy } from '../helpers/tcp-proxy';
 
 /**
  * The AI SDK transport against the emulator, read by the AI SDK itself: every chunk validates
@@ -16,6 +18,16 @@ import { startLocal } from '../helpers/local';
  */
 const TIME = { name: 'get_time', inputSchema: { type: 'object' as const, properties: { zone: { type: 'string', examples: ['UTC'] } }, required: ['zone'] } };
 const user = (text: string, extra: UiMessage['parts'] = []): UiMessage => ({ id: `u-${text}`, role: 'user', parts: [{ type: 'text', text }, ...extra] });
+
+/** A real PNG of about `bytes` bytes: the 2×2 image with a private ancillary chunk of padding before its end. */
+function largePng(bytes: number): Buffer {
+  const image = png();
+  const padding = Buffer.alloc(bytes, 0x61);
+  const chunk = Buffer.concat([Buffer.alloc(4), Buffer.from('paDd', 'ascii'), padding, Buffer.alloc(4)]);
+  chunk.writeUInt32BE(padding.length, 0);
+  const end = image.length - 12; // IEND: length, type, CRC
+  return Buffer.concat([image.subarray(0, end), chunk, image.subarray(end)]);
+}
 
 /** Reads a chunk stream whole; every chunk must validate against the AI SDK's own schema. */
 async function drain(stream: ReadableStream<Chunk>): Promise<{ chunks: Chunk[]; message: UIMessage | undefined }> {
@@ -116,6 +128,65 @@ describe('GatewayChatTransport (the AI SDK’s ChatTransport) against the emulat
     const doc = `data:text/plain;base64,${Buffer.from('the quick brown fox jumps').toString('base64')}`;
     const { message } = await drain(await send([user('see', [{ type: 'file', mediaType: 'image/png', url: image }, { type: 'file', mediaType: 'text/plain', url: doc, filename: 'fox.txt' }])]));
     expect(message?.parts.find((p) => p.type === 'text')).toMatchObject({ text: `I received an image (image/png, ${png().length} bytes), a document "fox.txt" (text/plain, 25 bytes) beginning "the quick brown fox jumps". ` });
+  });
+
+  it('uploads a large image once: the later turns that send its file part again refer to the same attachment, with no new llm/upload', async () => {
+    // Its own gateway, recording what the client sends.
+    await client.close();
+    await local.stop();
+    const events: WsEvent[] = [];
+    local = await startLocal({ MOCK_TOKEN_DELAY_MS: '2', MOCK_ANSWER_TOKENS: '30' }, { onEvent: (event) => events.push(event) });
+    client = new GatewayClient({ url: local.url, WebSocket });
+    transport = new GatewayChatTransport({ client, resumeStore: memoryStore() });
+    const big = largePng(150 * 1024); // over the inline limit: uploaded
+    const photo = { type: 'file', mediaType: 'image/png', filename: 'big.png', url: `data:image/png;base64,${big.toString('base64')}` };
+    let history: UiMessage[] = [];
+    for (const text of ['what is this?', 'and now?', 'once more']) {
+      history = [...history, user(text, text === 'what is this?' ? [photo] : [])];
+      const { message } = await drain(await send(history));
+      // A conversation as an app keeps it: copies of the messages (stored, restored), not the same objects.
+      history = structuredClone([...history, message as unknown as UiMessage]);
+    }
+    const frames = events.map((event) => (event.body === undefined ? {} : (JSON.parse(event.body) as { action?: string; data?: { messages?: Array<{ content: unknown }> } })));
+    expect(frames.filter((frame) => frame.action === 'llm/upload')).toHaveLength(1);
+    // Every turn still carries the image, as the same attachment.
+    const images = frames.filter((frame) => frame.action === 'llm/stream').map((frame) => (frame.data!.messages![0]!.content as Array<{ type: string; attachmentId?: string }>).find((block) => block.type === 'image'));
+    expect(images).toHaveLength(3);
+    expect(new Set(images.map((image) => image?.attachmentId)).size).toBe(1);
+    expect(images[0]?.attachmentId).toEqual(expect.any(String));
+  });
+
+  it('uploads the file again once a gateway refused a turn for it (an attachment it no longer has), and the retried turn goes through', async () => {
+    await client.close();
+    await local.stop();
+    let uploads = 0;
+    const onEvent = (event: WsEvent) => void (uploads += event.requestContext.routeKey === 'llm/upload' ? 1 : 0);
+    local = await startLocal({ MOCK_TOKEN_DELAY_MS: '2', MOCK_ANSWER_TOKENS: '30' }, { onEvent });
+    // One address for both gateways (a proxy bound once), so no port is freed and bound again.
+    const proxy = await TcpProxy.start(local.port);
+    try {
+      client = new GatewayClient({ url: proxy.url(), WebSocket, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+      transport = new GatewayChatTransport({ client, resumeStore: memoryStore() });
+      const photo = { type: 'file', mediaType: 'image/png', url: `data:image/png;base64,${largePng(100 * 1024).toString('base64')}` };
+      const first = [user('what is this?', [photo])];
+      const { message } = await drain(await send(first));
+      // Another gateway behind the same address (a new deployment, a wiped bucket): it never saw the attachment.
+      proxy.pointAt(undefined);
+      proxy.cut();
+      await local.stop();
+      local = await startLocal({ MOCK_TOKEN_DELAY_MS: '2', MOCK_ANSWER_TOKENS: '30' }, { onEvent });
+      proxy.pointAt(local.port);
+      const history = [...first, message as unknown as UiMessage, user('and now?')];
+      const refused = await drain(await send(history));
+      expect(refused.chunks.at(-1)).toMatchObject({ type: 'error', errorText: expect.stringMatching(/^invalid_request: .*unknown attachment/) as string });
+      expect(uploads).toBe(1);
+      const retried = await drain(await send(history));
+      expect(retried.chunks.at(-1)).toMatchObject({ type: 'finish', finishReason: 'stop' });
+      expect(uploads).toBe(2);
+    } finally {
+      await client.close();
+      await proxy.stop();
+    }
   });
 
   it('an aborted answer ends with abort; a reconnect after a reload replays the answer in flight from its start, and null once nothing is', async () => {

@@ -1,6 +1,6 @@
 import { GatewayClient } from '../client.js';
 import { GatewayError } from '../errors.js';
-import type { ChatData, ContentBlock } from '../protocol.generated.js';
+import type { ChatData, ChatMessage, ContentBlock } from '../protocol.generated.js';
 import type { GatewayStream, StreamEvent } from '../request.js';
 import type { GatewayClientOptions } from '../types.js';
 import { ChunkWriter, type Chunk } from './chunks.js';
@@ -8,6 +8,7 @@ import { dataUrlBytes, toGatewayRequest, type UiMessage, type UiPart } from './m
 import { endsTheAnswer } from './answer-ended.js';
 import { defaultResumeStore, type ResumeStore } from './resume-store.js';
 import { smoothEvents, type SmoothOptions } from '../smooth.js';
+import { UploadedFiles } from './uploaded-files.js';
 
 /** Images this small go inline in the message; larger files are uploaded first. */
 const INLINE_IMAGE_BYTES = 60 * 1024;
@@ -48,6 +49,8 @@ export class GatewayChatTransport {
   readonly client: GatewayClient;
   private readonly store: ResumeStore;
   private readonly owned: boolean;
+  /** Files uploaded for earlier turns, referred to again rather than uploaded on every send. */
+  private readonly uploaded = new UploadedFiles();
 
   constructor(private readonly options: GatewayChatTransportOptions) {
     if (options.client === undefined && options.url === undefined) throw new TypeError('GatewayChatTransport needs a client or a url');
@@ -69,6 +72,14 @@ export class GatewayChatTransport {
       ...(options.abortSignal ? { signal: options.abortSignal } : {}),
       onAccepted: (resumeToken) => this.store.set(options.chatId, { requestId: stream.requestId, resumeToken, messageId: messageIdOf(stream.requestId) }),
     });
+    // A refused request may name an attachment the gateway no longer has (expired, another
+    // deployment): its files are uploaded afresh next time rather than referred to again.
+    const attachments = attachmentIds(converted.messages);
+    if (attachments.size > 0) {
+      stream.done.catch((error: unknown) => {
+        if (error instanceof GatewayError && error.code === 'invalid_request') this.uploaded.forget(attachments);
+      });
+    }
     return this.chunks(stream, messageIdOf(stream.requestId), options.chatId);
   }
 
@@ -149,17 +160,31 @@ export class GatewayChatTransport {
     });
   }
 
-  /** A file part as a block: a small image inline, anything else uploaded (`llm/upload`). */
+  /**
+   * A file part as a block: a small image inline, anything else uploaded (`llm/upload`) — once:
+   * every later send of the conversation carries the part again and refers to that upload.
+   */
   private async fileBlock(part: UiPart): Promise<ContentBlock> {
     const mediaType = part.mediaType ?? '';
-    const bytes = part.url !== undefined ? dataUrlBytes(part.url) : undefined;
-    if (bytes === undefined) throw new GatewayError('invalid_request', 'A file part must carry its bytes as a data: URL (the gateway does not fetch URLs).');
+    const url = part.url;
+    const bytes = url !== undefined ? dataUrlBytes(url) : undefined;
+    if (url === undefined || bytes === undefined) throw new GatewayError('invalid_request', 'A file part must carry its bytes as a data: URL (the gateway does not fetch URLs).');
     if (mediaType.startsWith('image/') && bytes.length <= INLINE_IMAGE_BYTES) {
       let binary = '';
       for (const byte of bytes) binary += String.fromCharCode(byte);
       return { type: 'image', mediaType, data: btoa(binary) };
     }
-    const attachment = await this.client.upload(bytes, { mediaType, ...(part.filename ? { name: part.filename } : {}) });
-    return attachment.block;
+    const name = part.filename || undefined;
+    return this.uploaded.block({ bytes, url, mediaType, name }, async () => (await this.client.upload(bytes, { mediaType, ...(name ? { name } : {}) })).block);
   }
+}
+
+/** The uploaded attachments a request's messages refer to. */
+function attachmentIds(messages: readonly ChatMessage[]): Set<string> {
+  const ids = new Set<string>();
+  for (const message of messages) {
+    if (typeof message.content === 'string') continue;
+    for (const block of message.content) if ((block.type === 'image' || block.type === 'document') && block.attachmentId !== undefined) ids.add(block.attachmentId);
+  }
+  return ids;
 }
