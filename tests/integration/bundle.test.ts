@@ -64,6 +64,37 @@ describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () 
     expect(code).not.toMatch(/ERR_JWS_INVALID/);
   });
 
+  it('targets the oldest Node the bundles run on (this one runs them), writing the very bytes a node24 target writes for nodejs24.x', async () => {
+    const target = String(BUNDLE_OPTIONS.target);
+    expect(target).toMatch(/^node\d+$/);
+    // The machine running the tests (and the bench) is at least that Node, so what is tested runs here.
+    expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(Number(target.slice('node'.length)));
+    // esbuild's target only decides what syntax it rewrites for older engines: none, for this code,
+    // so Lambda's Node 24 runs exactly what a node24 target would have given it.
+    const forLambda = await build({ ...BUNDLE_OPTIONS, target: 'node24', entryPoints: ENTRIES, outdir: dir, write: false, logLevel: 'silent' });
+    expect(forLambda.outputFiles.length).toBe(Object.keys(ENTRIES).length);
+    for (const file of forLambda.outputFiles) {
+      expect({ file: file.path, same: Buffer.compare(Buffer.from(file.contents), readFileSync(file.path)) === 0 }).toEqual({ file: file.path, same: true });
+    }
+  });
+
+  it('exports promise-returning handlers that take no callback, the only kind nodejs24.x runs', async () => {
+    const exported = (['api.js', 'jobs.js', 'authorizer.js'] as const).flatMap((file) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const bundle = require(join(dir, file)) as Record<string, (...args: unknown[]) => unknown>;
+      return Object.entries(bundle).map(([name, fn]) => ({ file, name, fn }));
+    });
+    expect(exported.map(({ file, name }) => `${file}:${name}`)).toEqual(['api.js:handler', 'jobs.js:worker', 'authorizer.js:authorizer']);
+    const events: Record<string, unknown> = { handler: connectFixture, worker: { Records: [] }, authorizer: { type: 'REQUEST', methodArn: 'arn:x' } };
+    for (const { file, name, fn } of exported) {
+      // A callback-style handler is one of three parameters that is not async (the runtime's test).
+      expect({ file, name, parameters: fn.length <= 2 }).toEqual({ file, name, parameters: true });
+      const result = fn(events[name], {});
+      expect({ file, name, promise: typeof (result as Promise<unknown> | undefined)?.then }).toEqual({ file, name, promise: 'function' });
+      await (result as Promise<unknown>).catch(() => undefined);
+    }
+  });
+
   it('authorizer exports the $connect authorizer alone, fails closed unconfigured, and carries no app', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bundle = require(join(dir, 'authorizer.js')) as Bundle;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ACTION_ROUTES, ROUTE_KEYS } from '../../src/handlers';
 import { METRICS } from '../../src/utils/metrics';
-import { ENTRIES, EXTERNAL } from '../../scripts/bundle';
+import { BUNDLE_OPTIONS, ENTRIES, EXTERNAL } from '../../scripts/bundle';
 import { loadAuthConfig, loadConfig } from '../../src/config/config';
 import { Resolver, translate, type Node } from '../helpers/cfn';
 import { allows } from '../helpers/iam';
@@ -479,10 +479,11 @@ describe('template.yaml through the real SAM translator', () => {
     for (const [, a] of ofType(without.resources, 'AWS::CloudWatch::Alarm')) expect(without.resolver.resolve(a['Properties'])).not.toHaveProperty('AlarmActions');
   });
 
-  translatedIt('builds every function with esbuild for nodejs22.x on arm64, from the entry whose export it names', () => {
+  translatedIt('builds every function with esbuild for nodejs24.x on arm64, from the entry whose export it names, with the bundle test’s target', () => {
     const { resources } = translated();
+    // nodejs22.x leaves standard support on 30 April 2027; SAM CLI builds nodejs24.x since 1.147.
     for (const [name, f] of ofType(resources, 'AWS::Lambda::Function')) {
-      expect({ name, runtime: f['Properties']['Runtime'], arch: f['Properties']['Architectures'] }).toEqual({ name, runtime: 'nodejs22.x', arch: ['arm64'] });
+      expect({ name, runtime: f['Properties']['Runtime'], arch: f['Properties']['Architectures'] }).toEqual({ name, runtime: 'nodejs24.x', arch: ['arm64'] });
     }
     const raw = translateRaw();
     for (const [name, f] of Object.entries(raw).filter(([, r]) => r['Type'] === 'AWS::Serverless::Function')) {
@@ -495,6 +496,8 @@ describe('template.yaml through the real SAM translator', () => {
       expect(readFileSync(entry!, 'utf8')).toMatch(new RegExp(`export const ${exported}\\b`));
       // The packages left out are those the bundle test's bundles leave out (and run without).
       expect({ name, external: f['Metadata']['BuildProperties']['External'] }).toEqual({ name, external: EXTERNAL });
+      // And the target is theirs: what the bundle test runs on this machine's Node is what SAM ships.
+      expect({ name, target: f['Metadata']['BuildProperties']['Target'] }).toEqual({ name, target: BUNDLE_OPTIONS.target });
     }
   });
 
