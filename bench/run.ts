@@ -19,6 +19,8 @@ import { templateOf } from './template-sizes';
 import { costSection, costTargets, deployingCostTable, dynamoCostBlock, replaceBlock } from './cost-report';
 import { measureSmoothLag } from './smooth-lag';
 import { measureStreaming, type SenderRun } from './streaming';
+import { measureWorkerCold, type WorkerColdResults } from './worker-cold';
+import { workerColdSection, workerColdTargets } from './worker-cold-report';
 
 
 async function main(): Promise<void> {
@@ -49,6 +51,10 @@ async function main(): Promise<void> {
   const cost = await measureCost();
   step(`cost and latency per answer, before (${BASELINE})`);
   const costBefore = runInBaseline<CostRun>('bench/cost.ts', ['bench/capacity-proxy.ts', 'bench/cost-probe.ts', 'bench/cost-latency.ts', 'bench/template-sizes.ts']);
+  step('the worker\'s cold first token');
+  const workerCold = await measureWorkerCold();
+  step(`the worker's cold first token, before (${BASELINE})`);
+  const workerColdBefore = runInBaseline<WorkerColdResults>('bench/worker-cold.ts', [], ['9']);
   step('the reader\'s lag, with and without smoothing');
   const smoothLag = await measureSmoothLag();
   step('profile of a burst of pings');
@@ -98,6 +104,7 @@ async function main(): Promise<void> {
     `| ${connections} simultaneous ${load.answerTokens}-token streams: first chunk p50 ≤ 1 s, every stream exact | ${ms(firstChunkP50)}, ${s.complete} of ${connections} exact | ${yes(firstChunkP50 <= 1000 && s.complete === connections, ': the same one thread')} |`,
     `| 10 jobs in one worker invocation: first chunk ≤ 1.2× a lone job's | ${batchRatio(batchFast).toFixed(2)}× at ${batchFast.tokenDelayMs} ms to first token, ${batchRatio(batchSlow).toFixed(2)}× at ${batchSlow.tokenDelayMs} ms | ${yes(batchRatio(batchSlow) <= 1.2 && batchRatio(batchFast) <= 1.2, batchRatio(batchSlow) <= 1.2 ? ` at ${batchFast.tokenDelayMs} ms (a few ms of posts sharing one thread), yes at ${batchSlow.tokenDelayMs} ms` : '')} |`,
     ...costTargets(costBefore, cost, pathToModel),
+    ...workerColdTargets(workerColdBefore, workerCold, cost),
     '',
     `## Load: ${connections} connections, one streamed answer each, at once`,
     '',
@@ -180,6 +187,7 @@ async function main(): Promise<void> {
     ...batchSection(batchFast, batchSlow),
     ...dynamoOpsSection(dynamoOps),
     ...costSection(costBefore, cost, BASELINE, smoothLag),
+    ...workerColdSection(workerColdBefore, workerCold, BASELINE, cost),
     ...pathToModelSection(pathToModel, { name: BASELINE, path: pathBefore }),
     ...workerCpuSection(workerCpu, templateOf(process.cwd())),
     '## The client package',
