@@ -1,11 +1,17 @@
-/** `npm run build`: the Lambda bundles into dist/, with source maps for readable stack traces. */
+/**
+ * `npm run build`: the Lambda bundles into dist/. Source maps only when asked
+ * (`ENABLE_SOURCE_MAPS=true npm run build`), as `sam build` makes them only with
+ * EnableSourceMaps=true: a map is 4 to 6 times its bundle (docs/DEPLOYING.md, "Source maps").
+ */
 import { build } from 'esbuild';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { BUNDLE_OPTIONS, ENTRIES } from './bundle';
 
 async function main(): Promise<void> {
-  const result = await build({ ...BUNDLE_OPTIONS, entryPoints: ENTRIES, outdir: 'dist', sourcemap: true, metafile: true, logLevel: 'warning' });
-  for (const output of Object.keys(result.metafile.outputs).filter((file) => file.endsWith('.js'))) {
+  const sourcemap = process.env['ENABLE_SOURCE_MAPS'] === 'true';
+  await rm('dist', { recursive: true, force: true }); // no map of an earlier build left beside a bundle
+  const result = await build({ ...BUNDLE_OPTIONS, entryPoints: ENTRIES, outdir: 'dist', sourcemap, metafile: true, logLevel: 'warning' });
+  for (const output of Object.keys(result.metafile.outputs)) {
     const { size } = await stat(output);
     process.stdout.write(`${output}  ${(size / 1024).toFixed(1)} KiB\n`);
   }

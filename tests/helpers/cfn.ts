@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 
 export type Node = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -28,6 +29,20 @@ export function translate(parameters: Record<string, string> = {}, template = 't
   if (run.status === 1) return { refused: run.stderr };
   if (run.status !== 0) return { broken: `${TRANSLATOR} exited ${String(run.status)}: ${run.stderr.trim()}` };
   return { template: JSON.parse(run.stdout) as Node };
+}
+
+/** What `sam build` reads to bundle a function: its esbuild Metadata (BuildMethod, BuildProperties). */
+export type BuildMetadata = { readonly BuildMethod?: string; readonly BuildProperties?: Node };
+
+/**
+ * The build Metadata of every AWS::Serverless::Function in the raw template, as written (YAML
+ * aliases resolved). CloudFormation's short-form tags (!Ref, !If…) are read as plain values:
+ * none is in build Metadata, and nothing else is read from this.
+ */
+export function buildMetadata(template = 'template.yaml'): Record<string, BuildMetadata> {
+  const raw = parse(readFileSync(template, 'utf8'), { logLevel: 'silent' }) as Node;
+  const functions = Object.entries(raw['Resources'] as Record<string, Node>).filter(([, r]) => r['Type'] === 'AWS::Serverless::Function');
+  return Object.fromEntries(functions.map(([name, r]) => [name, (r['Metadata'] ?? {}) as BuildMetadata]));
 }
 
 const NO_VALUE = Symbol('AWS::NoValue');

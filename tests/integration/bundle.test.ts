@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { deflateRawSync } from 'node:zlib';
+import { build, type BuildOptions } from 'esbuild';
 import connectFixture from '../fixtures/events/connect.json';
+import { buildMetadata, type BuildMetadata } from '../helpers/cfn';
 import { sqsRecord } from '../helpers/direct-queue';
 import { BUNDLE_OPTIONS, ENTRIES, EXTERNAL } from '../../scripts/bundle';
 
@@ -104,4 +106,64 @@ describe('the Lambda bundles (esbuild, as npm run build and SAM make them)', () 
     // Every connection waits on this function's cold start: no Fastify, no AWS SDK in it.
     expect(statSync(join(dir, 'authorizer.js')).size).toBeLessThan(statSync(join(dir, 'api.js')).size / 8);
   });
+});
+
+/**
+ * What `sam build` bundles for a function, as aws-lambda-builders' esbuild workflow calls esbuild
+ * (workflows/nodejs_npm_esbuild/esbuild.py): --bundle --platform=node --format=cjs (its default)
+ * and the function's BuildProperties — Minify, Target, External, EntryPoints, Sourcemap (a
+ * separate .map file beside the bundle). Its build folder is what `sam deploy` zips.
+ */
+function samEsbuildOptions(metadata: BuildMetadata, outdir: string): BuildOptions {
+  const properties = metadata.BuildProperties ?? {};
+  return {
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    minify: properties['Minify'] as boolean,
+    target: properties['Target'] as string,
+    external: properties['External'] as string[],
+    entryPoints: properties['EntryPoints'] as string[],
+    sourcemap: properties['Sourcemap'] === true,
+    outdir,
+    logLevel: 'silent',
+  };
+}
+
+/**
+ * The size of the zip of a build folder as SAM CLI makes it (samcli/lib/package/utils.py, Python's
+ * zipfile, deflated, no extra field): a local header (30 bytes and the name) and a central
+ * directory entry (46 and the name) per file, the deflated bytes, the end record (22). Node's
+ * zlib deflates a little differently from Python's: within 1% of what SAM CLI uploads.
+ */
+function zipBytes(dir: string): { bytes: number; files: Record<string, number> } {
+  const files = Object.fromEntries(readdirSync(dir).sort().map((name) => [name, deflateRawSync(readFileSync(join(dir, name))).length]));
+  const bytes = Object.entries(files).reduce((total, [name, deflated]) => total + 76 + 2 * Buffer.byteLength(name) + deflated, 22);
+  return { bytes, files };
+}
+
+describe('what `sam build` puts in each function’s zip (esbuild as SAM calls it, from the template’s Metadata)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sam-zip-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('ships no source map unless EnableSourceMaps=true asks sam build for one, and the map would be most of the zip', async () => {
+    const functions = Object.entries(buildMetadata()).filter(([, m]) => m.BuildMethod === 'esbuild');
+    expect(functions.map(([name]) => name).sort()).toEqual(['ApiFunction', 'AuthorizerFunction', 'WorkerFunction']);
+    for (const [name, metadata] of functions) {
+      // As the template is written (EnableSourceMaps=false, the default): no Sourcemap, so no .map.
+      const plain = join(dir, name);
+      await build(samEsbuildOptions(metadata, plain));
+      const shipped = zipBytes(plain);
+      expect({ name, files: Object.keys(shipped.files) }).toEqual({ name, files: [expect.stringMatching(/^\w+\.js$/)] });
+      // With EnableSourceMaps=true, SAM CLI adds Sourcemap: true (the template test shows when): the
+      // .map beside the bundle, 75-80% of the zip (docs/DEPLOYING.md has the sizes).
+      const mapped = join(dir, `${name}-maps`);
+      await build(samEsbuildOptions({ ...metadata, BuildProperties: { ...metadata.BuildProperties, Sourcemap: true } }, mapped));
+      const withMaps = zipBytes(mapped);
+      const map = Object.entries(withMaps.files).find(([file]) => file.endsWith('.js.map'));
+      expect({ name, map: map !== undefined }).toEqual({ name, map: true });
+      expect({ name, mapMostOfTheZip: map![1] > withMaps.bytes / 2 }).toEqual({ name, mapMostOfTheZip: true });
+      expect(shipped.bytes).toBeLessThan(withMaps.bytes - map![1] + 1024);
+    }
+  }, 60_000);
 });

@@ -402,24 +402,37 @@ describe('template.yaml through the real SAM translator', () => {
     expect(env['MANAGEMENT_API_ENDPOINT']).toBe('https://<WebSocketApi>.execute-api.us-east-1.amazonaws.com/prod');
   });
 
-  translatedIt('enables source maps only when asked, in what `sam build` writes, for every function, once', () => {
-    // SAM CLI's esbuild post-processing first (Sourcemap: true appends the flag to a function's
-    // own NODE_OPTIONS when it can), then the translator, for both values of the parameter.
-    const built = spawnSync('python3', ['scripts/sam-build-sourcemaps.py', 'template.yaml'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    expect(built.stderr).toBe('');
+  translatedIt('makes source maps and sets --enable-source-maps only with EnableSourceMaps=true, in what `sam build` builds, prints and writes, for every function, once', () => {
+    // SAM CLI's esbuild pre- and post-processing (scripts/sam-build-sourcemaps.py), for the value
+    // given to `sam build`, then the translator, for the same value given to the deploy.
     const dir = mkdtempSync(join(tmpdir(), 'sam-build-'));
     try {
-      const path = join(dir, 'template.json');
-      writeFileSync(path, built.stdout);
-      for (const [value, expected] of [['false', undefined], ['true', '--enable-source-maps']] as const) {
+      for (const [value, maps] of [['false', false], ['true', true]] as const) {
+        const built = spawnSync('python3', ['scripts/sam-build-sourcemaps.py', 'template.yaml', `EnableSourceMaps=${value}`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+        expect(built.stderr).toBe('');
+        const { template, sourcemaps, messages } = JSON.parse(built.stdout) as { template: Node; sourcemaps: Record<string, boolean>; messages: string[] };
+        // Whether esbuild writes the .map files that go into each function's zip.
+        expect({ value, sourcemaps }).toEqual({ value, sourcemaps: { ApiFunction: maps, WorkerFunction: maps, AuthorizerFunction: maps } });
+        // What `sam build` prints: nothing about source maps unless they are made, then that it makes them.
+        expect({ value, messages }).toEqual({
+          value,
+          messages: maps
+            ? [
+                ...['ApiFunction', 'WorkerFunction', 'AuthorizerFunction'].map((fn) => `--enable-source-maps set without Sourcemap, adding Sourcemap to Metadata BuildProperties for ${fn}`),
+                expect.stringMatching(/^You are using source maps/),
+              ]
+            : [],
+        });
+        const path = join(dir, `template-${value}.json`);
+        writeFileSync(path, JSON.stringify(template));
         const result = translate({ EnableSourceMaps: value }, path);
         if (!('template' in result)) throw new Error(`the built template did not translate: ${JSON.stringify(result)}`);
         const resolver = new Resolver(result.template, { EnableSourceMaps: value });
-        const resources = resolver.resources();
-        const functions = ofType(resources, 'AWS::Lambda::Function');
+        const functions = ofType(resolver.resources(), 'AWS::Lambda::Function');
         expect(functions.map(([name]) => name).sort()).toEqual(['ApiFunction', 'AuthorizerFunction', 'WorkerFunction']);
         for (const [name, fn] of functions) {
-          expect({ name, NODE_OPTIONS: (resolver.resolve(fn['Properties']['Environment']['Variables']) as Node)['NODE_OPTIONS'] as unknown }).toEqual({ name, NODE_OPTIONS: expected });
+          const options = String((resolver.resolve(fn['Properties']['Environment']['Variables']) as Node)['NODE_OPTIONS'] ?? '');
+          expect({ value, name, NODE_OPTIONS: options.split(' ').filter(Boolean) }).toEqual({ value, name, NODE_OPTIONS: maps ? ['--enable-source-maps'] : [] });
         }
       }
     } finally {
