@@ -43,7 +43,8 @@ export class GatewayClient {
 
   /**
    * Listens to status changes; returns the function that stops listening. With `unauthorized`
-   * the listener also gets the GatewayError saying why (its `httpStatus` where known).
+   * the listener also gets the GatewayError saying why (its `httpStatus` where known); when the
+   * gateway cannot be reached, `reconnecting` comes once with GatewayError `unreachable`.
    */
   on(event: 'status', listener: (status: Status, error?: GatewayError) => void): () => void {
     if (event !== 'status') throw new TypeError(`unknown event ${String(event)}`);

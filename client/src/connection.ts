@@ -1,18 +1,13 @@
 import { backoffDelay } from './backoff.js';
 import { GatewayError } from './errors.js';
 import { frameText } from './frame-size.js';
+import { handshakeFailure, type HandshakeFailure } from './handshake-failure.js';
 import { Keepalive } from './keepalive.js';
+import { gatewayAnswers } from './reachability.js';
 import type { GatewayClientOptions, Status, WebSocketConstructor, WebSocketLike } from './types.js';
 
 const OPEN = 1;
-const REFUSED = new Set([401, 403]);
-
-/** The HTTP status of a refused handshake, from the `ws` package's error message (browsers never show it). */
-function handshakeStatus(event: unknown): number | undefined {
-  const message = typeof event === 'object' && event !== null && 'message' in event ? event.message : undefined;
-  const match = typeof message === 'string' ? /Unexpected server response: (\d{3})/.exec(message) : null;
-  return match ? Number(match[1]) : undefined;
-}
+const UNKNOWN: HandshakeFailure = { kind: 'unknown' };
 
 /** What the connection tells its owner, the client, which keeps the requests. */
 export interface ConnectionEvents {
@@ -30,8 +25,9 @@ export interface ConnectionEvents {
  * every (re)connect, reconnect with exponential backoff and full jitter, keepalive pings, the
  * status and its listeners, and callers waiting (bounded) for the connection to open. A refused
  * handshake is told apart from network trouble — by its HTTP status where the platform shows
- * it, else by every attempt failing before any opened — and ends in status `unauthorized`
- * instead of reconnecting for ever.
+ * it, else by every attempt failing before any opened while the gateway's host answers HTTP —
+ * and ends in status `unauthorized` instead of reconnecting for ever. A gateway that cannot be
+ * reached is retried with backoff, reported as `unreachable`: offline is not signed out.
  */
 export class Connection {
   private socket: WebSocketLike | undefined;
@@ -49,9 +45,17 @@ export class Connection {
   private failures = 0;
   /** Handshakes refused with 401/403 in a row (the token function is asked again after the first). */
   private refusals = 0;
-  private lastHttpStatus: number | undefined;
-  /** open() is reading the token: a second connect() must not start a second socket meanwhile. */
+  /** What the current attempt's error event said (a browser's says nothing). */
+  private lastFailure: HandshakeFailure = UNKNOWN;
+  /** Why the gateway cannot be reached, told to the listeners once in this outage; cleared when a connection opens. */
+  private unreachable: GatewayError | undefined;
+  /** open() is reading the token, or a probe asks whether the host answers: a second connect() must not start a second socket meanwhile. */
   private opening = false;
+  private probing = false;
+  /** A probe found the gateway's host answering: the next failed handshake is a refusal. */
+  private hostAnswers = false;
+  /** Bumped by close(): a probe that outlived its connect() must not act on the next one. */
+  private epoch = 0;
   private opened: Array<{ resolve: () => void; reject: (error: GatewayError) => void }> = [];
 
   constructor(
@@ -78,10 +82,12 @@ export class Connection {
       this.everOpened = false;
       this.failures = 0;
       this.refusals = 0;
+      this.unreachable = undefined;
+      this.hostAnswers = false;
     }
     this.wanted = true;
     const ready = this.whenOpen();
-    if (this.socket === undefined && this.reconnectTimer === undefined && !this.opening) void this.open();
+    if (this.socket === undefined && this.reconnectTimer === undefined && !this.opening && !this.probing) void this.open();
     return ready;
   }
 
@@ -99,6 +105,7 @@ export class Connection {
   /** Closes the socket and stops reconnecting; callers waiting for it get GatewayError `closed`. */
   close(): Promise<void> {
     this.wanted = false;
+    this.epoch += 1;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     for (const waiter of this.opened.splice(0)) waiter.reject(new GatewayError('closed', 'The client was closed.'));
@@ -132,11 +139,12 @@ export class Connection {
     const socket = new Impl(url);
     this.socket = socket;
     this.socketOpened = false;
-    this.lastHttpStatus = undefined;
+    this.lastFailure = UNKNOWN;
     socket.onopen = () => this.onOpen(socket);
     socket.onmessage = (event) => this.events.message(event.data);
     socket.onerror = (event) => {
-      if (socket === this.socket) this.lastHttpStatus = handshakeStatus(event) ?? this.lastHttpStatus;
+      const failure = handshakeFailure(event);
+      if (socket === this.socket && failure.kind !== 'unknown') this.lastFailure = failure;
     };
     socket.onclose = () => this.onClose(socket);
   }
@@ -148,6 +156,8 @@ export class Connection {
     this.failures = 0;
     this.refusals = 0;
     this.attempt = 0;
+    this.unreachable = undefined;
+    this.hostAnswers = false;
     this.setStatus('open');
     this.keepalive.start();
     for (const waiter of this.opened.splice(0)) waiter.resolve();
@@ -165,24 +175,82 @@ export class Connection {
   }
 
   private onHandshakeFailed(): void {
-    const status = this.lastHttpStatus;
-    if (status !== undefined && REFUSED.has(status)) {
-      this.refusals += 1;
-      // Once more at once: the token function may give a fresh token (an expired one is the usual cause).
-      if (this.refusals < 2) void this.open();
-      else this.giveUp(new GatewayError('unauthorized', `The gateway refused the connection (HTTP ${status}): the token is missing, invalid or expired.`, { httpStatus: status }));
-      return;
+    const failure = this.lastFailure;
+    switch (failure.kind) {
+      case 'refused':
+        this.refusals += 1;
+        // Once more at once: the token function may give a fresh token (an expired one is the usual cause).
+        if (this.refusals < 2) void this.open();
+        else this.giveUp(new GatewayError('unauthorized', `The gateway refused the connection (HTTP ${failure.httpStatus}): the token is missing, invalid or expired.`, { httpStatus: failure.httpStatus }));
+        return;
+      case 'http':
+        this.retryUnreachable(
+          new GatewayError('unreachable', `The gateway could not be reached: its host answered the handshake with HTTP ${failure.httpStatus}, not a refused token; retrying (check the URL if it lasts).`, {
+            retryable: true,
+            httpStatus: failure.httpStatus,
+          }),
+        );
+        return;
+      case 'network':
+        this.retryUnreachable(new GatewayError('unreachable', `The gateway could not be reached (${failure.reason}); retrying.`, { retryable: true }));
+        return;
+      case 'unknown':
+        break;
     }
     if (!this.everOpened) {
       this.failures += 1;
-      const limit = this.options.refusedAfterFailures ?? 4;
-      if (this.failures >= limit) {
-        this.giveUp(
-          new GatewayError('unauthorized', `The gateway refused the connection (${this.failures} attempts failed before any opened): check the token — or the URL, if the gateway cannot be reached.`),
-        );
+      if (this.hostAnswers) {
+        this.giveUp(new GatewayError('unauthorized', `The gateway refused the connection (${this.failures} attempts failed before any opened, the last while its host answers): check the token — or the URL.`));
+        return;
+      }
+      if (this.failures >= (this.options.refusedAfterFailures ?? 4)) {
+        void this.probe();
         return;
       }
     }
+    this.retry();
+  }
+
+  /**
+   * A browser's run of failed handshakes, which never say why. If the gateway's host does not
+   * answer HTTP either (offline, a name that does not resolve, nothing listening), the outage is
+   * the network's and is retried. If it answers, one more handshake goes at once: failing too,
+   * with the host up a moment before, it is a refusal — while the earlier ones may have failed
+   * just before the network came back, so they alone do not make one.
+   */
+  private async probe(): Promise<void> {
+    const epoch = this.epoch;
+    this.probing = true;
+    let answers: boolean | undefined;
+    try {
+      answers = await gatewayAnswers(this.options.url);
+    } finally {
+      this.probing = false;
+    }
+    if (!this.wanted) return;
+    if (epoch !== this.epoch) {
+      // close() and connect() again while it asked: that connect() waits for this socket.
+      void this.open();
+      return;
+    }
+    if (answers === false) {
+      this.retryUnreachable(new GatewayError('unreachable', `The gateway could not be reached (its host does not answer: offline, a name that does not resolve, or nothing listening there); retrying.`, { retryable: true }));
+      return;
+    }
+    if (answers === undefined) {
+      // No way to ask (no fetch): the failures alone decide, as they did before there was a probe.
+      this.giveUp(new GatewayError('unauthorized', `The gateway refused the connection (${this.failures} attempts failed before any opened): check the token — or the URL.`));
+      return;
+    }
+    this.hostAnswers = true;
+    void this.open();
+  }
+
+  /** An outage: told once to the listeners (status `reconnecting` with the reason), then retried with backoff. */
+  private retryUnreachable(error: GatewayError): void {
+    const news = this.unreachable === undefined || this.unreachable.httpStatus !== error.httpStatus;
+    this.unreachable = error;
+    if (news) this.setStatus('reconnecting', error);
     this.retry();
   }
 
@@ -208,7 +276,8 @@ export class Connection {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.opened = this.opened.filter((waiter) => waiter.resolve !== done);
-        reject(new GatewayError('request_timeout', 'No connection to the gateway in time.', { retryable: true }));
+        // Say why, when it is known: an app shows "offline" for this, not a timeout.
+        reject(this.unreachable ?? new GatewayError('request_timeout', 'No connection to the gateway in time.', { retryable: true }));
       }, this.options.connectTimeoutMs ?? 30_000);
       const done = (): void => {
         clearTimeout(timer);
@@ -218,8 +287,9 @@ export class Connection {
     });
   }
 
+  /** Tells the listeners a new status — or the same one with a reason (an outage's `unreachable`). */
   private setStatus(status: Status, error?: GatewayError): void {
-    if (status === this.state) return;
+    if (status === this.state && error === undefined) return;
     this.state = status;
     for (const listener of this.listeners) listener(status, error);
   }

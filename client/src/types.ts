@@ -28,7 +28,9 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 /**
  * `unauthorized`: the gateway refused the handshake (HTTP 401/403 where the platform shows it;
- * in browsers, every attempt failed before any opened) and the client stopped trying.
+ * in browsers, every attempt failed before any opened while the gateway's host answers HTTP)
+ * and the client stopped trying. A gateway that cannot be reached is `reconnecting` (told once
+ * with GatewayError `unreachable`), never `unauthorized`.
  */
 export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'unauthorized';
 
@@ -43,10 +45,14 @@ export interface GatewayClientOptions {
   readonly keepaliveMs?: number;
   readonly reconnect?: BackoffOptions;
   /**
-   * Handshakes that may fail in a row, before this client ever opened, until it takes them for a
-   * refusal (a bad or missing token) and gives up with status and error `unauthorized` — for
-   * browsers, which never show a refused handshake's HTTP status (default 4). Where the status is
-   * known (Node's `ws`), a 401 or 403 gives up after one more try with a fresh token.
+   * For browsers, which never say why a handshake failed (default 4): after this many in a row,
+   * before this client ever opened, it asks whether the gateway's host answers HTTP at all (a
+   * `no-cors` HEAD of its origin). If it does, one more handshake goes at once, and failing
+   * too, they were refusals (a bad or missing token): it gives up with status and error
+   * `unauthorized`. If not (offline, a name that does
+   * not resolve, nothing listening), it reports `unreachable` and goes on retrying. Where the
+   * failure names its cause (Node's `ws`), a 401 or 403 gives up after one more try with a fresh
+   * token, and anything else is `unreachable`, retried.
    */
   readonly refusedAfterFailures?: number;
   /** How long a request waits for a connection before it fails (default 30 s). */

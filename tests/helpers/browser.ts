@@ -10,10 +10,23 @@ const CHROMIUM = chromiumPath();
 /** `describe` for suites that need Chromium: skipped without it, failed without it under CI. */
 export const describeBrowser = describeWith(CHROMIUM === undefined ? `${CHROMIUM_MISSING}; .ci/run installs it` : undefined);
 
+/** A name no test resolves: `*.invalid` (reserved, RFC 2606) fails in Chromium's own resolver, without asking DNS. */
+export const UNRESOLVABLE_HOST = 'gateway.invalid';
+
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--host-resolver-rules=MAP *.invalid ~NOTFOUND',
+    ],
   });
 }
 
