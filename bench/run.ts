@@ -21,6 +21,7 @@ import { measureSmoothLag } from './smooth-lag';
 import { measureStreaming, type SenderRun } from './streaming';
 import { measureWorkerCold, type WorkerColdResults } from './worker-cold';
 import { workerColdSection, workerColdTargets } from './worker-cold-report';
+import { measureWorkerMemory, workerMemorySection } from './worker-memory';
 
 
 async function main(): Promise<void> {
@@ -54,7 +55,9 @@ async function main(): Promise<void> {
   step('the worker\'s cold first token');
   const workerCold = await measureWorkerCold();
   step(`the worker's cold first token, before (${BASELINE})`);
-  const workerColdBefore = runInBaseline<WorkerColdResults>('bench/worker-cold.ts', [], ['9']);
+  const workerColdBefore = runInBaseline<WorkerColdResults>('bench/worker-cold.ts', ['bench/worker-rig.ts'], ['9']);
+  step('the worker\'s memory with attachments');
+  const workerMemory = await measureWorkerMemory();
   step('the reader\'s lag, with and without smoothing');
   const smoothLag = await measureSmoothLag();
   step('profile of a burst of pings');
@@ -188,6 +191,7 @@ async function main(): Promise<void> {
     ...dynamoOpsSection(dynamoOps),
     ...costSection(costBefore, cost, BASELINE, smoothLag),
     ...workerColdSection(workerColdBefore, workerCold, BASELINE, cost),
+    ...workerMemorySection(workerMemory),
     ...pathToModelSection(pathToModel, { name: BASELINE, path: pathBefore }),
     ...workerCpuSection(workerCpu, templateOf(process.cwd())),
     '## The client package',

@@ -9,7 +9,14 @@ export class ByteBudget {
   private free: number;
   private readonly waiting: Array<{ readonly bytes: number; readonly grant: () => void }> = [];
 
-  constructor(private readonly capacity: number) {
+  /**
+   * `afterRelease` hears of every amount given back, and the next takers are let in once it
+   * resolves — time to have the released bytes' garbage collected before new bytes are read.
+   */
+  constructor(
+    private readonly capacity: number,
+    private readonly afterRelease: (bytes: number) => Promise<void> = () => Promise.resolve(),
+  ) {
     this.free = capacity;
   }
 
@@ -28,7 +35,10 @@ export class ByteBudget {
       if (given) return;
       given = true;
       this.free += amount;
-      this.grantWaiting();
+      void this.afterRelease(amount).then(
+        () => this.grantWaiting(),
+        () => this.grantWaiting(),
+      );
     };
   }
 

@@ -89,6 +89,18 @@ export interface ConfigOverrides {
   readonly attachments?: { readonly bucket: string; readonly endpoint: string };
 }
 
+/**
+ * The attachment bytes a worker holds at once, by default: what its memory leaves beside the
+ * runtime and the SDK (about 72 MiB measured, with headroom: 96), over the four times their size
+ * an answer's attachments take at their peak (bench/worker-memory.ts), from 4 to 64 MiB — 8 MiB
+ * at the template's 128 MB. Outside Lambda (no function memory), 12 MiB.
+ */
+function defaultAttachmentBudget(read: EnvReader): number {
+  const memoryMb = Number(read.raw('AWS_LAMBDA_FUNCTION_MEMORY_SIZE') ?? Number.NaN);
+  const mib = Number.isFinite(memoryMb) ? Math.min(64, Math.max(4, Math.floor((memoryMb - 96) / 4))) : 12;
+  return mib * 1024 * 1024;
+}
+
 /** The spec of every model a request may name or fall back to, from the model table. */
 function modelsOf(ids: readonly string[], byModel: Readonly<Record<string, LlmProvider>>, provider: LlmProvider, maxOutputTokens: number): Record<string, ModelSpec> {
   return Object.fromEntries(ids.map((id) => [id, specOf(id, byModel[id] ?? provider, maxOutputTokens)]));
@@ -170,7 +182,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
       uploadsPerMinute: read.int('ATTACHMENT_UPLOADS_PER_MINUTE', 20, 0, 10_000),
       maxBytesPerDay: read.int('ATTACHMENT_MAX_BYTES_PER_DAY', 200 * 1024 * 1024, 0, 1024 ** 4),
       maxBytesPerRequest: read.int('ATTACHMENT_MAX_BYTES_PER_REQUEST', 12 * 1024 * 1024, 1024, 1024 ** 3),
-      workerBudgetBytes: read.int('WORKER_ATTACHMENT_BUDGET_BYTES', 12 * 1024 * 1024, 1024, 1024 ** 3),
+      workerBudgetBytes: read.int('WORKER_ATTACHMENT_BUDGET_BYTES', defaultAttachmentBudget(read), 1024, 1024 ** 3),
     },
     bedrock: {
       endpoint: read.url('BEDROCK_ENDPOINT'),

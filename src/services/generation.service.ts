@@ -16,6 +16,7 @@ import type { Progress } from '../generation/generation';
 import { reportAnswer } from '../generation/answer-report';
 import { MAX_DOCUMENTS, MAX_IMAGES, resolveRequest, type AttachmentLimits } from '../attachments/resolve';
 import { ByteBudget } from '../attachments/byte-budget';
+import { collectAfterRelease } from '../utils/collect-garbage';
 import { estimatePromptTokens } from '../llm/tokens';
 import type { AttachmentStore } from '../attachments/attachment-store';
 import { watchStream } from '../generation/stream-watch';
@@ -53,7 +54,7 @@ export class GenerationService {
 
   constructor(private readonly deps: GenerationServiceDeps) {
     const { maxBytesPerRequest, workerBudgetBytes } = deps.config.attachments;
-    this.budget = new ByteBudget(workerBudgetBytes);
+    this.budget = new ByteBudget(workerBudgetBytes, collectAfterRelease);
     this.attachmentLimits = { maxImages: MAX_IMAGES, maxDocuments: MAX_DOCUMENTS, maxBytesPerRequest: Math.min(maxBytesPerRequest, workerBudgetBytes) };
   }
 

@@ -43,6 +43,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...BASE, AWS_LAMBDA_FUNCTION_NAME: 'api', METRICS: 'off' }).metrics).toBe('off');
   });
 
+  it('sizes the worker’s attachment budget from the function’s memory: 8 MiB at 128 MB, 4 to 64 MiB, 12 MiB outside Lambda', () => {
+    const budget = (env: Record<string, string>): number => loadConfig({ ...BASE, ...env }).attachments.workerBudgetBytes / 2 ** 20;
+    expect(budget({})).toBe(12);
+    expect(budget({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128' })).toBe(8);
+    expect(budget({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256' })).toBe(40);
+    expect(budget({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '100' })).toBe(4);
+    expect(budget({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3008' })).toBe(64);
+    expect(budget({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128', WORKER_ATTACHMENT_BUDGET_BYTES: String(20 * 2 ** 20) })).toBe(20);
+  });
+
   it('reports every invalid variable at once, naming each', () => {
     let error: unknown;
     try {
