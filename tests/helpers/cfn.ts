@@ -31,17 +31,21 @@ export function translate(parameters: Record<string, string> = {}, template = 't
   return { template: JSON.parse(run.stdout) as Node };
 }
 
+/**
+ * The raw template as YAML reads it, in its own order (the order `sam deploy --guided` asks for
+ * the parameters in), YAML aliases resolved. CloudFormation's short-form tags (!Ref, !If…) are
+ * read as the plain value they tag: use it for what holds none (Parameters, build Metadata).
+ */
+export function rawTemplate(template = 'template.yaml'): Node {
+  return parse(readFileSync(template, 'utf8'), { logLevel: 'silent' }) as Node;
+}
+
 /** What `sam build` reads to bundle a function: its esbuild Metadata (BuildMethod, BuildProperties). */
 export type BuildMetadata = { readonly BuildMethod?: string; readonly BuildProperties?: Node };
 
-/**
- * The build Metadata of every AWS::Serverless::Function in the raw template, as written (YAML
- * aliases resolved). CloudFormation's short-form tags (!Ref, !If…) are read as plain values:
- * none is in build Metadata, and nothing else is read from this.
- */
+/** The build Metadata of every AWS::Serverless::Function in the raw template, as written. */
 export function buildMetadata(template = 'template.yaml'): Record<string, BuildMetadata> {
-  const raw = parse(readFileSync(template, 'utf8'), { logLevel: 'silent' }) as Node;
-  const functions = Object.entries(raw['Resources'] as Record<string, Node>).filter(([, r]) => r['Type'] === 'AWS::Serverless::Function');
+  const functions = Object.entries(rawTemplate(template)['Resources'] as Record<string, Node>).filter(([, r]) => r['Type'] === 'AWS::Serverless::Function');
   return Object.fromEntries(functions.map(([name, r]) => [name, (r['Metadata'] ?? {}) as BuildMetadata]));
 }
 

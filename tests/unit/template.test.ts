@@ -6,7 +6,7 @@ import { ACTION_ROUTES, ROUTE_KEYS } from '../../src/handlers';
 import { METRICS } from '../../src/utils/metrics';
 import { BUNDLE_OPTIONS, ENTRIES, EXTERNAL } from '../../scripts/bundle';
 import { loadAuthConfig, loadConfig } from '../../src/config/config';
-import { Resolver, translate, type Node } from '../helpers/cfn';
+import { rawTemplate, Resolver, translate, type Node } from '../helpers/cfn';
 import { allows } from '../helpers/iam';
 import { itWith } from '../helpers/required-tool';
 
@@ -318,6 +318,20 @@ describe('template.yaml through the real SAM translator', () => {
     expect(statementsOf(jwks.resolver, jwks.resources).filter((s) => s.role === 'AuthorizerRole').map((s) => s.statement['Sid'])).toEqual(['Logs']);
   });
 
+  it('describes every parameter, and asks first for the two auth keys, each saying that one of them is required', () => {
+    // `sam deploy --guided` asks every parameter in the template's order, showing only its name and
+    // default; the descriptions are what the CloudFormation console and get-template-summary show.
+    const parameters = rawTemplate()['Parameters'] as Record<string, Node>;
+    for (const [name, p] of Object.entries(parameters)) expect({ name, described: typeof p['Description'] === 'string' && p['Description'].trim().length > 20 }).toEqual({ name, described: true });
+    expect(Object.keys(parameters).slice(0, 2)).toEqual(['AuthJwksUrl', 'AuthJwtSecretArn']);
+    expect(parameters['AuthJwksUrl']!['Description']).toMatch(/^REQUIRED - give this or AuthJwtSecretArn/);
+    expect(parameters['AuthJwtSecretArn']!['Description']).toMatch(/^REQUIRED - give this or AuthJwksUrl/);
+    // A value that is no URL is refused by its pattern, before the authorizer would refuse every token.
+    const jwks = new RegExp(String(parameters['AuthJwksUrl']!['AllowedPattern']));
+    expect(['', 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc/.well-known/jwks.json'].every((v) => jwks.test(v))).toBe(true);
+    expect(['yes', 'us-east-1_abc', 'https://a b'].some((v) => jwks.test(v))).toBe(false);
+  });
+
   translatedIt('refuses half-given settings at deploy time with what to give (the template\'s Rules, evaluated)', () => {
     const { resolver } = translated();
     const rules = (resolver as unknown as { template: Node }).template;
@@ -326,6 +340,8 @@ describe('template.yaml through the real SAM translator', () => {
     const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:openai-AbCdEf';
     const good: Array<Record<string, string>> = [
       JWKS,
+      { ...JWKS, AuthIssuer: 'https://cognito-idp.us-east-1.amazonaws.com/pool', AuthAudience: 'client' },
+      { AuthJwksUrl: '', AuthJwtSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf' },
       { AuthJwtSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf' },
       { ...JWKS, DomainName: 'ws.example.com', CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/x' },
       { ...JWKS, DomainName: 'ws.example.com', CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/x', HostedZoneId: 'Z123' },
@@ -334,7 +350,12 @@ describe('template.yaml through the real SAM translator', () => {
     ];
     for (const parameters of good) expect({ parameters, refusals: refusals(parameters) }).toEqual({ parameters, refusals: [] });
     const bad: Array<[Record<string, string>, RegExp]> = [
-      [{}, /Give AuthJwksUrl .* or AuthJwtSecretArn/],
+      [{}, /Give AuthJwksUrl .* or AuthJwtSecretArn .* e\.g\. sam deploy --parameter-overrides AuthJwtSecretArn=arn:/],
+      // What `sam deploy --guided` sends when both prompts are answered with Enter.
+      [{ AuthJwksUrl: '', AuthJwtSecretArn: '' }, /Give AuthJwksUrl .* or AuthJwtSecretArn/],
+      // The optional auth settings are no key.
+      [{ AuthIssuer: 'https://issuer.example', AuthAudience: 'app', AuthJwtSecretTtlSeconds: '60' }, /Give AuthJwksUrl .* or AuthJwtSecretArn/],
+      [{ DomainName: 'ws.example.com', CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/x' }, /Give AuthJwksUrl .* or AuthJwtSecretArn/],
       [{ ...JWKS, AuthJwtSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf' }, /not both/],
       [{ ...JWKS, DomainName: 'ws.example.com' }, /DomainName needs CertificateArn/],
       [{ ...JWKS, CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/x' }, /CertificateArn is used only with DomainName/],
