@@ -3,7 +3,7 @@ import jest from 'eslint-plugin-jest';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'client/dist/', 'examples/*/dist/', 'tests/fixtures/client-consumer/', '.aws-sam/', 'coverage/', '*.config.js', '*.config.mjs'] },
+  { ignores: ['node_modules/', 'dist/', 'client/dist/', 'examples/*/dist/', 'tests/fixtures/client-consumer/', '.aws-sam/', 'coverage/', '*.config.js', '*.config.mjs', 'src/**/*.generated.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

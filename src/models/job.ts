@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { compileOnUse } from './compile-on-use';
+import { checkJob } from './job-check.generated';
 import { ChatMessageSchema, InferenceConfigSchema, ToolChoiceSchema, ToolSchema } from './protocol';
 
 /**
@@ -78,6 +79,10 @@ export function jobIdentityOf(value: unknown): JobIdentity | undefined {
   return identity().Check(value) ? value : undefined;
 }
 
+/**
+ * Whether a queue message is a job this worker can run: JobSchema's check, compiled ahead of time
+ * (scripts/generate-checks.ts), so a cold worker's first job compiles nothing.
+ */
 export function isJob(value: unknown): value is Job {
-  return check().Check(value);
+  return checkJob(value);
 }
