@@ -532,6 +532,9 @@ describe('template.yaml through the real SAM translator', () => {
       expect({ name, external: f['Metadata']['BuildProperties']['External'] }).toEqual({ name, external: EXTERNAL });
       // And the target is theirs: what the bundle test runs on this machine's Node is what SAM ships.
       expect({ name, target: f['Metadata']['BuildProperties']['Target'] }).toEqual({ name, target: BUNDLE_OPTIONS.target });
+      // As do the package builds it picks and the comments it keeps: SAM passes each property to esbuild as its flag.
+      const props = f['Metadata']['BuildProperties'];
+      expect({ name, mainFields: String(props['MainFields']).split(','), legal: props['LegalComments'] }).toEqual({ name, mainFields: BUNDLE_OPTIONS.mainFields, legal: BUNDLE_OPTIONS.legalComments });
     }
   });
 
