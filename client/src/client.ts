@@ -66,7 +66,8 @@ export class GatewayClient {
    * repeats until it answers without tools (or `maxSteps`). See RunToolsOptions.
    */
   runTools(data: ChatData, options: RunToolsOptions): Promise<RunToolsResult> {
-    return runTools((step) => this.stream(step, options.signal ? { signal: options.signal } : {}), data, options);
+    const { signal, onResumed } = options;
+    return runTools((step) => this.stream(step, { ...(signal ? { signal } : {}), ...(onResumed ? { onResumed } : {}) }), data, options);
   }
 
   /**
@@ -83,7 +84,7 @@ export class GatewayClient {
    * `fromSeq` (0: from the start), the live rest and its end, as a stream like `stream()`'s. It
    * rejects with `resume_unavailable` when the answer is unknown, expired or the token wrong.
    */
-  resume(target: { readonly requestId: string; readonly resumeToken: string; readonly fromSeq?: number }, options: Pick<RequestOptions, 'signal'> = {}): GatewayStream {
+  resume(target: { readonly requestId: string; readonly resumeToken: string; readonly fromSeq?: number }, options: Pick<RequestOptions, 'signal' | 'onResumed'> = {}): GatewayStream {
     return this.requests.start('stream', { messages: [] }, { requestId: target.requestId, ...options }, { resumeToken: target.resumeToken, fromSeq: target.fromSeq ?? 0 });
   }
 

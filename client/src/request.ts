@@ -47,6 +47,17 @@ export interface GatewayStream extends AsyncIterable<string> {
   events(): AsyncIterable<StreamEvent>;
 }
 
+/** Runs a caller's callback; its bug must not stop the frame's routing, so it is reported as uncaught. */
+function callback<T>(fn: ((value: T) => void) | undefined, value: T): void {
+  try {
+    fn?.(value);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
 export function errorOf(frame: ErrorFrame): GatewayError {
   return new GatewayError(frame.code, frame.message, {
     retryable: frame.retryable,
@@ -72,8 +83,9 @@ export class PendingRequest implements GatewayStream {
   everSent = false;
   /** A resume of it was sent and its first answer has not arrived yet. */
   resuming = false;
-  /** The caller's `onAccepted` (RequestOptions). */
+  /** The caller's `onAccepted` and `onResumed` (RequestOptions). */
   onAccepted: ((resumeToken: string) => void) | undefined;
+  onResumed: ((fromSeq: number) => void) | undefined;
   private answerTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly items: StreamEvent[] = [];
   private wake: (() => void) | undefined;
@@ -135,14 +147,10 @@ export class PendingRequest implements GatewayStream {
     switch (frame.type) {
       case 'accepted':
         this.resumeToken = frame.resumeToken;
-        try {
-          this.onAccepted?.(frame.resumeToken);
-        } catch (error) {
-          // The caller's bug must not stop this frame's routing; it is reported as uncaught.
-          queueMicrotask(() => {
-            throw error;
-          });
-        }
+        callback(this.onAccepted, frame.resumeToken);
+        return 'ok';
+      case 'resumed':
+        callback(this.onResumed, frame.fromSeq);
         return 'ok';
       case 'chunk':
       case 'tool_use':

@@ -41,6 +41,7 @@ export class Requests {
       request.everSent = true;
     }
     request.onAccepted = options.onAccepted;
+    request.onResumed = options.onResumed;
     const { signal } = options;
     if (signal?.aborted) {
       request.fail(new GatewayError('cancelled', 'The request was cancelled.', { requestId }));

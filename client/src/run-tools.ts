@@ -11,6 +11,8 @@ export interface RunToolsOptions {
   /** Model turns at most (default 8): after the last, its calls are run and the loop stops. */
   readonly maxSteps?: number;
   readonly signal?: AbortSignal;
+  /** Each step's `onResumed` (RequestOptions): a step's answer was resumed after a dropped connection. */
+  readonly onResumed?: (fromSeq: number) => void;
   /** Everything as it happens: each step's stream events, then each call's result. */
   readonly onEvent?: (event: RunToolsEvent) => void;
 }

@@ -76,4 +76,11 @@ export interface RequestOptions {
    * (e.g. in sessionStorage) so a reload at any point after can `resume()` the answer.
    */
   readonly onAccepted?: (resumeToken: string) => void;
+  /**
+   * Called on each `resumed` frame of the request: the gateway took a resume of it (after a
+   * dropped connection, from the first chunk not delivered — `fromSeq`), and the answer goes on.
+   * Chunks it replays that were delivered already are dropped by the client, so a UI only needs
+   * this to say that the answer was resumed.
+   */
+  readonly onResumed?: (fromSeq: number) => void;
 }

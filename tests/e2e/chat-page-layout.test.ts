@@ -136,6 +136,23 @@ describeBrowser('test-client.html on a phone and a laptop, light and dark', () =
   }
 
   for (const scheme of ['light', 'dark'] as const) {
+    it(`${scheme}: the attach button is an inline SVG icon — no glyph a font may lack (its fullwidth plus, U+FF0B, was an empty box without a CJK font) — named "Attach files", stroked in the button’s colour at 3:1`, async () => {
+      await open(DESKTOP, scheme);
+      const attach = page.getByRole('button', { name: 'Attach files' });
+      expect(await attach.count()).toBe(1);
+      expect(await attach.evaluate((button) => button.textContent?.trim())).toBe('');
+      const icon = attach.locator('svg');
+      expect(await icon.count()).toBe(1);
+      expect(await icon.getAttribute('aria-hidden')).toBe('true');
+      const box = await icon.boundingBox();
+      expect(box !== null && box.width >= 12 && box.height >= 12).toBe(true);
+      const colours = await attach.evaluate((button) => ({ button: getComputedStyle(button).color, stroke: getComputedStyle(button.querySelector('svg path')!).stroke }));
+      expect(colours.stroke).toBe(colours.button);
+      expect(await contrast(page, '#attach svg')).toBeGreaterThanOrEqual(3);
+    });
+  }
+
+  for (const scheme of ['light', 'dark'] as const) {
     it(`${scheme}: text, status, errors and controls meet WCAG AA contrast, measured on the rendered colours`, async () => {
       await open(DESKTOP, scheme);
       await chooseMarkdownModel();

@@ -159,6 +159,50 @@ describeBrowser('test-client.html in headless Chromium', () => {
     expect(await answer.locator('.answer').textContent()).toBe(mockAnswerTokens(prompt, 80).join(''));
   });
 
+  it('on `resumed` says the answer was resumed, and shows chunks the gateway replays again only once', async () => {
+    // The page's socket goes through Playwright, which makes its resume ask from seq 0: the
+    // gateway then replays chunks the page already shows (as a resume on the same connection
+    // does, PROTOCOL.md), and the client must drop them.
+    const asked: number[] = [];
+    const replaying = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+    try {
+      await replaying.routeWebSocket(/^ws:/, (ws) => {
+        const server = ws.connectToServer();
+        ws.onMessage((message) => {
+          const frame = JSON.parse(String(message)) as { action?: string; data?: { fromSeq?: number } };
+          if (frame.action === 'llm/resume' && frame.data) {
+            asked.push(frame.data.fromSeq ?? 0);
+            frame.data.fromSeq = 0;
+          }
+          server.send(JSON.stringify(frame));
+        });
+      });
+      const others = new Set(local.connectionIds()); // the suite's own page is connected too
+      await replaying.goto(local.pageUrl);
+      await replaying.waitForSelector('[data-testid="status"][data-state="open"]');
+      const prompt = 'resume and replay';
+      model.holdAfter(12);
+      const id = await askOn(replaying, prompt);
+      const li = replaying.locator(`li[data-request-id="${id}"]`);
+      await replaying.waitForFunction((rid) => (document.querySelector(`li[data-request-id="${rid}"] .answer`)?.textContent ?? '').length > 30, id);
+      expect(await li.getByTestId('resumed').count()).toBe(0);
+      const connectionId = local.connectionIds().find((other) => !others.has(other));
+      await fetch(`${local.managementEndpoint}/@connections/${encodeURIComponent(connectionId!)}`, { method: 'DELETE' });
+      // Resumed: the page says so while the answer is still held mid-way.
+      await li.getByTestId('resumed').waitFor({ timeout: 20_000 });
+      expect(await li.getByTestId('resumed').textContent()).toMatch(/resumed/i);
+      expect(asked).toHaveLength(1);
+      expect(asked[0]).toBeGreaterThan(0);
+      model.release();
+      await li.locator('.usage').waitFor({ timeout: 20_000 });
+      expect(await li.locator('.answer').textContent()).toBe(mockAnswerTokens(prompt, 80).join(''));
+      expect(await li.getAttribute('data-resumes')).toBe('1');
+      expect(await li.getByTestId('resumed').isVisible()).toBe(true);
+    } finally {
+      await replaying.close();
+    }
+  }, 60_000);
+
   it('works opened from disk too: its protocol code is the client package, inlined', async () => {
     const fromDisk = await browser.newPage();
     try {

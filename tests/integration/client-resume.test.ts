@@ -54,4 +54,32 @@ describe('resuming an answer from another client (a reloaded page)', () => {
     }
     await until(() => local.connectionIds().length === 0, 'the clients to leave');
   });
+
+  it('tells the caller of each resume the gateway took (onResumed, with its fromSeq): after a dropped connection and for resume(); the text stays whole and once', async () => {
+    const client = new GatewayClient({ url: local.url, WebSocket, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+    try {
+      const resumes: number[] = [];
+      const stream = client.stream({ messages: [{ role: 'user', content: 'resume me' }] }, { requestId: 'r-1', onResumed: (fromSeq) => resumes.push(fromSeq) });
+      let text = '';
+      let cut = false;
+      for await (const delta of stream) {
+        text += delta;
+        if (!cut && text.length > 30) {
+          cut = true;
+          const [connectionId] = local.connectionIds();
+          await fetch(`${local.managementEndpoint}/@connections/${encodeURIComponent(connectionId!)}`, { method: 'DELETE' });
+          expect(resumes).toEqual([]);
+        }
+      }
+      expect(text).toBe(mockAnswerTokens('resume me', 60).join(''));
+      expect(resumes).toHaveLength(1);
+      expect(resumes[0]).toBeGreaterThan(0);
+      const again: number[] = [];
+      const replay = client.resume({ requestId: 'r-1', resumeToken: stream.resumeToken!, fromSeq: 5 }, { onResumed: (fromSeq) => again.push(fromSeq) });
+      await replay.done;
+      expect(again).toEqual([5]);
+    } finally {
+      await client.close();
+    }
+  });
 });
