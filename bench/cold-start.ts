@@ -168,7 +168,7 @@ export function coldStartSection(cold: ColdStartResults): string[] {
     `only then, adding ${ms(byName['authorizer-secret']!.loadMs - byName['authorizer']!.loadMs)} to the authorizer's load, once per instance (docs/DESIGN.md, "The authorizer's key").`,
     '',
     `Source maps: \`--enable-source-maps\` adds ${ms(byName['api-maps']!.firstInvocationMs - byName['api']!.firstInvocationMs)} to the first invocation (the map is parsed at`,
-    'load), so the template leaves it off by default (`EnableSourceMaps=false`) and ships the map anyway.',
+    'load), so the template leaves it off by default (`EnableSourceMaps=false`) and builds no map unless it is on (docs/DEPLOYING.md).',
     '',
     `One bundle per function. The route function: ${kib(byName['api']!.bytes)} (target ≤ 1 MB), require + first invocation`,
     `${coldRatio(cold, 'api').toFixed(2)}× the bare handler's (target ≤ 2×); the worker: ${coldRatio(cold, 'jobs').toFixed(2)}× (target ≤ 2.5×, ${kib(byName['jobs']!.bytes)}).`,
