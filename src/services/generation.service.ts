@@ -14,14 +14,11 @@ import type { ActiveGenerations } from './active-generations';
 import { produceAnswer } from '../generation/answer';
 import type { Progress } from '../generation/generation';
 import { reportAnswer } from '../generation/answer-report';
-import { MAX_DOCUMENTS, MAX_IMAGES, resolveRequest, type AttachmentLimits } from '../attachments/resolve';
-import { ByteBudget } from '../attachments/byte-budget';
-import { collectAfterRelease } from '../utils/collect-garbage';
-import { estimatePromptTokens } from '../llm/tokens';
 import type { AttachmentStore } from '../attachments/attachment-store';
 import { watchStream } from '../generation/stream-watch';
 import { streamTargetOf, type StreamTarget } from '../generation/stream-target';
-import type { AdmissionTicket, RateLimiter } from './rate-limit';
+import type { RateLimiter } from './rate-limit';
+import { ModelInputs } from '../generation/model-input';
 
 export interface GenerationServiceDeps {
   readonly config: AppConfig;
@@ -48,14 +45,11 @@ type Outcome = { readonly terminal: ServerFrame } | { readonly failure: unknown 
  * so a client that sends its next request the moment it sees `done` finds them free.
  */
 export class GenerationService {
-  /** The attachment bytes this process holds at once, across the answers it runs side by side. */
-  private readonly budget: ByteBudget;
-  private readonly attachmentLimits: AttachmentLimits;
+  /** The model's input of each job: attachments read within this process's budget, tokens reserved for them. */
+  private readonly inputs: ModelInputs;
 
   constructor(private readonly deps: GenerationServiceDeps) {
-    const { maxBytesPerRequest, workerBudgetBytes } = deps.config.attachments;
-    this.budget = new ByteBudget(workerBudgetBytes, collectAfterRelease);
-    this.attachmentLimits = { maxImages: MAX_IMAGES, maxDocuments: MAX_DOCUMENTS, maxBytesPerRequest: Math.min(maxBytesPerRequest, workerBudgetBytes) };
+    this.inputs = new ModelInputs(deps.config, deps.attachments, (ticket, extra) => deps.limiter.reserveMore(ticket, extra));
   }
 
   /**
@@ -125,18 +119,17 @@ export class GenerationService {
       Math.max(0, deadlineAt - Date.now()),
     );
     let outcome: Outcome;
-    let ticket: AdmissionTicket = job.ticket;
+    let ticket: Job['ticket'] = job.ticket;
     let inputTokens = job.inputTokens;
     let releaseAttachments = (): void => undefined;
     try {
       if (meta.cancelled) throw cancelledError();
-      // Attachments are read and checked here, before the model is called (and billed).
-      const resolved = await resolveRequest(job.request, job.owner ?? '', { store: this.deps.attachments, budget: this.budget, limits: this.attachmentLimits }, controller.signal);
-      releaseAttachments = resolved.release;
-      const { request } = resolved;
-      // Documents count by their real size now that they are read: never more than the budget allows.
-      inputTokens = estimatePromptTokens(request);
-      ticket = await this.deps.limiter.reserveMore(ticket, inputTokens - job.inputTokens);
+      // Attachments are read and checked here, before the model is called (and billed); documents
+      // count by their real size now, never more than the limits allow.
+      const input = await this.inputs.prepare(job, controller.signal);
+      releaseAttachments = input.release;
+      ({ inputTokens, ticket } = input);
+      const { request } = input;
       const answer = await produceAnswer(
         { model: this.deps.model, target, stream: config.stream },
         { job, request, signal: controller.signal, abort: (reason) => controller.abort(reason), progress },
@@ -156,7 +149,7 @@ export class GenerationService {
     // A request the model never started answering (cancelled while queued, refused attachments,
     // refused or throttled by the provider before its stream) used nothing.
     const used = progress.called ? (progress.usedTokens ?? inputTokens + Math.ceil(progress.producedChars / 4)) : 0;
-    await this.end({ ...job, ticket: { ...ticket, slots: [...ticket.slots] } }, used, outcome, log, target);
+    await this.end({ ...job, ticket }, used, outcome, log, target);
   }
 
   /**

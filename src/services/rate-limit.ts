@@ -176,7 +176,7 @@ export class RateLimiter {
    * reservation. Once that window has ended, nothing is added: a new window counts only what is
    * admitted in it, and the real usage settles the old one.
    */
-  async reserveMore(ticket: AdmissionTicket, extraTokens: number): Promise<AdmissionTicket> {
+  async reserveMore<T extends AdmissionTicket>(ticket: T, extraTokens: number): Promise<T> {
     const { tokenKey, windowExpiry } = ticket;
     const { tokensPerMinute } = this.limits;
     const windowEnd = (windowExpiry - 60) * 1000;
