@@ -1,4 +1,3 @@
-import type { AppConfig } from '../config/config';
 import type { Replies } from '../delivery/replies';
 import type { ErrorFrame, ServerFrame } from '../models/server-frames';
 import type { RequestStore } from '../stores/request-store';
@@ -207,29 +206,4 @@ export class StreamTarget {
     this.queue = next.catch(() => undefined);
     return next;
   }
-}
-
-/** The stream target of a job: where its frames go and are logged, following resumes. */
-export function streamTargetOf(
-  deps: Omit<StreamTargetDeps, 'log' | 'graceMs' | 'answerLog' | 'retentionSeconds' | 'onGone'> & { readonly config: AppConfig },
-  job: { readonly streamKey: string; readonly requestId: string; readonly jobId: string; readonly connectionId: string },
-  meta: StreamMeta | undefined,
-  log: Logger,
-  onGone: (reason: ConnectionGoneError) => void,
-): StreamTarget {
-  const { resume, requestTtlSeconds } = deps.config;
-  return new StreamTarget(
-    {
-      ...deps,
-      log,
-      graceMs: resume.graceSeconds * 1000,
-      answerLog: { ttlSeconds: requestTtlSeconds + resume.retentionSeconds, checkpointMs: resume.checkpointMs, checkpointBytes: resume.checkpointBytes },
-      retentionSeconds: resume.retentionSeconds,
-      onGone,
-    },
-    job.streamKey,
-    job.requestId,
-    job.jobId,
-    meta ?? { target: job.connectionId, version: 0 },
-  );
 }

@@ -16,7 +16,8 @@ import type { Progress } from '../generation/generation';
 import { reportAnswer } from '../generation/answer-report';
 import type { AttachmentStore } from '../attachments/attachment-store';
 import { watchStream } from '../generation/stream-watch';
-import { streamTargetOf, type StreamTarget } from '../generation/stream-target';
+import type { StreamTarget } from '../generation/stream-target';
+import { streamTargetOf } from '../generation/stream-target-of';
 import type { RateLimiter } from './rate-limit';
 import { ModelInputs } from '../generation/model-input';
 
