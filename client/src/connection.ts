@@ -2,7 +2,9 @@ import { backoffDelay } from './backoff.js';
 import { GatewayError } from './errors.js';
 import { frameText } from './frame-size.js';
 import { handshakeFailure, type HandshakeFailure } from './handshake-failure.js';
+import { HandshakeVerdicts, type Verdict } from './handshake-verdict.js';
 import { Keepalive } from './keepalive.js';
+import { OpenWaiters } from './open-waiters.js';
 import { gatewayAnswers } from './reachability.js';
 import type { GatewayClientOptions, Status, WebSocketConstructor, WebSocketLike } from './types.js';
 
@@ -23,11 +25,8 @@ export interface ConnectionEvents {
 /**
  * The one WebSocket the client talks through, kept open until `close()`: the token read again on
  * every (re)connect, reconnect with exponential backoff and full jitter, keepalive pings, the
- * status and its listeners, and callers waiting (bounded) for the connection to open. A refused
- * handshake is told apart from network trouble — by its HTTP status where the platform shows
- * it, else by every attempt failing before any opened while the gateway's host answers HTTP —
- * and ends in status `unauthorized` instead of reconnecting for ever. A gateway that cannot be
- * reached is retried with backoff, reported as `unreachable`: offline is not signed out.
+ * status and its listeners, callers waiting (bounded: OpenWaiters) for it to open. What a failed
+ * handshake means — retry, refused (status `unauthorized`), unreachable — HandshakeVerdicts says.
  */
 export class Connection {
   private socket: WebSocketLike | undefined;
@@ -39,12 +38,8 @@ export class Connection {
   private readonly listeners = new Set<(status: Status, error?: GatewayError) => void>();
   /** The socket of the current attempt has opened (else its close is a failed handshake). */
   private socketOpened = false;
-  /** This client opened a connection at least once since `connect()`: later failures are the network's. */
-  private everOpened = false;
-  /** Handshakes failed in a row before any opened. */
-  private failures = 0;
-  /** Handshakes refused with 401/403 in a row (the token function is asked again after the first). */
-  private refusals = 0;
+  /** What the failed handshakes of this run mean: retry, refused, or unreachable. */
+  private readonly verdicts: HandshakeVerdicts;
   /** What the current attempt's error event said (a browser's says nothing). */
   private lastFailure: HandshakeFailure = UNKNOWN;
   /** Why the gateway cannot be reached, told to the listeners once in this outage; cleared when a connection opens. */
@@ -52,17 +47,17 @@ export class Connection {
   /** open() is reading the token, or a probe asks whether the host answers: a second connect() must not start a second socket meanwhile. */
   private opening = false;
   private probing = false;
-  /** A probe found the gateway's host answering: the next failed handshake is a refusal. */
-  private hostAnswers = false;
   /** Bumped by close(): a probe that outlived its connect() must not act on the next one. */
   private epoch = 0;
-  private opened: Array<{ resolve: () => void; reject: (error: GatewayError) => void }> = [];
+  private readonly waiters: OpenWaiters;
 
   constructor(
     private readonly options: GatewayClientOptions,
     private readonly events: ConnectionEvents,
   ) {
     this.keepalive = new Keepalive(() => this.socket, options.keepaliveMs ?? 5 * 60_000);
+    this.verdicts = new HandshakeVerdicts(options.refusedAfterFailures ?? 4);
+    this.waiters = new OpenWaiters(options.connectTimeoutMs ?? 30_000, () => this.unreachable);
   }
 
   get status(): Status {
@@ -79,14 +74,11 @@ export class Connection {
   connect(): Promise<void> {
     if (this.state === 'open') return Promise.resolve();
     if (!this.wanted) {
-      this.everOpened = false;
-      this.failures = 0;
-      this.refusals = 0;
+      this.verdicts.reset(false);
       this.unreachable = undefined;
-      this.hostAnswers = false;
     }
     this.wanted = true;
-    const ready = this.whenOpen();
+    const ready = this.waiters.wait();
     if (this.socket === undefined && this.reconnectTimer === undefined && !this.opening && !this.probing) void this.open();
     return ready;
   }
@@ -108,7 +100,7 @@ export class Connection {
     this.epoch += 1;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    for (const waiter of this.opened.splice(0)) waiter.reject(new GatewayError('closed', 'The client was closed.'));
+    this.waiters.failAll(new GatewayError('closed', 'The client was closed.'));
     const socket = this.socket;
     this.socket = undefined;
     this.keepalive.stop();
@@ -152,15 +144,12 @@ export class Connection {
   private onOpen(socket: WebSocketLike): void {
     if (socket !== this.socket) return;
     this.socketOpened = true;
-    this.everOpened = true;
-    this.failures = 0;
-    this.refusals = 0;
+    this.verdicts.reset(true);
     this.attempt = 0;
     this.unreachable = undefined;
-    this.hostAnswers = false;
     this.setStatus('open');
     this.keepalive.start();
-    for (const waiter of this.opened.splice(0)) waiter.resolve();
+    this.waiters.openAll();
     this.events.opened();
   }
 
@@ -175,49 +164,25 @@ export class Connection {
   }
 
   private onHandshakeFailed(): void {
-    const failure = this.lastFailure;
-    switch (failure.kind) {
-      case 'refused':
-        this.refusals += 1;
-        // Once more at once: the token function may give a fresh token (an expired one is the usual cause).
-        if (this.refusals < 2) void this.open();
-        else this.giveUp(new GatewayError('unauthorized', `The gateway refused the connection (HTTP ${failure.httpStatus}): the token is missing, invalid or expired.`, { httpStatus: failure.httpStatus }));
-        return;
-      case 'http':
-        this.retryUnreachable(
-          new GatewayError('unreachable', `The gateway could not be reached: its host answered the handshake with HTTP ${failure.httpStatus}, not a refused token; retrying (check the URL if it lasts).`, {
-            retryable: true,
-            httpStatus: failure.httpStatus,
-          }),
-        );
-        return;
-      case 'network':
-        this.retryUnreachable(new GatewayError('unreachable', `The gateway could not be reached (${failure.reason}); retrying.`, { retryable: true }));
-        return;
-      case 'unknown':
-        break;
-    }
-    if (!this.everOpened) {
-      this.failures += 1;
-      if (this.hostAnswers) {
-        this.giveUp(new GatewayError('unauthorized', `The gateway refused the connection (${this.failures} attempts failed before any opened, the last while its host answers): check the token — or the URL.`));
-        return;
-      }
-      if (this.failures >= (this.options.refusedAfterFailures ?? 4)) {
-        void this.probe();
-        return;
-      }
-    }
-    this.retry();
+    this.act(this.verdicts.afterFailure(this.lastFailure));
   }
 
-  /**
-   * A browser's run of failed handshakes, which never say why. If the gateway's host does not
-   * answer HTTP either (offline, a name that does not resolve, nothing listening), the outage is
-   * the network's and is retried. If it answers, one more handshake goes at once: failing too,
-   * with the host up a moment before, it is a refusal — while the earlier ones may have failed
-   * just before the network came back, so they alone do not make one.
-   */
+  private act(verdict: Verdict): void {
+    switch (verdict.kind) {
+      case 'retry':
+        return this.retry();
+      case 'again':
+        return void this.open();
+      case 'probe':
+        return void this.probe();
+      case 'unreachable':
+        return this.retryUnreachable(verdict.error);
+      case 'refused':
+        return this.giveUp(verdict.error);
+    }
+  }
+
+  /** Asks whether the gateway's host answers HTTP (HandshakeVerdicts.afterProbe says what follows). */
   private async probe(): Promise<void> {
     const epoch = this.epoch;
     this.probing = true;
@@ -233,17 +198,7 @@ export class Connection {
       void this.open();
       return;
     }
-    if (answers === false) {
-      this.retryUnreachable(new GatewayError('unreachable', `The gateway could not be reached (its host does not answer: offline, a name that does not resolve, or nothing listening there); retrying.`, { retryable: true }));
-      return;
-    }
-    if (answers === undefined) {
-      // No way to ask (no fetch): the failures alone decide, as they did before there was a probe.
-      this.giveUp(new GatewayError('unauthorized', `The gateway refused the connection (${this.failures} attempts failed before any opened): check the token — or the URL.`));
-      return;
-    }
-    this.hostAnswers = true;
-    void this.open();
+    this.act(this.verdicts.afterProbe(answers));
   }
 
   /** An outage: told once to the listeners (status `reconnecting` with the reason), then retried with backoff. */
@@ -257,7 +212,7 @@ export class Connection {
   /** Stops trying: status `unauthorized`, its error to whoever waits; `connect()` starts again. */
   private giveUp(error: GatewayError): void {
     this.wanted = false;
-    for (const waiter of this.opened.splice(0)) waiter.reject(error);
+    this.waiters.failAll(error);
     this.events.refused(error);
     this.setStatus('unauthorized', error);
   }
@@ -270,21 +225,6 @@ export class Connection {
       this.reconnectTimer = undefined;
       if (this.wanted) void this.open();
     }, delay);
-  }
-
-  private whenOpen(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.opened = this.opened.filter((waiter) => waiter.resolve !== done);
-        // Say why, when it is known: an app shows "offline" for this, not a timeout.
-        reject(this.unreachable ?? new GatewayError('request_timeout', 'No connection to the gateway in time.', { retryable: true }));
-      }, this.options.connectTimeoutMs ?? 30_000);
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.opened.push({ resolve: done, reject: (error) => (clearTimeout(timer), reject(error)) });
-    });
   }
 
   /** Tells the listeners a new status — or the same one with a reason (an outage's `unreachable`). */
