@@ -18,7 +18,7 @@ function metaOf(item: Record<string, unknown>): ConversationMeta {
   return {
     conversationId: String(item['sk']).slice('CONV#'.length),
     owner: String(item['pk']).slice('OWNER#'.length),
-    title: String(item['title'] ?? ''),
+    title: typeof item['title'] === 'string' ? item['title'] : '',
     createdAt: Number(item['createdAt']),
     updatedAt: Number(item['updatedAt']),
     messageCount: Number(item['messageCount'] ?? 0),
@@ -239,7 +239,7 @@ export class DynamoConversationStore implements ConversationStore {
       const page = await this.db.send(
         new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': messagesPk(conversationId) }, ProjectionExpression: 'pk, sk', ExclusiveStartKey: startKey }),
       );
-      await this.deleteKeys((page.Items ?? []).map((item) => ({ pk: item['pk'], sk: item['sk'] })));
+      await this.deleteKeys((page.Items ?? []).map((item) => ({ pk: String(item['pk']), sk: String(item['sk']) })));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return true;
