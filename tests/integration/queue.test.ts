@@ -48,16 +48,21 @@ class GatedModel implements ChatModel {
 
 /**
  * A model whose process "dies" after three deltas: it stops yielding and ignores its abort signal,
- * like a Lambda sandbox that crashed or was frozen at its timeout. `release` ends it (test cleanup).
+ * like a Lambda sandbox that crashed or was frozen at its timeout. `release` ends it (test cleanup),
+ * and every answer after it: one that reaches its hang only after the release (a request the test
+ * sent last) would otherwise hang for good — its generation never ends, so its resume grace timer
+ * (30 s, armed when the test's client left) kept Jest from exiting after the run.
  */
 class DyingModel implements ChatModel {
   private readonly sleepers: Array<() => void> = [];
+  private released = false;
   async *stream(): AsyncIterable<ChatModelEvent> {
     for (const text of ['one ', 'two ', 'three ']) yield { type: 'delta', text };
-    await new Promise<void>((resolve) => this.sleepers.push(resolve));
+    if (!this.released) await new Promise<void>((resolve) => this.sleepers.push(resolve));
     throw new Error('the sandbox was gone');
   }
   release(): void {
+    this.released = true;
     this.sleepers.splice(0).forEach((wake) => wake());
   }
 }
