@@ -11,6 +11,7 @@ import type { WsEvent } from '../src/utils/lambda';
 import { createLogger } from '../src/utils/logger';
 import { NoMetrics } from '../src/utils/metrics';
 import { percentile } from './load-client';
+import { MemoryConversationStore } from '../src/stores/memory-conversation-store';
 
 export interface WarmOverhead {
   readonly invocations: number;
@@ -28,6 +29,7 @@ export async function measureWarm(): Promise<WarmOverhead> {
     connections: new MemoryConnectionStore(),
     requests: new MemoryRequestStore(),
     counters: new MemoryCounterStore(),
+    conversations: new MemoryConversationStore(),
     streams: new MemoryStreamStore(),
     queue: { enqueue: () => Promise.resolve() },
     model: new MockChatModel({ tokenDelayMs: 0, answerTokens: 1 }),

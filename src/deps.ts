@@ -61,6 +61,7 @@ export function createDeps(config: AppConfig, options: DepsOptions, parts: DepsP
     requests: stores.requests,
     counters: stores.counters,
     streams: stores.streams,
+    conversations: stores.conversations,
     queue: parts.queue(config, options),
     model: parts.model(config, options),
     metrics: config.metrics === 'emf' ? new EmfMetrics(config.serviceName) : new NoMetrics(),

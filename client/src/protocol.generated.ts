@@ -2,17 +2,24 @@
 // Regenerate with `npm run build:client`.
 
 /** Every error code a client can receive in an `error` frame (wire protocol v1). */
-export const ERROR_CODES = ["invalid_json","invalid_request","unknown_action","payload_too_large","model_not_allowed","rate_limited","unauthorized","cancelled","upstream_throttled","upstream_error","upstream_timeout","internal_error","resume_unavailable","resumed_elsewhere"] as const;
+export const ERROR_CODES = ["invalid_json","invalid_request","unknown_action","payload_too_large","model_not_allowed","rate_limited","unauthorized","cancelled","upstream_throttled","upstream_error","upstream_timeout","internal_error","resume_unavailable","resumed_elsewhere","not_found","conversation_busy"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** The actions a client may send. */
-export const CLIENT_ACTIONS = ["llm/stream","llm/chat","message","llm/cancel","llm/resume","llm/upload","ping"] as const;
+export const CLIENT_ACTIONS = ["llm/stream","llm/chat","message","llm/cancel","llm/resume","llm/upload","ping","conv/create","conv/list","conv/get","conv/rename","conv/delete"] as const;
 
 export type Metadata = Record<string, unknown>;
 
 /** The `data` of an `llm/stream` or `llm/chat` frame. */
 export type ChatData = {
-  messages: Array<ChatMessage>;
+  messages?: Array<ChatMessage>;
+  conversationId?: string;
+  message?: {
+    role: "user" | "assistant";
+    content: string | Array<ContentBlock>;
+  };
+  regenerate?: true;
+  editFrom?: string;
   modelId?: string;
   systemPrompt?: string;
   inferenceConfig?: {
@@ -172,7 +179,20 @@ export interface DoneFrame {
    * its input parsed — or, for an input too large to repeat here, `inputOmitted` (see {@link OmittedToolUse}).
    */
   toolUses?: ToolUseEntry[];
+  /** A conversation's turn (v1 addition): where it was kept. */
+  conversation?: TurnKept;
   metadata?: Metadata;
+}
+
+/** Where a conversation's turn was kept, as its terminal frame says (v1 addition). */
+export interface TurnKept {
+  conversationId: string;
+  /** The user message the turn added (absent for a regeneration). */
+  userMessageId?: string;
+  /** The answer, as kept — also when it was cut short. */
+  messageId: string;
+  /** Messages of the history left out of the model call to fit its context window (the oldest first). */
+  droppedMessages: number;
 }
 
 export interface ResponseFrame {
@@ -201,6 +221,8 @@ export interface ResponseFrame {
   usage?: Usage;
   /** On the last part, when the model called tools: as in `done`. */
   toolUses?: ToolUseEntry[];
+  /** On the last part of a conversation's turn: as in `done`. */
+  conversation?: TurnKept;
   metadata?: Metadata;
 }
 
@@ -237,13 +259,108 @@ export interface UploadFrame {
   maxBytes: number;
 }
 
+/** A conversation, as the `conv/*` frames show it (v1 addition). */
+export interface ConversationView {
+  conversationId: string;
+  title: string;
+  /** ISO 8601. */
+  createdAt: string;
+  updatedAt: string;
+  messageCount: number;
+  lastModelId?: string;
+  /** The answer it is running now: `llm/resume` with `conversationId` picks it up. */
+  running?: { requestId: string };
+}
+
+/** The answer to `conv/create` and `conv/rename`. */
+export interface ConversationFrame {
+  type: 'conversation';
+  requestId: string;
+  conversation: ConversationView;
+}
+
+/** One page of `conv/list`, newest first; `cursor` asks for the next. */
+export interface ConversationsFrame {
+  type: 'conversations';
+  requestId: string;
+  items: ConversationView[];
+  cursor?: string;
+}
+
+/**
+ * In a message sent in parts: a tool call whose input does not fit one frame is listed with
+ * `input: {}` and `inputOmitted: true`, and its input JSON follows in `tool_input` pieces (in the
+ * same or later parts) — joined in order, they are the call's input.
+ */
+export interface ToolInputPiece {
+  type: 'tool_input';
+  toolUseId: string;
+  inputDelta: string;
+}
+
+/** A block of a message as `conv/get` shows it: a content block, or a piece of a large tool input. */
+export type ViewBlock = ContentBlock | (Extract<ContentBlock, { type: 'tool_use' }> & { inputOmitted: true }) | ToolInputPiece;
+
+/** A message of a conversation, as `conv/get` shows it. */
+export interface MessageView {
+  messageId: string;
+  role: 'user' | 'assistant';
+  content: string | ViewBlock[];
+  createdAt: string;
+  /** The request that wrote it. */
+  requestId: string;
+  /** An answer's end: `complete`, or cut short — `cancelled`, `failed`, `interrupted` — holding what was sent. */
+  status?: 'complete' | 'cancelled' | 'failed' | 'interrupted';
+  usage?: Usage;
+  modelId?: string;
+  stopReason?: string;
+}
+
+/**
+ * A page of `conv/get`. A page never exceeds one frame; a message too large for one arrives in
+ * parts (`part`, `parts`, each frame one piece of its `content`): join the parts' content blocks
+ * in order — consecutive text blocks join as one text.
+ */
+export interface MessagesFrame {
+  type: 'messages';
+  requestId: string;
+  conversationId: string;
+  items: MessageView[];
+  /** The next page's cursor, on the page's last frame, when there is one. */
+  cursor?: string;
+  /** The answer the conversation runs now (`llm/resume` with `conversationId` picks it up). */
+  running?: { requestId: string };
+  part?: number;
+  parts?: number;
+}
+
+/** The answer to `conv/delete`: the conversation, its messages and its attachments are gone. */
+export interface DeletedFrame {
+  type: 'deleted';
+  requestId: string;
+  conversationId: string;
+}
+
 export interface PongFrame {
   type: 'pong';
   requestId?: string;
   serverTime: string;
 }
 
-export type ServerFrame = AcceptedFrame | ResumedFrame | ChunkFrame | ToolUseFrame | DoneFrame | ResponseFrame | ErrorFrame | UploadFrame | PongFrame;
+export type ServerFrame =
+  | AcceptedFrame
+  | ResumedFrame
+  | ChunkFrame
+  | ToolUseFrame
+  | DoneFrame
+  | ResponseFrame
+  | ErrorFrame
+  | UploadFrame
+  | PongFrame
+  | ConversationFrame
+  | ConversationsFrame
+  | MessagesFrame
+  | DeletedFrame;
 
 /** The frames that carry a `seq`: what the resume log replays from `fromSeq`. */
 export type SeqFrame = ChunkFrame | ToolUseFrame;

@@ -59,7 +59,7 @@ async function runCall(use: ToolUse, tools: RunToolsOptions['tools'], signal: Ab
 export async function runTools(stream: (data: ChatData) => GatewayStream, data: ChatData, options: RunToolsOptions): Promise<RunToolsResult> {
   const maxSteps = options.maxSteps ?? 8;
   if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new TypeError('maxSteps must be a positive integer');
-  const messages: ChatMessage[] = [...data.messages];
+  const messages: ChatMessage[] = [...(data.messages ?? [])];
   for (let step = 1; ; step += 1) {
     options.signal?.throwIfAborted();
     const answer = stream({ ...data, messages });

@@ -1,6 +1,6 @@
-import type { ModelSpec } from './model-table';
-/** Where the answers come from: the built-in mock model or Amazon Bedrock. */
-export type LlmProvider = 'mock' | 'bedrock' | 'openai';
+import type { LlmProvider, ModelSpec } from './model-table';
+
+export type { LlmProvider };
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** Everything the Lambda app needs, read and validated once per cold start. */
@@ -114,6 +114,11 @@ export interface AppConfig {
      * answer that does not fit waits for earlier ones to end (its requests' limit is capped at it).
      */
     readonly workerBudgetBytes: number;
+  };
+  /** Conversations kept on the server (v1 addition). */
+  readonly conversations: {
+    /** Conversations one user may keep (0 = no limit). */
+    readonly maxPerUser: number;
   };
   readonly bedrock: {
     /** Overrides the Bedrock runtime endpoint (emulators, VPC endpoints). */

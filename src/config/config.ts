@@ -184,6 +184,9 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
       maxBytesPerRequest: read.int('ATTACHMENT_MAX_BYTES_PER_REQUEST', 12 * 1024 * 1024, 1024, 1024 ** 3),
       workerBudgetBytes: read.int('WORKER_ATTACHMENT_BUDGET_BYTES', defaultAttachmentBudget(read), 1024, 1024 ** 3),
     },
+    conversations: {
+      maxPerUser: read.int('MAX_CONVERSATIONS_PER_USER', 1000, 0, 1_000_000),
+    },
     bedrock: {
       endpoint: read.url('BEDROCK_ENDPOINT'),
       maxAttempts: read.int('BEDROCK_MAX_ATTEMPTS', 3, 1, 10),

@@ -1,4 +1,5 @@
-import type { LlmProvider } from './app-config';
+/** Where the answers come from: the built-in mock model, Amazon Bedrock, or an OpenAI-compatible server. */
+export type LlmProvider = 'mock' | 'bedrock' | 'openai';
 
 /** List prices in US dollars per million tokens (an estimate of what the provider bills). */
 export interface ModelPrices {

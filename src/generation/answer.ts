@@ -1,5 +1,5 @@
 import { GatewayError } from '../models/errors';
-import type { DoneFrame, ResponseFrame } from '../models/server-frames';
+import type { DoneFrame, ResponseFrame, ToolUse } from '../models/server-frames';
 import { SurrogateJoiner } from '../models/text';
 import { ToolCalls } from './tool-calls';
 import type { AnswerDeps, EndEvent, Generation } from './generation';
@@ -12,6 +12,8 @@ export interface Answer {
   readonly terminal: DoneFrame | ResponseFrame;
   /** The calls' names and input sizes, for the log (inputs are user data, never logged). */
   readonly tools: Array<{ name: string; inputChars: number }>;
+  /** The complete calls, inputs parsed (what a conversation keeps; the terminal frame may omit large inputs). */
+  readonly toolUses: ToolUse[];
   readonly end: EndEvent;
   readonly firstTokenAt: number | undefined;
   readonly totalMs: number;
@@ -30,6 +32,7 @@ export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<An
   const calls = new ToolCalls();
   const flushText = (): void => {
     const rest = joiner.flush();
+    g.progress.text += rest;
     if (rest !== '') sink.write(rest);
   };
   try {
@@ -40,6 +43,7 @@ export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<An
         firstTokenAt ??= Date.now();
         g.progress.producedChars += event.text.length;
         const text = joiner.push(event.text);
+        g.progress.text += text;
         if (text !== '') sink.write(text);
       } else if (event.type === 'tool_delta') {
         firstTokenAt ??= Date.now();
@@ -58,8 +62,9 @@ export async function produceAnswer(deps: AnswerDeps, g: Generation): Promise<An
     flushText();
     for (const { toolUseId, name, rest } of calls.flush()) sink.writeTool(toolUseId, name, rest);
     const totalMs = Date.now() - g.job.receivedAt;
-    const terminal = await sink.finish(end, firstTokenAt, totalMs, calls.toolUses(end.stopReason));
-    return { terminal, end, firstTokenAt, totalMs, tools: calls.summary() };
+    const toolUses = calls.toolUses(end.stopReason);
+    const terminal = await sink.finish(end, firstTokenAt, totalMs, toolUses);
+    return { terminal, end, firstTokenAt, totalMs, tools: calls.summary(), toolUses };
   } catch (error) {
     const reason: unknown = g.signal.aborted ? g.signal.reason : error;
     await sink.fail(reason);

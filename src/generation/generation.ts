@@ -15,6 +15,8 @@ export interface Progress {
   called: boolean;
   producedChars: number;
   usedTokens: number | undefined;
+  /** The answer's text so far (whole code points): what a conversation keeps of an answer cut short. */
+  text: string;
 }
 
 /** One generation in progress: the job, and the signal that stops it. */

@@ -7,6 +7,7 @@ import { chat, stream } from './message';
 import { ping } from './ping';
 import { resume } from './resume';
 import { upload } from './upload';
+import { convCreate, convDelete, convGet, convList, convRename } from './conversation';
 import type { RouteHandler } from './types';
 
 /** Client actions and their handlers: the routes template.yaml must declare, besides the $ routes. */
@@ -18,6 +19,11 @@ export const ACTION_ROUTES: Readonly<Record<ClientAction, RouteHandler>> = {
   'llm/resume': resume,
   'llm/upload': upload,
   ping,
+  'conv/create': convCreate,
+  'conv/list': convList,
+  'conv/get': convGet,
+  'conv/rename': convRename,
+  'conv/delete': convDelete,
 };
 
 function actionHandler(action: string): RouteHandler | undefined {

@@ -4,6 +4,7 @@ import type { Caller } from '../models/caller';
 import type { MessageService } from '../services/message.service';
 import type { ResumeService } from '../services/resume.service';
 import type { UploadService } from '../services/upload.service';
+import type { ConversationService } from '../services/conversation.service';
 import type { WsEvent } from '../utils/lambda';
 
 /** The services a route handler may call. */
@@ -12,6 +13,7 @@ export interface Services {
   readonly messages: MessageService;
   readonly resumes: ResumeService;
   readonly uploads: UploadService;
+  readonly conversations: ConversationService;
 }
 
 export interface RouteContext {
@@ -25,6 +27,8 @@ export interface RouteContext {
 export interface RouteResult {
   readonly statusCode?: number;
   readonly reply?: ServerFrame;
+  /** Several frames, sent in order (instead of `reply`). */
+  readonly replies?: readonly ServerFrame[];
 }
 
 /**

@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'internal_error',
   'resume_unavailable',
   'resumed_elsewhere',
+  'not_found',
+  'conversation_busy',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

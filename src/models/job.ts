@@ -9,8 +9,22 @@ import { ChatMessageSchema, InferenceConfigSchema, ToolChoiceSchema, ToolSchema 
  * worker needs, so the worker reads nothing else before it starts. `version` lets a worker of
  * one deployment refuse, rather than misread, a job written by another.
  */
+/**
+ * A conversation's turn (v1 addition, jobs of version 2): the worker reads the history, adds this
+ * turn's messages at the indexes reserved for them and ends the conversation's running answer.
+ */
+export const JobConversationSchema = Type.Object({
+  conversationId: Type.String({ minLength: 1 }),
+  /** The first message index reserved for the turn: the user message's (unless regenerating), then the answer's. */
+  firstIndex: Type.Integer({ minimum: 0 }),
+  /** `send` adds `request.messages[0]`; `regenerate` answers the last user message again; `edit` drops the history from `editFrom` on, then sends. */
+  kind: Type.Union([Type.Literal('send'), Type.Literal('regenerate'), Type.Literal('edit')]),
+  editFrom: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+
 export const JobSchema = Type.Object({
-  version: Type.Literal(1),
+  /** 1: a whole history; 2: a conversation's turn — a worker that knows only 1 refuses it rather than answer without the history. */
+  version: Type.Union([Type.Literal(1), Type.Literal(2)]),
   /** Unique per accepted request: the idempotency key the worker claims on the request's stream. */
   jobId: Type.String({ minLength: 1 }),
   mode: Type.Union([Type.Literal('stream'), Type.Literal('chat')]),
@@ -25,9 +39,11 @@ export const JobSchema = Type.Object({
   userId: Type.Optional(Type.String()),
   /** Whose attachments the request may read (the user, else the source IP): their keys carry it. */
   owner: Type.Optional(Type.String()),
+  conversation: Type.Optional(JobConversationSchema),
   request: Type.Object({
     modelId: Type.String({ minLength: 1 }),
-    messages: Type.Array(ChatMessageSchema, { minItems: 1 }),
+    /** The whole history (version 1), or what the turn adds to its conversation's (version 2: none for a regeneration). */
+    messages: Type.Array(ChatMessageSchema),
     systemPrompt: Type.Optional(Type.String()),
     inferenceConfig: InferenceConfigSchema,
     tools: Type.Optional(Type.Array(ToolSchema)),
@@ -47,6 +63,7 @@ export const JobSchema = Type.Object({
 });
 
 export type Job = Static<typeof JobSchema>;
+export type JobConversation = Static<typeof JobConversationSchema>;
 /** The request as the client sent it (attachments by id); the worker resolves it for the model. */
 export type JobRequest = Job['request'];
 
@@ -84,5 +101,8 @@ export function jobIdentityOf(value: unknown): JobIdentity | undefined {
  * (scripts/generate-checks.ts), so a cold worker's first job compiles nothing.
  */
 export function isJob(value: unknown): value is Job {
-  return checkJob(value);
+  if (!checkJob(value)) return false;
+  // What the schema cannot say: a whole history has a message; a conversation's turn is version 2.
+  const job = value as Job;
+  return job.version === 1 ? job.conversation === undefined && job.request.messages.length > 0 : job.conversation !== undefined;
 }

@@ -32,4 +32,7 @@ export const LIMITS = {
   /** A tool's name and a tool call's id (Bedrock's rule for both; OpenAI's names are the same). */
   toolNamePattern: '^[a-zA-Z0-9_-]{1,64}$',
   requestIdPattern: '^[A-Za-z0-9._:-]{1,64}$',
+  /** A conversation's id: `c_`, its creation time (9 base-36 digits, so ids sort as they were made), 96 random bits. */
+  conversationIdPattern: '^c_[0-9a-z]{9}[A-Za-z0-9_-]{16}$',
+  maxTitleChars: 200,
 } as const;

@@ -1,8 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { LIMITS } from './limits';
 import { ChatMessageSchema, ToolChoiceSchema, ToolSchema } from './content-schemas';
+import { CONVERSATION_ACTIONS, ConversationTurnSchema } from './conversation-protocol';
 
 export * from './content-schemas';
+export * from './conversation-protocol';
 
 /**
  * Wire protocol v1, client → server. These TypeBox schemas are the single source of truth:
@@ -13,7 +15,7 @@ export * from './content-schemas';
  * rule (see `TEXT_FIELDS` there).
  */
 
-export const CLIENT_ACTIONS = ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'llm/resume', 'llm/upload', 'ping'] as const;
+export const CLIENT_ACTIONS = ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'llm/resume', 'llm/upload', 'ping', ...CONVERSATION_ACTIONS] as const;
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
 
 const RequestId = Type.String({
@@ -43,11 +45,15 @@ export const InferenceConfigSchema = Type.Object(
 
 export const ChatDataSchema = Type.Object(
   {
-    messages: Type.Array(ChatMessageSchema, {
-      minItems: 1,
-      maxItems: LIMITS.maxMessages,
-      errorMessage: `must be an array of 1 to ${LIMITS.maxMessages} messages`,
-    }),
+    /** The whole conversation (stateless); a conversation's turn sends `conversationId` and `message` instead. */
+    messages: Type.Optional(
+      Type.Array(ChatMessageSchema, {
+        minItems: 1,
+        maxItems: LIMITS.maxMessages,
+        errorMessage: `must be an array of 1 to ${LIMITS.maxMessages} messages`,
+      }),
+    ),
+    ...ConversationTurnSchema,
     modelId: Type.Optional(
       Type.String({
         minLength: 1,

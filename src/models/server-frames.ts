@@ -1,5 +1,5 @@
 import type { ErrorCode } from './errors';
-import type { Metadata } from './protocol';
+import type { ContentBlock, Metadata } from './protocol';
 
 /** Wire protocol v1, server → client: one JSON object per message. */
 
@@ -95,7 +95,20 @@ export interface DoneFrame {
    * its input parsed — or, for an input too large to repeat here, `inputOmitted` (see {@link OmittedToolUse}).
    */
   toolUses?: ToolUseEntry[];
+  /** A conversation's turn (v1 addition): where it was kept. */
+  conversation?: TurnKept;
   metadata?: Metadata;
+}
+
+/** Where a conversation's turn was kept, as its terminal frame says (v1 addition). */
+export interface TurnKept {
+  conversationId: string;
+  /** The user message the turn added (absent for a regeneration). */
+  userMessageId?: string;
+  /** The answer, as kept — also when it was cut short. */
+  messageId: string;
+  /** Messages of the history left out of the model call to fit its context window (the oldest first). */
+  droppedMessages: number;
 }
 
 export interface ResponseFrame {
@@ -124,6 +137,8 @@ export interface ResponseFrame {
   usage?: Usage;
   /** On the last part, when the model called tools: as in `done`. */
   toolUses?: ToolUseEntry[];
+  /** On the last part of a conversation's turn: as in `done`. */
+  conversation?: TurnKept;
   metadata?: Metadata;
 }
 
@@ -160,13 +175,108 @@ export interface UploadFrame {
   maxBytes: number;
 }
 
+/** A conversation, as the `conv/*` frames show it (v1 addition). */
+export interface ConversationView {
+  conversationId: string;
+  title: string;
+  /** ISO 8601. */
+  createdAt: string;
+  updatedAt: string;
+  messageCount: number;
+  lastModelId?: string;
+  /** The answer it is running now: `llm/resume` with `conversationId` picks it up. */
+  running?: { requestId: string };
+}
+
+/** The answer to `conv/create` and `conv/rename`. */
+export interface ConversationFrame {
+  type: 'conversation';
+  requestId: string;
+  conversation: ConversationView;
+}
+
+/** One page of `conv/list`, newest first; `cursor` asks for the next. */
+export interface ConversationsFrame {
+  type: 'conversations';
+  requestId: string;
+  items: ConversationView[];
+  cursor?: string;
+}
+
+/**
+ * In a message sent in parts: a tool call whose input does not fit one frame is listed with
+ * `input: {}` and `inputOmitted: true`, and its input JSON follows in `tool_input` pieces (in the
+ * same or later parts) — joined in order, they are the call's input.
+ */
+export interface ToolInputPiece {
+  type: 'tool_input';
+  toolUseId: string;
+  inputDelta: string;
+}
+
+/** A block of a message as `conv/get` shows it: a content block, or a piece of a large tool input. */
+export type ViewBlock = ContentBlock | (Extract<ContentBlock, { type: 'tool_use' }> & { inputOmitted: true }) | ToolInputPiece;
+
+/** A message of a conversation, as `conv/get` shows it. */
+export interface MessageView {
+  messageId: string;
+  role: 'user' | 'assistant';
+  content: string | ViewBlock[];
+  createdAt: string;
+  /** The request that wrote it. */
+  requestId: string;
+  /** An answer's end: `complete`, or cut short — `cancelled`, `failed`, `interrupted` — holding what was sent. */
+  status?: 'complete' | 'cancelled' | 'failed' | 'interrupted';
+  usage?: Usage;
+  modelId?: string;
+  stopReason?: string;
+}
+
+/**
+ * A page of `conv/get`. A page never exceeds one frame; a message too large for one arrives in
+ * parts (`part`, `parts`, each frame one piece of its `content`): join the parts' content blocks
+ * in order — consecutive text blocks join as one text.
+ */
+export interface MessagesFrame {
+  type: 'messages';
+  requestId: string;
+  conversationId: string;
+  items: MessageView[];
+  /** The next page's cursor, on the page's last frame, when there is one. */
+  cursor?: string;
+  /** The answer the conversation runs now (`llm/resume` with `conversationId` picks it up). */
+  running?: { requestId: string };
+  part?: number;
+  parts?: number;
+}
+
+/** The answer to `conv/delete`: the conversation, its messages and its attachments are gone. */
+export interface DeletedFrame {
+  type: 'deleted';
+  requestId: string;
+  conversationId: string;
+}
+
 export interface PongFrame {
   type: 'pong';
   requestId?: string;
   serverTime: string;
 }
 
-export type ServerFrame = AcceptedFrame | ResumedFrame | ChunkFrame | ToolUseFrame | DoneFrame | ResponseFrame | ErrorFrame | UploadFrame | PongFrame;
+export type ServerFrame =
+  | AcceptedFrame
+  | ResumedFrame
+  | ChunkFrame
+  | ToolUseFrame
+  | DoneFrame
+  | ResponseFrame
+  | ErrorFrame
+  | UploadFrame
+  | PongFrame
+  | ConversationFrame
+  | ConversationsFrame
+  | MessagesFrame
+  | DeletedFrame;
 
 /** The frames that carry a `seq`: what the resume log replays from `fromSeq`. */
 export type SeqFrame = ChunkFrame | ToolUseFrame;

@@ -29,10 +29,10 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
 /** The free-form JSON fields of a chat frame, each with its name for the client. */
 function freeFormFields(data: ChatData): Array<readonly [name: string, value: unknown]> {
   return [
-    ...data.messages.flatMap((message, index) =>
+    ...[...(data.messages ?? []).map((message, index) => [`data.messages[${index}]`, message] as const), ...(data.message ? [['data.message', data.message] as const] : [])].flatMap(([name, message]) =>
       typeof message.content === 'string'
         ? []
-        : message.content.flatMap((block, b) => (block.type === 'tool_use' ? [[`data.messages[${index}].content[${b}].input`, block.input] as const] : [])),
+        : message.content.flatMap((block, b) => (block.type === 'tool_use' ? [[`${name}.content[${b}].input`, block.input] as const] : [])),
     ),
     ...(data.tools ?? []).map((tool, index) => [`data.tools[${index}].inputSchema`, tool.inputSchema] as const),
     ...(data.metadata !== undefined ? [['data.metadata', data.metadata] as const] : []),

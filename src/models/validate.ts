@@ -19,6 +19,7 @@ import {
   type ResumeFrame,
   type ChatRequestFrame,
   type PingFrame,
+  type ChatMessage,
 } from './protocol';
 
 // Schemas may carry a client-facing `errorMessage`; fall back to TypeBox's text otherwise.
@@ -54,7 +55,7 @@ function at(root: unknown, pointer: string): unknown {
     .reduce<unknown>((value, part) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined), root);
 }
 
-function check<T extends TSchema>(compiled: TypeCheck<T>, value: unknown): asserts value is T['static'] {
+export function check<T extends TSchema>(compiled: TypeCheck<T>, value: unknown): asserts value is T['static'] {
   if (compiled.Check(value)) return;
   const first = compiled.Errors(value).First();
   let detail = first ? `${fieldName(first.path)} ${first.message}` : 'frame does not match the protocol';
@@ -70,15 +71,42 @@ export function echoableRequestId(frame: Record<string, unknown> | undefined): s
   return typeof id === 'string' && requestIdPattern.test(id) ? id : undefined;
 }
 
+/** The messages a chat frame carries, each with its name for the client: a history's, or a conversation turn's one. */
+function namedMessages(frame: ChatRequestFrame): Array<readonly [name: string, message: ChatMessage]> {
+  const { messages, message } = frame.data;
+  return [...(messages ?? []).map((m, i) => [`data.messages[${i}]`, m] as const), ...(message !== undefined ? [['data.message', message] as const] : [])];
+}
+
+/**
+ * The shape of a frame's turn: a whole history (`messages`), or a conversation's next turn
+ * (`conversationId` with one user `message`, or `regenerate`, or `editFrom` with a `message`) —
+ * never both, never neither.
+ */
+function checkTurnShape(data: ChatRequestFrame['data']): void {
+  const { messages, conversationId, message, regenerate, editFrom } = data;
+  if (conversationId === undefined) {
+    const stray = (['message', 'regenerate', 'editFrom'] as const).find((field) => data[field] !== undefined);
+    if (stray !== undefined) throw new GatewayError('invalid_request', `Invalid request: data.${stray} belongs to a conversation's turn: it needs data.conversationId.`);
+    if (messages === undefined) throw new GatewayError('invalid_request', 'Invalid request: data.messages is required (or data.conversationId with data.message, to send a conversation\'s next turn).');
+    return;
+  }
+  if (messages !== undefined) throw new GatewayError('invalid_request', 'Invalid request: a conversation\'s turn sends only what is new: data.message, not data.messages (the server keeps the history).');
+  if (regenerate === true && (message !== undefined || editFrom !== undefined)) {
+    throw new GatewayError('invalid_request', 'Invalid request: data.regenerate answers the last user message again: it takes no data.message or data.editFrom.');
+  }
+  if (regenerate !== true && message === undefined) throw new GatewayError('invalid_request', 'Invalid request: data.message is required: the user message this turn adds (or data.regenerate).');
+  if (message !== undefined && message.role !== 'user') throw new GatewayError('invalid_request', 'Invalid request: data.message.role must be "user": a turn adds the user\'s message, the answer is the model\'s.');
+}
+
 /** A text field of a chat frame, its limit in characters and the rule the client is told. */
 type TextField = readonly [name: string, value: string, max: number, rule: string];
 
 function textFields(frame: ChatRequestFrame): TextField[] {
-  const { messages, systemPrompt, modelId, inferenceConfig, tools } = frame.data;
+  const { systemPrompt, modelId, inferenceConfig, tools } = frame.data;
   const nonEmpty = (max: number): string => `must be a non-empty string of at most ${max} characters`;
   return [
     // Each block of a message counts toward the message's limit (its text checked for Unicode too).
-    ...messages.map((m, i): TextField => [`data.messages[${i}].content`, blockTexts(m.content).join(''), LIMITS.maxMessageChars, `must be at most ${LIMITS.maxMessageChars} characters, every block counted`]),
+    ...namedMessages(frame).map(([name, m]): TextField => [`${name}.content`, blockTexts(m.content).join(''), LIMITS.maxMessageChars, `must be at most ${LIMITS.maxMessageChars} characters, every block counted`]),
     ...(tools ?? []).flatMap((tool, i): TextField[] =>
       tool.description === undefined ? [] : [[`data.tools[${i}].description`, tool.description, LIMITS.maxToolDescriptionChars, `must be a string of at most ${LIMITS.maxToolDescriptionChars} characters`]],
     ),
@@ -115,8 +143,10 @@ export function validateChatFrame(frame: unknown): ChatRequestFrame {
   check(checks.chat(), frame);
   // First: everything after it serialises the free-form JSON, which recursion could not survive.
   checkDepths(frame.data);
+  checkTurnShape(frame.data);
   checkTexts(frame);
-  const { messages, metadata } = frame.data;
+  const { metadata } = frame.data;
+  const messages = frame.data.messages ?? [];
   for (const [index, message] of messages.entries()) {
     const expected = index % 2 === 0 ? 'user' : 'assistant';
     if (message.role !== expected) {
@@ -126,12 +156,13 @@ export function validateChatFrame(frame: unknown): ChatRequestFrame {
       );
     }
   }
-  if (messages[messages.length - 1]?.role !== 'user') {
+  if (frame.data.messages !== undefined && messages[messages.length - 1]?.role !== 'user') {
     throw new GatewayError('invalid_request', 'Invalid request: data.messages must end with a "user" message.');
   }
+  // A conversation's turn is checked against its history once the conversation is read.
   checkToolTurns(messages);
   checkTools(frame.data);
-  const promptChars = messages.reduce((sum, m) => sum + contentChars(m.content), characterCount(frame.data.systemPrompt ?? ''));
+  const promptChars = namedMessages(frame).reduce((sum, [, m]) => sum + contentChars(m.content), characterCount(frame.data.systemPrompt ?? ''));
   if (promptChars > LIMITS.maxPromptChars) {
     throw new GatewayError(
       'invalid_request',

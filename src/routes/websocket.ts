@@ -61,7 +61,8 @@ export function websocketRoutes(app: FastifyInstance, { metrics }: WebSocketRout
   async function serve(handler: RouteHandler, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { event, caller } = wsOf(request);
     const result = await handler({ event, caller, body: request.body }, app.services);
-    if (result.reply) await replies.send(caller.connectionId, result.reply, caller.log);
+    // Several frames (a page of a conversation in parts) go in order, one after the other.
+    for (const frame of result.replies ?? (result.reply ? [result.reply] : [])) await replies.send(caller.connectionId, frame, caller.log);
     if (event.requestContext.eventType === 'CONNECT') metrics.count(METRICS.connections);
     if (event.requestContext.eventType === 'DISCONNECT') metrics.count(METRICS.disconnections);
     return reply.code(result.statusCode ?? 200).send();

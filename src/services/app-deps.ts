@@ -6,6 +6,7 @@ import type { ConnectionStore } from '../stores/connection-store';
 import type { CounterStore } from '../stores/counter-store';
 import type { RequestStore } from '../stores/request-store';
 import type { StreamStore } from '../stores/stream-store';
+import type { ConversationStore } from '../stores/conversation-store';
 import type { Logger } from '../utils/logger';
 import type { GatewayMetrics } from '../utils/metrics';
 import type { FrameSender } from '../utils/websocket';
@@ -19,6 +20,7 @@ export interface AppDeps {
   readonly requests: RequestStore;
   readonly counters: CounterStore;
   readonly streams: StreamStore;
+  readonly conversations: ConversationStore;
   readonly queue: JobQueue;
   readonly model: ChatModel;
   readonly metrics: GatewayMetrics;

@@ -11,7 +11,10 @@ import { METRICS, type GatewayMetrics } from '../utils/metrics';
 import type { FrameSender } from '../utils/websocket';
 import type { Replies } from '../delivery/replies';
 import type { ActiveGenerations } from './active-generations';
-import { produceAnswer } from '../generation/answer';
+import { produceAnswer, type Answer } from '../generation/answer';
+import { ConversationRuns, type OpenTurn } from './conversation-run';
+import { cutShort, turnOutcome } from './turn-outcome';
+import type { ConversationStore } from '../stores/conversation-store';
 import type { Progress } from '../generation/generation';
 import { reportAnswer } from '../generation/answer-report';
 import type { AttachmentStore } from '../attachments/attachment-store';
@@ -32,6 +35,7 @@ export interface GenerationServiceDeps {
   readonly limiter: RateLimiter;
   readonly metrics: GatewayMetrics;
   readonly attachments: AttachmentStore | undefined;
+  readonly conversations: ConversationStore;
 }
 
 /** How a request ended: its terminal frame, or the reason it failed. */
@@ -49,7 +53,11 @@ export class GenerationService {
   /** The model's input of each job: attachments read within this process's budget, tokens reserved for them. */
   private readonly inputs: ModelInputs;
 
+  /** A conversation's turn: its history before the model call, its answer kept after. */
+  private readonly runs: ConversationRuns;
+
   constructor(private readonly deps: GenerationServiceDeps) {
+    this.runs = new ConversationRuns(deps.conversations, deps.config);
     this.inputs = new ModelInputs(deps.config, deps.attachments, (ticket, extra) => deps.limiter.reserveMore(ticket, extra));
   }
 
@@ -66,7 +74,7 @@ export class GenerationService {
     } catch (error) {
       if (delivery.receiveCount >= config.queue.maxReceiveCount) {
         // The last delivery: the job goes to the dead-letter queue, and the client must not wait.
-        await this.end(job, 0, { failure: new GatewayError('internal_error', 'The answer could not be started; please retry.', { retryable: true, cause: error }) }, log);
+        await this.end(job, 0, { failure: new GatewayError('internal_error', 'The answer could not be started; please retry.', { retryable: true, cause: error }) }, log, undefined, this.closeCutShort(job, 'failed'));
       }
       throw error;
     }
@@ -79,7 +87,7 @@ export class GenerationService {
       metrics.count(METRICS.interruptedJobs);
       log.warn({ receiveCount: delivery.receiveCount }, 'the worker of this job stopped mid-answer; telling the client');
       const failure = new GatewayError('internal_error', 'The answer was interrupted; please retry.', { retryable: true });
-      await this.end(job, job.ticket.reservedTokens, { failure }, log);
+      await this.end(job, job.ticket.reservedTokens, { failure }, log, undefined, this.closeCutShort(job, 'interrupted'));
       return;
     }
     metrics.milliseconds(METRICS.queueWait, Math.max(0, Date.now() - job.queuedAt));
@@ -105,7 +113,7 @@ export class GenerationService {
   private async generate(job: Job, meta: StreamMeta, deadlineAt: number, log: Logger): Promise<void> {
     const { config, active, streams } = this.deps;
     const controller = new AbortController();
-    const progress: Progress = { called: false, producedChars: 0, usedTokens: undefined };
+    const progress: Progress = { called: false, producedChars: 0, usedTokens: undefined, text: '' };
     const target = streamTargetOf(this.deps, job, undefined, log, (reason) => controller.abort(reason));
     // A resume while the job was queued: follow it now (telling the connection that asked).
     await target.follow(meta);
@@ -123,20 +131,25 @@ export class GenerationService {
     let ticket: Job['ticket'] = job.ticket;
     let inputTokens = job.inputTokens;
     let releaseAttachments = (): void => undefined;
+    let turn: OpenTurn | undefined;
+    let answer: Answer | undefined;
     try {
       if (meta.cancelled) throw cancelledError();
+      // A conversation's turn: its history read and its user message kept, before the model call.
+      if (job.conversation !== undefined) turn = await this.runs.open(job);
       // Attachments are read and checked here, before the model is called (and billed); documents
       // count by their real size now, never more than the limits allow.
-      const input = await this.inputs.prepare(job, controller.signal);
+      const input = await this.inputs.prepare(turn === undefined ? job : { ...job, request: turn.request }, controller.signal);
       releaseAttachments = input.release;
       ({ inputTokens, ticket } = input);
       const { request } = input;
-      const answer = await produceAnswer(
+      answer = await produceAnswer(
         { model: this.deps.model, target, stream: config.stream },
         { job, request, signal: controller.signal, abort: (reason) => controller.abort(reason), progress },
       );
       reportAnswer(answer, job.receivedAt, this.deps.metrics, log);
-      outcome = { terminal: answer.terminal };
+      // Where the turn was kept (its few hundred bytes fit the margin the terminal frame was sized with).
+      outcome = { terminal: turn === undefined ? answer.terminal : { ...answer.terminal, conversation: turn.kept } };
     } catch (error) {
       outcome = { failure: controller.signal.aborted ? controller.signal.reason : error };
     } finally {
@@ -150,7 +163,9 @@ export class GenerationService {
     // A request the model never started answering (cancelled while queued, refused attachments,
     // refused or throttled by the provider before its stream) used nothing.
     const used = progress.called ? (progress.usedTokens ?? inputTokens + Math.ceil(progress.producedChars / 4)) : 0;
-    await this.end({ ...job, ticket }, used, outcome, log, target);
+    const kept = answer;
+    const closeTurn = job.conversation === undefined ? undefined : () => this.runs.close(job, turn, kept !== undefined ? turnOutcome(kept, progress) : cutShort(progress, 'failure' in outcome ? outcome.failure : undefined));
+    await this.end({ ...job, ticket }, used, outcome, log, target, closeTurn);
   }
 
   /**
@@ -160,7 +175,7 @@ export class GenerationService {
    * posted where the answer goes now; without one (the job never started) it goes to the
    * connection that asked.
    */
-  private async end(job: JobIdentity, usedTokens: number, outcome: Outcome, log: Logger, given?: StreamTarget): Promise<void> {
+  private async end(job: JobIdentity, usedTokens: number, outcome: Outcome, log: Logger, given?: StreamTarget, closeTurn?: () => Promise<void>): Promise<void> {
     const { limiter, requests, replies, streams } = this.deps;
     // A job that never ran (interrupted, never claimed) still ends its stream, wherever it went.
     let target = given;
@@ -193,6 +208,9 @@ export class GenerationService {
     await Promise.all([
       limiter.settle(job.ticket, usedTokens).catch((error: unknown) => log.warn({ err: error }, 'could not settle limits; the slots expire')),
       target?.flushLog(),
+      // A conversation's answer is kept and its running answer ended before the terminal frame,
+      // so the next turn, sent the moment it arrives, finds the conversation free and whole.
+      closeTurn?.().catch((error: unknown) => log.error({ err: error }, 'could not keep the conversation\'s turn; its answer time frees the conversation')),
     ]);
     if (target !== undefined && terminal !== undefined) await target.end(terminal);
     await removeRecords([...(target?.connections ?? [job.connectionId]), ...stillHeld]);
@@ -206,6 +224,11 @@ export class GenerationService {
     // then — otherwise it was removed above, and a second delete is a wasted write per answer).
     if (target.followed !== followed) await removeRecords(target.connections);
     for (const connectionId of stillHeld) await replies.sendEnd(connectionId, terminal, log);
+  }
+
+  /** For a job that ran no model here: its conversation's turn ends with an empty answer. */
+  private closeCutShort(job: Job, status: 'interrupted' | 'failed'): (() => Promise<void>) | undefined {
+    return job.conversation === undefined ? undefined : () => this.runs.close(job, undefined, { status, text: '', toolUses: [], usage: undefined, modelId: undefined, stopReason: status });
   }
 
   private logFor(job: JobIdentity & { readonly userId?: string }, log: Logger): Logger {

@@ -6,6 +6,8 @@ import { MessageService } from './message.service';
 import { RateLimiter } from './rate-limit';
 import { ResumeService } from './resume.service';
 import { UploadService } from './upload.service';
+import { ConversationService } from './conversation.service';
+import { ConversationTurns } from './conversation-turn';
 
 /** The services of one app instance, made once from its dependencies. */
 export interface AppServices {
@@ -13,6 +15,7 @@ export interface AppServices {
   readonly messages: MessageService;
   readonly resumes: ResumeService;
   readonly uploads: UploadService;
+  readonly conversations: ConversationService;
   /** The one way out to clients, and the one translation of failures into frames. */
   readonly replies: Replies;
   /** Shared with a worker in the same process (the emulator): its generations, its limits. */
@@ -38,9 +41,10 @@ export function createServices(deps: AppDeps): AppServices {
       concurrentPerUser: deps.config.limits.concurrentPerUser,
       resumeGraceSeconds: deps.config.resume.graceSeconds,
     }),
-    messages: new MessageService({ ...deps, active, limiter, replies }),
+    messages: new MessageService({ ...deps, active, limiter, replies, turns: new ConversationTurns(deps.conversations, deps.config) }),
     resumes: new ResumeService({ ...deps, limiter, replies }),
     uploads: new UploadService(deps),
+    conversations: new ConversationService(deps),
     replies,
     active,
     limiter,

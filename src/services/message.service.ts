@@ -17,7 +17,8 @@ import { METRICS, type GatewayMetrics } from '../utils/metrics';
 import type { FrameSender } from '../utils/websocket';
 import type { Caller } from '../models/caller';
 import type { ActiveGenerations } from './active-generations';
-import { subjectKey, type AdmissionTicket, type RateLimiter } from './rate-limit';
+import { subjectKey, type AdmissionTicket, type Admitted, type RateLimiter } from './rate-limit';
+import type { ConversationTurns, TurnPlan } from './conversation-turn';
 import { assertFitsModel } from './model-fit';
 
 export interface MessageServiceDeps {
@@ -31,6 +32,8 @@ export interface MessageServiceDeps {
   readonly active: ActiveGenerations;
   readonly limiter: RateLimiter;
   readonly metrics: GatewayMetrics;
+  /** A conversation's turns: how the route plans one. */
+  readonly turns: ConversationTurns;
 }
 
 export type AnswerMode = 'stream' | 'chat';
@@ -64,22 +67,31 @@ export class MessageService {
     const log = caller.log.child({ requestId });
     const { connectionId } = caller;
     let ticket: AdmissionTicket | undefined;
+    let plan: TurnPlan | undefined;
     let began = false;
     let opened = false;
     let confirming: Promise<void> | undefined;
     try {
       const frame = validateChatFrame(raw);
-      const request = this.resolve(frame);
-      const inputTokens = estimatePromptTokens(request);
-      assertFitsModel(config.models[request.modelId], request, inputTokens);
-      const [begin, admission, open] = await Promise.allSettled([
-        requests.begin(connectionId, requestId, jobId, config.requestTtlSeconds, streamKey),
-        limiter.admit(caller, inputTokens + (request.inferenceConfig.maxTokens ?? DEFAULT_OUTPUT_RESERVE), jobId),
-        streams.open(streamKey, { requestId, jobId, userId: caller.userId, mode, target: connectionId }, config.requestTtlSeconds),
-      ]);
+      // A whole history is planned without I/O; a conversation's turn takes its conversation first.
+      const stateless = frame.data.conversationId === undefined ? this.statelessPlan(frame) : undefined;
+      const admit = async (): Promise<Admitted> => {
+        plan = stateless ?? (await this.deps.turns.plan(subjectKey(caller), frame, { requestId, jobId, streamKey }, Date.now()));
+        if (stateless === undefined) assertFitsModel(config.models[plan.request.modelId], plan.request, plan.inputTokens);
+        const [admission, open] = await Promise.allSettled([
+          limiter.admit(caller, plan.inputTokens + (plan.request.inferenceConfig.maxTokens ?? DEFAULT_OUTPUT_RESERVE), jobId),
+          streams.open(streamKey, { requestId, jobId, userId: caller.userId, mode, target: connectionId }, config.requestTtlSeconds),
+        ]);
+        ticket = admission.status === 'fulfilled' ? admission.value.ticket : undefined;
+        opened = open.status === 'fulfilled';
+        if (admission.status === 'rejected') throw admission.reason;
+        if (open.status === 'rejected') throw open.reason;
+        return admission.value;
+      };
+      // The id is claimed beside the rest: nothing else depends on it (one round trip for a whole
+      // history, two for a conversation's turn, whose admission needs the conversation).
+      const [begin, admission] = await Promise.allSettled([requests.begin(connectionId, requestId, jobId, config.requestTtlSeconds, streamKey), admit()]);
       began = begin.status === 'fulfilled' && begin.value;
-      ticket = admission.status === 'fulfilled' ? admission.value.ticket : undefined;
-      opened = open.status === 'fulfilled';
       // A duplicate id is named before any limit: the frame was never this connection's to run.
       if (begin.status === 'rejected') throw begin.reason;
       if (!began) {
@@ -88,15 +100,15 @@ export class MessageService {
         });
       }
       if (admission.status === 'rejected') throw admission.reason;
-      if (open.status === 'rejected') throw open.reason;
       const { ticket: admitted, confirm } = admission.value;
+      const { request, inputTokens, conversation } = plan!;
       // The admission is confirmed beside what follows (no round trip of its own), so admissions
       // that met its holdings while pending refuse for certain.
       confirming = confirm().catch((e: unknown) => log.warn({ err: e }, 'could not confirm the admission; its holdings count as kept once stale'));
       // `accepted` goes out before the job is queued, so no chunk can overtake it.
       await sender.send(connectionId, { type: 'accepted', requestId, modelId: request.modelId, resumeToken });
       const job: Job = {
-        version: 1,
+        version: conversation === undefined ? 1 : 2,
         jobId,
         mode,
         connectionId,
@@ -105,6 +117,7 @@ export class MessageService {
         receivedAt: caller.receivedAt,
         queuedAt: Date.now(),
         ...(caller.userId !== undefined ? { userId: caller.userId } : {}),
+        ...(conversation !== undefined ? { conversation } : {}),
         request,
         owner: subjectKey(caller),
         ...(frame.data.metadata ? { metadata: frame.data.metadata } : {}),
@@ -119,6 +132,8 @@ export class MessageService {
     } catch (error) {
       await confirming;
       await Promise.all([
+        // The conversation's running answer was this request's: it runs nothing now.
+        plan?.undo().catch((e: unknown) => log.warn({ err: e }, 'could not give the conversation back; its answer time frees it')),
         ticket ? limiter.settle(ticket, 0).catch((e: unknown) => log.warn({ err: e }, 'could not release limits; the slots expire')) : undefined,
         // Nothing to resume: the stream ends at once (retention 0).
         opened ? streams.end(streamKey, errorFrame(toGatewayError(error).forRequest(requestId)), 0, 0).catch(() => undefined) : undefined,
@@ -181,7 +196,15 @@ export class MessageService {
     active.abort(cancelled.targets[0] ?? caller.connectionId, requestId, cancelledError());
   }
 
-  private resolve(frame: ChatRequestFrame): JobRequest {
+  /** A whole history's plan: the request, checked against its model, and its estimate. Nothing to undo. */
+  private statelessPlan(frame: ChatRequestFrame): TurnPlan {
+    const request = this.resolve(frame, frame.data.messages ?? []);
+    const inputTokens = estimatePromptTokens(request);
+    assertFitsModel(this.deps.config.models[request.modelId], request, inputTokens);
+    return { request, inputTokens, undo: () => Promise.resolve() };
+  }
+
+  private resolve(frame: ChatRequestFrame, messages: JobRequest['messages']): JobRequest {
     const { config } = this.deps;
     const modelId = frame.data.modelId ?? config.defaultModelId;
     if (!config.allowedModelIds.includes(modelId)) {
@@ -198,12 +221,12 @@ export class MessageService {
       );
     }
     if (config.attachments.bucket === undefined) {
-      const uploaded = frame.data.messages.some((m) => typeof m.content !== 'string' && m.content.some((b) => (b.type === 'image' || b.type === 'document') && b.attachmentId !== undefined));
+      const uploaded = messages.some((m) => typeof m.content !== 'string' && m.content.some((b) => (b.type === 'image' || b.type === 'document') && b.attachmentId !== undefined));
       if (uploaded) throw new GatewayError('invalid_request', `Invalid request: ${ATTACHMENTS_OFF.replace(/\.$/, '')}; inline images still work.`);
     }
     return {
       modelId,
-      messages: frame.data.messages,
+      messages,
       inferenceConfig,
       ...(frame.data.systemPrompt ? { systemPrompt: frame.data.systemPrompt } : {}),
       ...(frame.data.tools ? { tools: frame.data.tools } : {}),

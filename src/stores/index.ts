@@ -14,12 +14,16 @@ import { MemoryCounterStore } from './memory-counter-store';
 import { DynamoStreamStore } from './dynamodb/stream-store';
 import { MemoryStreamStore } from './memory-stream-store';
 import type { StreamStore } from './stream-store';
+import type { ConversationStore } from './conversation-store';
+import { DynamoConversationStore } from './dynamodb/conversation-store';
+import { MemoryConversationStore } from './memory-conversation-store';
 
 export interface Stores {
   readonly connections: ConnectionStore;
   readonly requests: RequestStore;
   readonly counters: CounterStore;
   readonly streams: StreamStore;
+  readonly conversations: ConversationStore;
   /** Creates missing tables when the endpoint is a local one; a no-op otherwise. */
   readonly prepare: () => Promise<void>;
 }
@@ -51,6 +55,7 @@ export function createStores(config: AppConfig, dynamoClient: () => DynamoDBClie
       requests: new MemoryRequestStore(),
       counters: new MemoryCounterStore(),
       streams: new MemoryStreamStore(),
+      conversations: new MemoryConversationStore(),
       prepare: () => Promise.resolve(),
     };
   }
@@ -62,10 +67,11 @@ export function createStores(config: AppConfig, dynamoClient: () => DynamoDBClie
     requests: new DynamoRequestStore(db, tableName),
     counters: new DynamoCounterStore(db, tableName),
     streams: new DynamoStreamStore(db, tableName),
+    conversations: new DynamoConversationStore(db, tableName),
     prepare: async () => {
       if (endpoint !== undefined) await ensureTable(client, tableName);
     },
   };
 }
 
-export type { ConnectionStore, CounterStore, RequestStore, StreamStore };
+export type { ConnectionStore, ConversationStore, CounterStore, RequestStore, StreamStore };

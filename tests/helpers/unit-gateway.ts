@@ -11,6 +11,7 @@ import { createLogger } from '../../src/utils/logger';
 import { DirectQueue } from './direct-queue';
 import { RecordingMetrics } from './recording-metrics';
 import { RecordingSender } from './recording-sender';
+import { MemoryConversationStore } from '../../src/stores/memory-conversation-store';
 
 export const UNIT_ENV: Env = {
   MANAGEMENT_API_ENDPOINT: 'https://abcd1234ef.execute-api.us-east-1.amazonaws.com/prod',
@@ -27,6 +28,7 @@ export interface UnitGateway {
   readonly requests: MemoryRequestStore;
   readonly counters: MemoryCounterStore;
   readonly streams: MemoryStreamStore;
+  readonly conversations: MemoryConversationStore;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function createUnitGateway(env: Env = {}, deps: Partial<AppDeps> = 
     requests: new MemoryRequestStore(),
     counters: new MemoryCounterStore(),
     streams: new MemoryStreamStore(),
+    conversations: new MemoryConversationStore(),
   };
   const gateway = await createGateway({
     config: loadConfig({ ...UNIT_ENV, ...env }),

@@ -43,7 +43,7 @@ describe('the @ws-llm-gateway/client package', () => {
   it('imports cleanly in Node as an ES module, with no dependency', () => {
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(`${CLIENT_DIST}/index.js`)}); console.log(typeof m.GatewayClient, m.ERROR_CODES.length, new m.GatewayError('cancelled', 'x').name);`], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
-    expect(run.stdout.trim()).toBe('function 14 AbortError');
+    expect(run.stdout.trim()).toBe('function 16 AbortError');
     expect(JSON.parse(readFileSync('client/package.json', 'utf8'))).not.toHaveProperty('dependencies');
     expect(readFileSync(`${CLIENT_DIST}/index.js`, 'utf8')).not.toMatch(/\brequire\(|from ['"](?!\.)/);
   });

@@ -102,7 +102,7 @@ describe('the Lambda handler fed AWS-shaped events', () => {
     expect(sender.sent[0]?.frame).toMatchObject({
       code: 'unknown_action',
       refusedRequestId: 'r-2',
-      validActions: ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'llm/resume', 'llm/upload', 'ping'],
+      validActions: ['llm/stream', 'llm/chat', 'message', 'llm/cancel', 'llm/resume', 'llm/upload', 'ping', 'conv/create', 'conv/list', 'conv/get', 'conv/rename', 'conv/delete'],
     });
     expect(sender.sent[0]?.frame).not.toHaveProperty('requestId');
   });

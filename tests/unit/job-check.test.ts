@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { generateJobCheck, JOB_CHECK } from '../../scripts/generate-checks';
 import { checkJob } from '../../src/models/job-check.generated';
-import { JobSchema } from '../../src/models/job';
+import { isJob, JobSchema } from '../../src/models/job';
 
 const now = Date.now();
 const job = {
@@ -20,11 +20,10 @@ describe('the worker’s job check, compiled ahead of time', () => {
     const compiled = TypeCompiler.Compile(JobSchema);
     const broken: unknown[] = [
       undefined, null, 'job', [], {},
-      { ...job, version: 2 },
+      { ...job, version: 3 },
       { ...job, mode: 'other' },
       { ...job, jobId: '' },
       { ...job, receivedAt: 1.5 },
-      { ...job, request: { ...job.request, messages: [] } },
       { ...job, request: { ...job.request, messages: [{ role: 'system', content: 'x' }] } },
       { ...job, request: { ...job.request, messages: [{ role: 'user', content: [{ type: 'image', attachmentId: 'nope' }] }] } },
       { ...job, ticket: { ...job.ticket, reservedTokens: -1 } },
@@ -34,5 +33,15 @@ describe('the worker’s job check, compiled ahead of time', () => {
     expect(compiled.Check(job)).toBe(true);
     for (const value of broken) expect({ value, ahead: checkJob(value) }).toEqual({ value, ahead: compiled.Check(value) });
     expect(broken.filter((value) => checkJob(value))).toEqual([]);
+  });
+
+  it('adds what the schema cannot say: a whole history has a message, a conversation turn is version 2', () => {
+    const conversation = { conversationId: 'conv_1', firstIndex: 0, kind: 'send' };
+    expect(isJob(job)).toBe(true);
+    expect(isJob({ ...job, version: 2, conversation })).toBe(true);
+    expect(isJob({ ...job, version: 2, conversation: { ...conversation, kind: 'regenerate' }, request: { ...job.request, messages: [] } })).toBe(true);
+    expect(isJob({ ...job, request: { ...job.request, messages: [] } })).toBe(false);
+    expect(isJob({ ...job, conversation })).toBe(false);
+    expect(isJob({ ...job, version: 2 })).toBe(false);
   });
 });

@@ -1,0 +1,50 @@
+import { estimatePromptTokens } from '../llm/tokens';
+import type { ChatMessage } from '../models/protocol';
+import type { StoredMessage } from '../stores/conversation-store';
+
+/** The messages of a conversation the model reads, and how many of the history were left out to fit. */
+export interface ModelHistory {
+  readonly messages: ChatMessage[];
+  readonly dropped: number;
+}
+
+const isEmpty = (content: StoredMessage['content']): boolean => (typeof content === 'string' ? content.trim() === '' : content.length === 0);
+const hasResults = (message: ChatMessage): boolean => typeof message.content !== 'string' && message.content.some((block) => block.type === 'tool_result');
+
+/**
+ * A conversation's stored messages as a model's history: alternating turns, user first. An answer
+ * that ended with nothing (failed before any text) is left out, and so is the user message it
+ * answered when another user message follows it (the question was asked again); consecutive user
+ * messages otherwise keep the last. What a cut answer (cancelled, failed, interrupted) holds stays:
+ * it is what the user saw.
+ */
+export function turnsOf(stored: readonly StoredMessage[]): ChatMessage[] {
+  const turns: ChatMessage[] = [];
+  for (const message of stored) {
+    if (message.role === 'assistant' && isEmpty(message.content)) continue;
+    const content = typeof message.content === 'string' ? message.content : [...message.content];
+    const last = turns[turns.length - 1];
+    if (last?.role === message.role) turns[turns.length - 1] = { role: message.role, content };
+    else turns.push({ role: message.role, content });
+  }
+  // A history starts with the user (an answer never comes first; a leading one was orphaned by an edit).
+  while (turns[0]?.role === 'assistant') turns.shift();
+  return turns;
+}
+
+/**
+ * The history the model can read beside the new turn: whole exchanges, oldest left out first,
+ * until the history and the new messages fit `budgetTokens` (the context window less the
+ * answer's room and what the system prompt and tools take). An exchange starts at a user message
+ * that answers no tool call, so a call is never separated from its result. The new messages are
+ * always kept; when they alone do not fit, nothing of the history is.
+ */
+export function fitHistory(history: readonly ChatMessage[], added: readonly ChatMessage[], budgetTokens: number): ModelHistory {
+  const tokens = (messages: readonly ChatMessage[]): number => estimatePromptTokens({ messages });
+  const starts = history.flatMap((message, index) => (message.role === 'user' && !hasResults(message) ? [index] : []));
+  for (const start of [0, ...starts.filter((s) => s > 0), history.length]) {
+    const kept = history.slice(start);
+    if (kept.length === 0 || tokens([...kept, ...added]) <= budgetTokens) return { messages: [...kept, ...added], dropped: start };
+  }
+  return { messages: [...added], dropped: history.length };
+}

@@ -1,0 +1,99 @@
+import type { AppConfig } from '../config/config';
+import { estimatePromptTokens } from '../llm/tokens';
+import { GatewayError } from '../models/errors';
+import type { JobConversation, JobRequest } from '../models/job';
+import type { ChatMessage, ChatRequestFrame } from '../models/protocol';
+import type { ConversationMeta, ConversationRun, ConversationStore } from '../stores/conversation-store';
+
+/** What the route needs of a turn, whatever kind: the model's request (as far as the route knows it), its token estimate, and what undoes it. */
+export interface TurnPlan {
+  readonly request: JobRequest;
+  readonly inputTokens: number;
+  readonly conversation?: JobConversation;
+  /** Gives back what planning took (a conversation's running answer), for a request then refused. */
+  readonly undo: () => Promise<void>;
+}
+
+const invalid = (detail: string): GatewayError => new GatewayError('invalid_request', `Invalid request: ${detail}.`);
+
+/** The tool results a user message carries, by the call they answer. */
+function resultsOf(message: ChatMessage | undefined): string[] {
+  if (message === undefined || typeof message.content === 'string') return [];
+  return message.content.flatMap((block) => (block.type === 'tool_result' ? [block.toolUseId] : []));
+}
+
+/**
+ * A new turn of a conversation kept on the server (v1 addition), as the route plans it: the
+ * conversation taken for this answer (one at a time) with the message indexes it will write,
+ * the turn checked against what the history expects (tool results answer exactly the last
+ * answer's calls), the conversation's defaults under the frame's own fields, and the token estimate
+ * — the history as the last turn measured it, plus what is new. The worker reads the history.
+ */
+export class ConversationTurns {
+  constructor(
+    private readonly conversations: ConversationStore,
+    private readonly config: Pick<AppConfig, 'defaultModelId' | 'requestTtlSeconds' | 'models'>,
+  ) {}
+
+  async plan(owner: string, frame: ChatRequestFrame, run: Omit<ConversationRun, 'until'>, nowMs: number): Promise<TurnPlan> {
+    const data = frame.data;
+    const conversationId = data.conversationId!;
+    const kind: JobConversation['kind'] = data.regenerate === true ? 'regenerate' : data.editFrom !== undefined ? 'edit' : 'send';
+    // The user message and the answer each take an index; a regeneration only the answer.
+    const reserve = kind === 'regenerate' ? 1 : 2;
+    const begun = await this.conversations.begin(owner, conversationId, { ...run, until: nowMs + this.config.requestTtlSeconds * 1000 }, reserve, nowMs);
+    if (begun.outcome === 'unknown') throw new GatewayError('not_found', `Conversation "${conversationId}" does not exist (or is not yours).`);
+    if (begun.outcome === 'busy') {
+      throw new GatewayError('conversation_busy', `Conversation "${conversationId}" is answering another message; send this one when it ends (or cancel it).`, { retryable: true, retryAfterMs: 1000 });
+    }
+    const undo = (): Promise<void> => this.conversations.abandon(owner, conversationId, run.jobId);
+    try {
+      this.checkTurn(begun.meta, kind, data.message);
+      const request = this.requestOf(begun.meta, frame);
+      const added = estimatePromptTokens({ messages: request.messages });
+      // The first turn pays for the system prompt and the tools; later ones have them in the history's count.
+      const framing = begun.meta.historyTokens === 0 ? estimatePromptTokens({ messages: [], ...(request.systemPrompt ? { systemPrompt: request.systemPrompt } : {}), ...(request.tools ? { tools: request.tools } : {}) }) : 0;
+      // The worker leaves the oldest turns out past the model's context window: never estimate beyond it.
+      const window = (this.config.models[request.modelId]?.contextTokens ?? Number.MAX_SAFE_INTEGER) - (request.inferenceConfig.maxTokens ?? 0);
+      const inputTokens = Math.max(added, Math.min(begun.meta.historyTokens + added + framing, window));
+      const editFrom = data.editFrom === undefined ? undefined : Number(data.editFrom.slice(1));
+      return { request, inputTokens, conversation: { conversationId, firstIndex: begun.firstIndex, kind, ...(editFrom !== undefined ? { editFrom } : {}) }, undo };
+    } catch (error) {
+      await undo().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The turn against the history it continues: the last answer's tool calls are answered, and only they. */
+  private checkTurn(meta: ConversationMeta, kind: JobConversation['kind'], message: ChatMessage | undefined): void {
+    if (kind === 'regenerate') {
+      if (meta.messageCount === 0) throw invalid('data.regenerate: the conversation has no answer to give again');
+      return;
+    }
+    // An edit drops what followed the message it replaces: the calls pending now are not its to answer.
+    if (kind === 'edit') return;
+    const answered = resultsOf(message);
+    const pending = meta.pendingToolUseIds;
+    const missing = pending.filter((id) => !answered.includes(id));
+    const stray = answered.filter((id) => !pending.includes(id));
+    if (stray.length > 0) throw invalid(`data.message has a tool_result for "${stray[0]}", which answers no call of the conversation's last answer`);
+    if (missing.length > 0) throw invalid(`data.message must answer every tool call of the conversation's last answer with a tool_result: missing "${missing.join('", "')}"`);
+  }
+
+  /** The conversation's defaults under the frame's own fields; the messages are what the turn adds. */
+  private requestOf(meta: ConversationMeta, frame: ChatRequestFrame): JobRequest {
+    const { defaults } = meta;
+    const data = frame.data;
+    const systemPrompt = data.systemPrompt ?? defaults.systemPrompt;
+    const tools = data.tools ?? defaults.tools;
+    const toolChoice = data.toolChoice ?? defaults.toolChoice;
+    return {
+      modelId: data.modelId ?? defaults.modelId ?? this.config.defaultModelId,
+      messages: data.message !== undefined ? [data.message] : [],
+      inferenceConfig: data.inferenceConfig ?? defaults.inferenceConfig ?? {},
+      ...(systemPrompt !== undefined ? { systemPrompt } : {}),
+      ...(tools !== undefined ? { tools: [...tools] } : {}),
+      ...(toolChoice !== undefined ? { toolChoice } : {}),
+    };
+  }
+}
