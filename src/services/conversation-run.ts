@@ -28,6 +28,13 @@ export interface TurnOutcome {
   readonly stopReason: string | undefined;
 }
 
+/** A turn the worker refuses before it writes anything: the conversation is given back as it was, no answer kept. */
+export class TurnRefusal extends GatewayError {
+  constructor(message: string) {
+    super('invalid_request', message);
+  }
+}
+
 /** The room the answer takes in the context window when the request names no maxTokens. */
 const DEFAULT_ANSWER_ROOM = 4096;
 
@@ -54,7 +61,7 @@ export class ConversationRuns {
     // regeneration the answers after the last user message. (Again after a redelivery: nothing is left to drop.)
     const drop = kind === 'edit' ? stored.filter((m) => m.index >= turn.editFrom! && m.index < firstIndex) : kind === 'regenerate' ? stored.slice(lastUserAt(stored) + 1).filter((m) => m.index < firstIndex) : [];
     if (kind === 'edit' && stored.find((m) => m.index === turn.editFrom)?.role !== 'user' && !stored.some((m) => m.index === firstIndex)) {
-      throw new GatewayError('invalid_request', `Invalid request: data.editFrom must name a user message of the conversation ("${messageIdOf(turn.editFrom!)}" is none).`);
+      throw new TurnRefusal(`Invalid request: data.editFrom must name a user message of the conversation ("${messageIdOf(turn.editFrom!)}" is none).`);
     }
     if (drop.length > 0) await this.conversations.remove(conversationId, drop.map((m) => m.index));
     stored = stored.filter((m) => !drop.includes(m));
@@ -82,6 +89,11 @@ export class ConversationRuns {
       added,
       removed: drop.length,
     };
+  }
+
+  /** Ends the running answer of a turn `open` refused: nothing was written, so nothing is kept or counted. */
+  async refuse(job: Job): Promise<void> {
+    await this.conversations.abandon(job.owner ?? '', job.conversation!.conversationId, job.jobId);
   }
 
   /**

@@ -12,7 +12,7 @@ import type { FrameSender } from '../utils/websocket';
 import type { Replies } from '../delivery/replies';
 import type { ActiveGenerations } from './active-generations';
 import { produceAnswer, type Answer } from '../generation/answer';
-import { ConversationRuns, type OpenTurn } from './conversation-run';
+import { ConversationRuns, TurnRefusal, type OpenTurn } from './conversation-run';
 import { cutShort, turnOutcome } from './turn-outcome';
 import type { ConversationStore } from '../stores/conversation-store';
 import type { Progress } from '../generation/generation';
@@ -164,7 +164,12 @@ export class GenerationService {
     // refused or throttled by the provider before its stream) used nothing.
     const used = progress.called ? (progress.usedTokens ?? inputTokens + Math.ceil(progress.producedChars / 4)) : 0;
     const kept = answer;
-    const closeTurn = job.conversation === undefined ? undefined : () => this.runs.close(job, turn, kept !== undefined ? turnOutcome(kept, progress) : cutShort(progress, 'failure' in outcome ? outcome.failure : undefined));
+    const failure = 'failure' in outcome ? outcome.failure : undefined;
+    const closeTurn =
+      job.conversation === undefined ? undefined
+      // A turn refused before anything was written (an edit of no user message) leaves the conversation as it was.
+      : failure instanceof TurnRefusal ? () => this.runs.refuse(job)
+      : () => this.runs.close(job, turn, kept !== undefined ? turnOutcome(kept, progress) : cutShort(progress, failure));
     await this.end({ ...job, ticket }, used, outcome, log, target, closeTurn);
   }
 
