@@ -91,6 +91,8 @@ export const MODEL_TABLE: Readonly<Record<string, ModelSpec>> = Object.fromEntri
     'mock.echo-v1': MOCK,
     'mock.echo-v1-large': { ...MOCK, name: 'Mock, large answers' },
     'mock.markdown-v1': { ...MOCK, name: 'Mock, Markdown answers' },
+    // Not a default: allowed by name (ALLOWED_MODEL_IDS), to see a conversation's oldest turns left out of a small context window.
+    'mock.echo-v1-8k': { ...MOCK, name: 'Mock, 8K context', contextTokens: 8192, maxOutputTokens: 4096 },
     'us.amazon.nova-lite-v1:0': {
       name: 'Amazon Nova Lite',
       provider: 'bedrock',

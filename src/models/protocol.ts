@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { LIMITS } from './limits';
 import { ChatMessageSchema, ToolChoiceSchema, ToolSchema } from './content-schemas';
-import { CONVERSATION_ACTIONS, ConversationTurnSchema } from './conversation-protocol';
+import { CONVERSATION_ACTIONS, ConversationIdSchema, ConversationTurnSchema } from './conversation-protocol';
 
 export * from './content-schemas';
 export * from './conversation-protocol';
@@ -100,7 +100,11 @@ export const CancelFrameSchema = Type.Object(
      */
     data: Type.Optional(
       Type.Object(
-        { resumeToken: ResumeToken },
+        {
+          resumeToken: Type.Optional(ResumeToken),
+          /** Instead of the token (v1 addition): the conversation whose running answer `requestId` is — its owner may cancel it from any connection. */
+          conversationId: Type.Optional(ConversationIdSchema),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -115,7 +119,9 @@ export const ResumeFrameSchema = Type.Object(
     requestId: RequestId,
     data: Type.Object(
       {
-        resumeToken: ResumeToken,
+        /** The token of the request's `accepted` frame — or, instead (v1 addition), the conversation whose running answer `requestId` is. Exactly one of the two. */
+        resumeToken: Type.Optional(ResumeToken),
+        conversationId: Type.Optional(ConversationIdSchema),
         /** The first chunk seq the client has not seen (0 = everything). */
         fromSeq: Type.Integer({ minimum: 0, maximum: 1_000_000_000, errorMessage: 'must be a chunk seq: an integer of 0 or more' }),
       },

@@ -180,6 +180,9 @@ export function validateChatFrame(frame: unknown): ChatRequestFrame {
 
 export function validateCancelFrame(frame: unknown): CancelFrame {
   check(checks.cancel(), frame);
+  if (frame.data?.resumeToken !== undefined && frame.data.conversationId !== undefined) {
+    throw new GatewayError('invalid_request', 'Invalid request: data takes a resumeToken or a conversationId, not both.');
+  }
   return frame;
 }
 
@@ -190,6 +193,10 @@ export function validatePingFrame(frame: unknown): PingFrame {
 
 export function validateResumeFrame(frame: unknown): ResumeFrame {
   check(checks.resume(), frame);
+  // Which answer: the token's, or the conversation's running one — one way, never both.
+  if ((frame.data.resumeToken === undefined) === (frame.data.conversationId === undefined)) {
+    throw new GatewayError('invalid_request', 'Invalid request: data needs a resumeToken (from accepted) or a conversationId (its running answer), exactly one of the two.');
+  }
   return frame;
 }
 

@@ -3,6 +3,7 @@ import { estimatePromptTokens } from '../llm/tokens';
 import { GatewayError } from '../models/errors';
 import type { JobConversation, JobRequest } from '../models/job';
 import type { ChatMessage, ChatRequestFrame } from '../models/protocol';
+import { titleOf } from './conversation-title';
 import type { ConversationMeta, ConversationRun, ConversationStore } from '../stores/conversation-store';
 
 /** What the route needs of a turn, whatever kind: the model's request (as far as the route knows it), its token estimate, and what undoes it. */
@@ -41,7 +42,9 @@ export class ConversationTurns {
     const kind: JobConversation['kind'] = data.regenerate === true ? 'regenerate' : data.editFrom !== undefined ? 'edit' : 'send';
     // The user message and the answer each take an index; a regeneration only the answer.
     const reserve = kind === 'regenerate' ? 1 : 2;
-    const begun = await this.conversations.begin(owner, conversationId, { ...run, until: nowMs + this.config.requestTtlSeconds * 1000 }, reserve, nowMs);
+    // A conversation made without a title takes its first words (in the same write).
+    const title = kind === 'regenerate' ? undefined : titleOf(data.message);
+    const begun = await this.conversations.begin(owner, conversationId, { ...run, until: nowMs + this.config.requestTtlSeconds * 1000 }, reserve, nowMs, title);
     if (begun.outcome === 'unknown') throw new GatewayError('not_found', `Conversation "${conversationId}" does not exist (or is not yours).`);
     if (begun.outcome === 'busy') {
       throw new GatewayError('conversation_busy', `Conversation "${conversationId}" is answering another message; send this one when it ends (or cancel it).`, { retryable: true, retryAfterMs: 1000 });

@@ -18,6 +18,7 @@ import type { FrameSender } from '../utils/websocket';
 import type { Caller } from '../models/caller';
 import type { ActiveGenerations } from './active-generations';
 import { subjectKey, type AdmissionTicket, type Admitted, type RateLimiter } from './rate-limit';
+import type { ConversationStore } from '../stores/conversation-store';
 import type { ConversationTurns, TurnPlan } from './conversation-turn';
 import { assertFitsModel } from './model-fit';
 
@@ -34,6 +35,8 @@ export interface MessageServiceDeps {
   readonly metrics: GatewayMetrics;
   /** A conversation's turns: how the route plans one. */
   readonly turns: ConversationTurns;
+  /** Where a cancel by conversation finds its running answer. */
+  readonly conversations: ConversationStore;
 }
 
 export type AnswerMode = 'stream' | 'chat';
@@ -178,9 +181,16 @@ export class MessageService {
     const { requests, streams, active } = this.deps;
     const { requestId } = frame;
     const token = frame.data?.resumeToken;
+    const conversationId = frame.data?.conversationId;
     let cancelled;
-    if (token !== undefined) {
-      const key = streamKeyOf(token);
+    if (token !== undefined || conversationId !== undefined) {
+      // The token's stream, or the conversation's running answer when the caller owns it (v1 addition).
+      const running = conversationId === undefined ? undefined : (await this.deps.conversations.get(subjectKey(caller), conversationId))?.running;
+      const key = token !== undefined ? streamKeyOf(token) : running?.requestId === requestId ? running.streamKey : undefined;
+      if (key === undefined) {
+        caller.log.debug({ requestId }, 'cancel of a conversation answer that is not running: nothing to do');
+        return;
+      }
       const meta = await streams.get(key);
       const mine = meta !== undefined && meta.requestId === requestId && meta.userId === caller.userId;
       cancelled = mine ? await streams.cancel(key) : undefined;

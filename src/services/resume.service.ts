@@ -4,14 +4,16 @@ import type { Caller } from '../models/caller';
 import { GatewayError, toGatewayError } from '../models/errors';
 import type { ResumeFrame } from '../models/protocol';
 import { streamKeyOf } from '../models/resume-token';
+import type { ConversationStore } from '../stores/conversation-store';
 import type { HeldRequest, RequestStore } from '../stores/request-store';
 import type { StreamMeta, StreamStore } from '../stores/stream-store';
-import type { RateLimiter } from './rate-limit';
+import { subjectKey, type RateLimiter } from './rate-limit';
 
 export interface ResumeServiceDeps {
   readonly config: AppConfig;
   readonly requests: RequestStore;
   readonly streams: StreamStore;
+  readonly conversations: ConversationStore;
   readonly limiter: RateLimiter;
   readonly replies: Replies;
 }
@@ -71,9 +73,9 @@ export class ResumeService {
 
   private async admit(caller: Caller, frame: ResumeFrame, held: HeldRequest | undefined): Promise<void> {
     const { streams, limiter } = this.deps;
-    const key = streamKeyOf(frame.data.resumeToken);
-    const meta: StreamMeta | undefined = await streams.get(key);
-    if (meta === undefined || meta.requestId !== frame.requestId || meta.userId !== caller.userId) throw unavailable();
+    const key = await this.streamKeyOf(caller, frame);
+    const meta: StreamMeta | undefined = key === undefined ? undefined : await streams.get(key);
+    if (key === undefined || meta === undefined || meta.requestId !== frame.requestId || meta.userId !== caller.userId) throw unavailable();
     const mine = held !== undefined && (held.jobId === meta.jobId || held.jobId === replayHold(meta.jobId));
     if (held !== undefined && !mine) throw busy(frame.requestId);
     if (held !== undefined && (meta.terminal !== undefined || held.jobId === replayHold(meta.jobId))) {
@@ -94,6 +96,18 @@ export class ResumeService {
       throw error;
     }
     if (ended !== undefined) await this.replay(caller, key, ended, fromSeq, uncount);
+  }
+
+  /**
+   * The stream the resume names: the token's, or (v1 addition) the running answer of a
+   * conversation of the caller's — being its owner is the capability then. An answer that has
+   * ended is no longer the conversation's to resume: `conv/get` shows it.
+   */
+  private async streamKeyOf(caller: Caller, frame: ResumeFrame): Promise<string | undefined> {
+    const { resumeToken, conversationId } = frame.data;
+    if (resumeToken !== undefined) return streamKeyOf(resumeToken);
+    const running = (await this.deps.conversations.get(subjectKey(caller), conversationId!))?.running;
+    return running !== undefined && running.requestId === frame.requestId && running.until > Date.now() ? running.streamKey : undefined;
   }
 
   /**

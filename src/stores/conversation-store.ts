@@ -102,9 +102,10 @@ export interface ConversationStore {
   /**
    * Takes the conversation for one answer and reserves `reserve` message indexes for it, in one
    * conditional write — refused (`busy`) while another answer runs there (until its `until`).
-   * Returns the conversation as it now is.
+   * Returns the conversation as it now is. `title` names it when it has no title yet (its first
+   * message's words), in the same write.
    */
-  begin(owner: string, conversationId: string, run: ConversationRun, reserve: number, nowMs: number): Promise<BeginOutcome>;
+  begin(owner: string, conversationId: string, run: ConversationRun, reserve: number, nowMs: number, title?: string): Promise<BeginOutcome>;
   /** Gives the conversation back after a begin whose request was then refused (nothing was written). */
   abandon(owner: string, conversationId: string, jobId: string): Promise<void>;
   /** Writes one message at its index; writing again what the same job wrote changes nothing. Returns whether it was new. */

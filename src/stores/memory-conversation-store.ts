@@ -30,11 +30,11 @@ export class MemoryConversationStore implements ConversationStore {
     return Promise.resolve(this.update(owner, conversationId, (m) => ({ ...m, title, updatedAt: nowMs })));
   }
 
-  begin(owner: string, conversationId: string, run: ConversationRun, reserve: number, nowMs: number): Promise<BeginOutcome> {
+  begin(owner: string, conversationId: string, run: ConversationRun, reserve: number, nowMs: number, title?: string): Promise<BeginOutcome> {
     const meta = this.metas.get(ownerKey(owner, conversationId));
     if (meta === undefined) return Promise.resolve({ outcome: 'unknown' });
     if (meta.running !== undefined && meta.running.until > nowMs) return Promise.resolve({ outcome: 'busy', meta });
-    const next: ConversationMeta = { ...meta, running: run, nextIndex: meta.nextIndex + reserve };
+    const next: ConversationMeta = { ...meta, running: run, nextIndex: meta.nextIndex + reserve, title: meta.title === '' && title !== undefined ? title : meta.title };
     this.metas.set(ownerKey(owner, conversationId), next);
     return Promise.resolve({ outcome: 'begun', meta: next, firstIndex: next.nextIndex - reserve });
   }

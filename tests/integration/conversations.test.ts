@@ -3,6 +3,7 @@ import type { ChatModel, ChatModelRequest } from '../../src/llm/chat-model';
 import { MockChatModel, mockAnswerTokens } from '../../src/llm/mock';
 import { AUDIENCE, claims, hs256, ISSUER, SECRET } from '../helpers/jwt';
 import { STORE_MODES, type StoreMode } from '../helpers/store-modes';
+import { ask, nextId, one, textOf, turn } from '../helpers/conversation-frames';
 import { TestClient, type Frame } from '../helpers/ws-client';
 
 /**
@@ -10,22 +11,6 @@ import { TestClient, type Frame } from '../helpers/ws-client';
  * only what is new and the gateway keeps the history, for its owner alone.
  */
 const AUTH = { AUTH_JWT_SECRET: SECRET, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE, MOCK_TOKEN_DELAY_MS: '1', MOCK_ANSWER_TOKENS: '8' };
-
-let counter = 0;
-const nextId = (prefix: string): string => `${prefix}-${(counter += 1)}`;
-
-/** Sends one frame and waits for its answer: the frames up to its end (an error, or the last part of a multi-frame answer). */
-async function ask(client: TestClient, action: string, data: Record<string, unknown> | undefined, until: (f: Frame) => boolean): Promise<Frame[]> {
-  const requestId = nextId('q');
-  const before = client.frames.length;
-  client.send({ action, requestId, ...(data !== undefined ? { data } : {}) });
-  await client.waitFor((frames) => frames.slice(before).some((f) => f.requestId === requestId && (f.type === 'error' || until(f))), 10_000, `the answer to ${action}`);
-  return client.frames.slice(before).filter((f) => f.requestId === requestId);
-}
-const one = async (client: TestClient, action: string, data?: Record<string, unknown>): Promise<Frame> => (await ask(client, action, data, () => true)).at(-1)!;
-const turn = async (client: TestClient, conversationId: string, text: string, extra: Record<string, unknown> = {}): Promise<Frame[]> =>
-  ask(client, 'llm/stream', { conversationId, message: { role: 'user', content: text }, ...extra }, (f) => f.type === 'done');
-const textOf = (frames: Frame[]): string => frames.filter((f) => f.type === 'chunk').map((f) => String(f.content)).join('');
 
 describe.each(STORE_MODES)('conversations kept on the server, %s mode', (_name, makeMode) => {
   const mode: StoreMode = makeMode();

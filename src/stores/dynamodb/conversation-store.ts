@@ -50,7 +50,8 @@ export class DynamoConversationStore implements ConversationStore {
         TableName: this.tableName,
         Item: {
           ...ownerKey(meta.owner, meta.conversationId),
-          title: meta.title,
+          // No title until one is given or taken from the first message (begin's if_not_exists).
+          ...(meta.title !== '' ? { title: meta.title } : {}),
           createdAt: meta.createdAt,
           updatedAt: meta.updatedAt,
           messageCount: meta.messageCount,
@@ -100,17 +101,17 @@ export class DynamoConversationStore implements ConversationStore {
     return renamed !== undefined;
   }
 
-  async begin(owner: string, conversationId: string, run: ConversationRun, reserve: number, nowMs: number): Promise<BeginOutcome> {
+  async begin(owner: string, conversationId: string, run: ConversationRun, reserve: number, nowMs: number, title?: string): Promise<BeginOutcome> {
     const begun = await unlessConditionFails(
       this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: ownerKey(owner, conversationId),
-          UpdateExpression: 'SET running = :run ADD nextIndex :n',
+          UpdateExpression: `SET running = :run${title !== undefined ? ', title = if_not_exists(title, :title)' : ''} ADD nextIndex :n`,
           // Race: two frames of one conversation at once (two tabs): one takes it, the other is busy.
           ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(running) OR running.#until <= :now)',
           ExpressionAttributeNames: { '#until': 'until' },
-          ExpressionAttributeValues: { ':run': run, ':n': reserve, ':now': nowMs },
+          ExpressionAttributeValues: { ':run': run, ':n': reserve, ':now': nowMs, ...(title !== undefined ? { ':title': title } : {}) },
           ReturnValues: 'ALL_NEW',
         }),
       ),
