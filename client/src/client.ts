@@ -1,8 +1,9 @@
 import type { GatewayClientOptions, RequestOptions, Status } from './types.js';
 import { Connection } from './connection.js';
-import type { GatewayError } from './errors.js';
+import { Conversations } from './conversations.js';
+import { GatewayError } from './errors.js';
 import type { ChatData, ServerFrame } from './protocol.generated.js';
-import type { ChatResult, GatewayStream } from './request.js';
+import type { ChatResult, GatewayStream, ResumeTarget } from './request.js';
 import { Requests } from './requests.js';
 import { runTools, type RunToolsOptions, type RunToolsResult } from './run-tools.js';
 import type { Attachment, UploadBody, UploadOptions } from './upload.js';
@@ -24,17 +25,36 @@ export class GatewayClient {
   private readonly connection: Connection;
   private readonly requests: Requests;
   private readonly uploads: Uploads;
+  /**
+   * Conversations kept on the gateway: `create`, `list`, `get` (a page of messages), `rename`,
+   * `delete`, and `resume` / `cancel` of the answer one is running. A turn is `stream()` (or
+   * `chat()`) with `{ conversationId, message }`, `{ conversationId, regenerate: true }` or
+   * `{ conversationId, editFrom, message }`.
+   */
+  readonly conversations: Conversations;
 
   constructor(options: GatewayClientOptions) {
     this.connection = new Connection(options, {
-      opened: () => this.requests.opened(),
-      closed: () => this.requests.closed(),
-      refused: (error) => this.requests.refused(error),
+      opened: () => {
+        this.requests.opened();
+        this.conversations.opened();
+      },
+      closed: () => {
+        this.requests.closed();
+        this.conversations.closed();
+      },
+      refused: (error) => {
+        this.requests.refused(error);
+        this.conversations.failAll(error);
+      },
       message: (data) => this.onMessage(data),
     });
     const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.requests = new Requests(this.connection, timeoutMs);
-    this.uploads = new Uploads({ connect: () => this.connect(), send: (frame) => this.connection.send(frame), timeoutMs });
+    const connect = (): Promise<void> => this.connect();
+    const send = (frame: unknown): boolean => this.connection.send(frame);
+    this.uploads = new Uploads({ connect, send, timeoutMs });
+    this.conversations = new Conversations({ connect, send, timeoutMs, resume: (target, resumeOptions) => this.resume(target, resumeOptions) });
   }
 
   get status(): Status {
@@ -63,7 +83,8 @@ export class GatewayClient {
 
   /**
    * The tool loop: streams, runs the functions the model calls, sends their results back, and
-   * repeats until it answers without tools (or `maxSteps`). See RunToolsOptions.
+   * repeats until it answers without tools (or `maxSteps`). See RunToolsOptions. In a
+   * conversation (`data.conversationId`), each step after the first sends only the results.
    */
   runTools(data: ChatData, options: RunToolsOptions): Promise<RunToolsResult> {
     const { signal, onResumed } = options;
@@ -83,9 +104,12 @@ export class GatewayClient {
    * Resumes an answer this or another client started (after a page reload, say): its frames from
    * `fromSeq` (0: from the start), the live rest and its end, as a stream like `stream()`'s. It
    * rejects with `resume_unavailable` when the answer is unknown, expired or the token wrong.
+   * Instead of the token, a conversation's running answer may be named by its `conversationId`
+   * (what `conversations.resume()` does, having found the `requestId` with `conversations.get()`).
    */
-  resume(target: { readonly requestId: string; readonly resumeToken: string; readonly fromSeq?: number }, options: Pick<RequestOptions, 'signal' | 'onResumed'> = {}): GatewayStream {
-    return this.requests.start('stream', { messages: [] }, { requestId: target.requestId, ...options }, { resumeToken: target.resumeToken, fromSeq: target.fromSeq ?? 0 });
+  resume(target: { readonly requestId: string; readonly fromSeq?: number } & ResumeTarget, options: Pick<RequestOptions, 'signal' | 'onResumed'> = {}): GatewayStream {
+    const by: ResumeTarget = 'resumeToken' in target ? { resumeToken: target.resumeToken } : { conversationId: target.conversationId };
+    return this.requests.start('stream', { messages: [] }, { requestId: target.requestId, ...options }, { ...by, fromSeq: target.fromSeq ?? 0 });
   }
 
   /**
@@ -106,6 +130,7 @@ export class GatewayClient {
   close(): Promise<void> {
     // The gateway stops what it runs for this client: the cancels go out before the socket closes.
     this.requests.closeAll();
+    this.conversations.failAll(new GatewayError('closed', 'The client was closed.'));
     return this.connection.close();
   }
 
@@ -117,6 +142,7 @@ export class GatewayClient {
       return;
     }
     if (frame.type === 'pong') return;
+    if (this.conversations.receive(frame)) return;
     if ('requestId' in frame && frame.requestId !== undefined && this.uploads.receive(frame as ServerFrame & { requestId: string })) return;
     this.requests.receive(frame);
   }

@@ -5,7 +5,9 @@
 export { GatewayClient } from './client.js';
 export type { GatewayClientOptions, RequestOptions, Status, WebSocketConstructor, WebSocketLike } from './types.js';
 export { GatewayError, type ClientErrorCode } from './errors.js';
-export type { ChatResult, GatewayStream, StreamEvent, StreamResult } from './request.js';
+export type { ChatResult, GatewayStream, ResumeTarget, StreamEvent, StreamResult } from './request.js';
+export type { Conversations } from './conversations.js';
+export type { Conversation, ConversationDefaults, ConversationMessage, ConversationsPage, MessagesPage } from './conversation-pages.js';
 export type { RunToolsEvent, RunToolsOptions, RunToolsResult, ToolFunction } from './run-tools.js';
 export type { Attachment, UploadBody, UploadOptions } from './upload.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
@@ -26,5 +28,6 @@ export {
   type ToolResultBlock,
   type ToolUse,
   type ToolUseBlock,
+  type TurnKept,
   type Usage,
 } from './protocol.generated.js';

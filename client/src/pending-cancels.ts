@@ -1,18 +1,20 @@
+import type { ResumeTarget } from './request.js';
+
 /**
  * Requests this client gave up on (aborted, or timed out) that the gateway may still be running:
  * their `llm/cancel` is owed until it can be sent where it reaches them. A request with its resume
- * token is cancelled by the token, from whatever connection is open next — the connection that
+ * token (or resumed by its conversation) is cancelled by it, from whatever connection is open next — the connection that
  * sent it may be gone. One without a token yet (given up before `accepted`) is cancelled by id at
  * once, and again with the token if its `accepted` still arrives. Entries end when their cancel
  * with a token is sent, when the request's end is seen, or after `ttlMs`.
  */
 export class PendingCancels {
-  private readonly owed = new Map<string, { resumeToken: string | undefined; expiresAt: number }>();
+  private readonly owed = new Map<string, { target: ResumeTarget | undefined; expiresAt: number }>();
 
   constructor(private readonly ttlMs: number) {}
 
-  add(requestId: string, resumeToken: string | undefined): void {
-    this.owed.set(requestId, { resumeToken, expiresAt: Date.now() + this.ttlMs });
+  add(requestId: string, target: ResumeTarget | undefined): void {
+    this.owed.set(requestId, { target, expiresAt: Date.now() + this.ttlMs });
   }
 
   has(requestId: string): boolean {
@@ -22,7 +24,7 @@ export class PendingCancels {
   /** The request's `accepted` arrived after it was given up: its cancel can now carry the token. */
   accepted(requestId: string, resumeToken: string): void {
     const entry = this.owed.get(requestId);
-    if (entry !== undefined) entry.resumeToken = resumeToken;
+    if (entry !== undefined) entry.target = { resumeToken };
   }
 
   /** The request ended (its terminal frame or a refusal arrived): nothing is owed any more. */
@@ -40,8 +42,8 @@ export class PendingCancels {
     for (const [requestId, entry] of this.owed) {
       if (entry.expiresAt <= now) {
         this.owed.delete(requestId);
-      } else if (entry.resumeToken !== undefined) {
-        frames.push({ action: 'llm/cancel', requestId, data: { resumeToken: entry.resumeToken } });
+      } else if (entry.target !== undefined) {
+        frames.push({ action: 'llm/cancel', requestId, data: { ...entry.target } });
         this.owed.delete(requestId);
       } else if (!this.sentById.has(requestId)) {
         this.sentById.add(requestId);

@@ -1,5 +1,5 @@
 import { GatewayError } from './errors.js';
-import type { DoneFrame, ErrorFrame, ResponseFrame, ServerFrame, ToolUse, Usage } from './protocol.generated.js';
+import type { DoneFrame, ErrorFrame, ResponseFrame, ServerFrame, ToolUse, TurnKept, Usage } from './protocol.generated.js';
 import { ToolInputs } from './tool-inputs.js';
 
 /** What `stream(…).done` resolves to. */
@@ -13,6 +13,8 @@ export interface StreamResult {
   /** The model's tool calls, complete and parsed, in order; empty when it made none. */
   readonly toolUses: readonly ToolUse[];
   readonly metadata: Record<string, unknown> | undefined;
+  /** A conversation's turn: the ids its messages were kept under (and how many old ones the model call left out). */
+  readonly conversation?: TurnKept;
 }
 
 /** What `chat(…)` resolves to: the answer's parts joined (the last part always names model, stop reason and usage). */
@@ -24,6 +26,8 @@ export interface ChatResult {
   readonly usage: Usage;
   readonly toolUses: readonly ToolUse[];
   readonly metadata: Record<string, unknown> | undefined;
+  /** A conversation's turn: as in StreamResult. */
+  readonly conversation?: TurnKept;
 }
 
 /** What a stream delivers, in order: text, and the pieces of tool calls as the model writes them. */
@@ -46,6 +50,9 @@ export interface GatewayStream extends AsyncIterable<string> {
   readonly done: Promise<StreamResult>;
   events(): AsyncIterable<StreamEvent>;
 }
+
+/** What reaches an accepted request from any connection: its resume token, or its conversation (the owner's). */
+export type ResumeTarget = { readonly resumeToken: string } | { readonly conversationId: string };
 
 /** Runs a caller's callback; its bug must not stop the frame's routing, so it is reported as uncaught. */
 function callback<T>(fn: ((value: T) => void) | undefined, value: T): void {
@@ -74,6 +81,8 @@ export function errorOf(frame: ErrorFrame): GatewayError {
 export class PendingRequest implements GatewayStream {
   readonly done: Promise<StreamResult>;
   resumeToken: string | undefined;
+  /** A conversation's running answer resumed by its conversation (no token): `llm/resume` and `llm/cancel` name it instead. */
+  conversationId: string | undefined;
   nextSeq = 0;
   /** The seq this client's frames of it start at: 0, or a resume's `fromSeq` (see startAt). */
   private startSeq = 0;
@@ -113,6 +122,12 @@ export class PendingRequest implements GatewayStream {
 
   get settled(): boolean {
     return this.finished || this.failure !== undefined;
+  }
+
+  /** How a resume or a cancel reaches it from another connection; undefined until it was accepted. */
+  get resumeTarget(): ResumeTarget | undefined {
+    if (this.resumeToken !== undefined) return { resumeToken: this.resumeToken };
+    return this.conversationId !== undefined ? { conversationId: this.conversationId } : undefined;
   }
 
   /** An answer another client started, resumed from `seq` on: the chunks before it are not this client's. */
@@ -172,6 +187,7 @@ export class PendingRequest implements GatewayStream {
           metrics: frame.metrics,
           toolUses,
           metadata: frame.metadata,
+          ...(frame.conversation !== undefined ? { conversation: frame.conversation } : {}),
         });
         return 'ok';
       }
@@ -225,9 +241,10 @@ export class PendingRequest implements GatewayStream {
     const content = this.parts.join('');
     const toolUses = this.completeToolUses(frame.toolUses);
     if (toolUses === undefined) return;
-    this.resolveChat?.({ requestId: this.requestId, content, modelId, stopReason, usage, toolUses, metadata: frame.metadata });
+    const conversation = frame.conversation !== undefined ? { conversation: frame.conversation } : {};
+    this.resolveChat?.({ requestId: this.requestId, content, modelId, stopReason, usage, toolUses, metadata: frame.metadata, ...conversation });
     this.push({ type: 'text', text: content });
-    this.succeed({ requestId: this.requestId, modelId, stopReason, usage, metrics: { timeToFirstTokenMs: null, totalMs: 0 }, toolUses, metadata: frame.metadata });
+    this.succeed({ requestId: this.requestId, modelId, stopReason, usage, metrics: { timeToFirstTokenMs: null, totalMs: 0 }, toolUses, metadata: frame.metadata, ...conversation });
   }
 
   /** The terminal frame's calls with every input (see ToolInputs); undefined when that failed the request. */

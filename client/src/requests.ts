@@ -3,14 +3,11 @@ import { GatewayError } from './errors.js';
 import { randomId } from './keepalive.js';
 import type { ChatData, ServerFrame } from './protocol.generated.js';
 import { PendingCancels } from './pending-cancels.js';
-import { errorOf, PendingRequest, type GatewayStream } from './request.js';
+import { errorOf, PendingRequest, type GatewayStream, type ResumeTarget } from './request.js';
 import type { RequestOptions } from './types.js';
 
-/** An answer this or another client started, to resume: sent as `llm/resume` from `fromSeq`. */
-export interface ResumeOf {
-  readonly resumeToken: string;
-  readonly fromSeq: number;
-}
+/** An answer this or another client started, to resume (by its token, or its conversation): sent as `llm/resume` from `fromSeq`. */
+export type ResumeOf = ResumeTarget & { readonly fromSeq: number };
 
 /**
  * The requests in flight on a client's connection: sent when it is open, resumed from the last
@@ -36,7 +33,8 @@ export class Requests {
     });
     if (resumeOf !== undefined) {
       // Already accepted elsewhere: it is sent as `llm/resume` from `fromSeq`, never as a request.
-      request.resumeToken = resumeOf.resumeToken;
+      if ('resumeToken' in resumeOf) request.resumeToken = resumeOf.resumeToken;
+      else request.conversationId = resumeOf.conversationId;
       request.startAt(resumeOf.fromSeq);
       request.everSent = true;
     }
@@ -87,7 +85,7 @@ export class Requests {
     for (const request of [...this.pending.values()]) {
       // Sent but never accepted: the gateway may or may not have taken it, and a resend could
       // run it twice; it ends here (retryable). An accepted one is resumed after the reconnect.
-      if (request.sent && request.resumeToken === undefined) {
+      if (request.sent && request.resumeTarget === undefined) {
         request.fail(new GatewayError('connection_lost', 'The connection closed before the request was accepted.', { retryable: true, requestId: request.requestId }));
       }
       request.sent = false;
@@ -116,7 +114,7 @@ export class Requests {
     if (request.receive(frame) === 'gap') {
       // Chunks went missing: ask for them again from the first one not delivered.
       request.sent = false;
-      if (request.resumeToken !== undefined) this.send(request);
+      if (request.resumeTarget !== undefined) this.send(request);
       else request.fail(new GatewayError('protocol_error', 'Chunks arrived out of order.', { requestId: request.requestId }));
     }
   }
@@ -134,7 +132,7 @@ export class Requests {
    */
   private giveUp(request: PendingRequest): void {
     if (!request.everSent) return;
-    this.cancels.add(request.requestId, request.resumeToken);
+    this.cancels.add(request.requestId, request.resumeTarget);
     this.sendCancels();
   }
 
@@ -146,10 +144,9 @@ export class Requests {
   /** Sends a request on the open connection: its frame the first time, a resume after a reconnect. */
   private send(request: PendingRequest): void {
     if (request.sent) return;
-    const resuming = request.resumeToken !== undefined;
-    const frame = resuming
-      ? { action: 'llm/resume', requestId: request.requestId, data: { resumeToken: request.resumeToken, fromSeq: request.nextSeq } }
-      : request.frame;
+    const target = request.resumeTarget;
+    const resuming = target !== undefined;
+    const frame = resuming ? { action: 'llm/resume', requestId: request.requestId, data: { ...target, fromSeq: request.nextSeq } } : request.frame;
     let sent: boolean;
     try {
       sent = this.connection.send(frame);
@@ -179,7 +176,7 @@ export class Requests {
   private onRefusal(requestId: string, frame: Extract<ServerFrame, { type: 'error' }>): void {
     const request = this.pending.get(requestId);
     if (request === undefined || request.settled) return;
-    if (request.resumeToken === undefined || request.resuming) {
+    if (request.resumeTarget === undefined || request.resuming) {
       this.giveUp(request);
       request.fail(errorOf({ ...frame, requestId }));
     }

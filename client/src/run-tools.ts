@@ -22,7 +22,11 @@ export type RunToolsEvent =
   | { readonly type: 'tool_result'; readonly step: number; readonly toolUseId: string; readonly name: string; readonly content: string; readonly isError: boolean };
 
 export interface RunToolsResult {
-  /** The conversation after the loop: `data.messages`, each step's assistant turn and results — ready to send on. */
+  /**
+   * The conversation after the loop: `data.messages`, each step's assistant turn and results —
+   * ready to send on. In a conversation kept on the gateway (`data.conversationId`), what the
+   * loop added to it: `data.message` (when sent), each step's assistant turn and results.
+   */
   readonly messages: ChatMessage[];
   /** The text of the last step (the answer, when the model finished without tools). */
   readonly text: string;
@@ -52,6 +56,18 @@ async function runCall(use: ToolUse, tools: RunToolsOptions['tools'], signal: Ab
 }
 
 /**
+ * What each step sends: the whole conversation so far (stateless); or, in a conversation kept
+ * on the gateway, `data` as it is first (its message, a regeneration or an edit), then only the
+ * new user turn — the results of the calls just run.
+ */
+function stepData(data: ChatData, messages: ChatMessage[], step: number): ChatData {
+  if (data.conversationId === undefined) return { ...data, messages };
+  if (step === 1) return data;
+  const { message: _message, regenerate: _regenerate, editFrom: _editFrom, messages: _messages, ...turn } = data;
+  return { ...turn, message: messages[messages.length - 1]! };
+}
+
+/**
  * The tool loop: streams the answer, runs the functions the model called (in parallel), sends
  * their results in the next turn, and repeats until the model answers without calling any — or
  * `maxSteps` turns. A function that throws gives a `tool_result` with `isError: true`.
@@ -59,10 +75,10 @@ async function runCall(use: ToolUse, tools: RunToolsOptions['tools'], signal: Ab
 export async function runTools(stream: (data: ChatData) => GatewayStream, data: ChatData, options: RunToolsOptions): Promise<RunToolsResult> {
   const maxSteps = options.maxSteps ?? 8;
   if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new TypeError('maxSteps must be a positive integer');
-  const messages: ChatMessage[] = [...(data.messages ?? [])];
+  const messages: ChatMessage[] = data.conversationId === undefined ? [...(data.messages ?? [])] : data.message !== undefined ? [data.message] : [];
   for (let step = 1; ; step += 1) {
     options.signal?.throwIfAborted();
-    const answer = stream({ ...data, messages });
+    const answer = stream(stepData(data, messages, step));
     let text = '';
     for await (const event of answer.events()) {
       if (event.type === 'text') text += event.text;
