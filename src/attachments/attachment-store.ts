@@ -25,6 +25,15 @@ export interface AttachmentStore {
   presignUpload(key: string, mediaType: string, size: number, expiresInSeconds: number): Promise<{ url: string; headers: Record<string, string> }>;
   /** The object, opened (its bytes unread), or undefined when there is none. */
   open(key: string): Promise<OpenedAttachment | undefined>;
+  /**
+   * Copies an object within the bucket (server side: no byte passes through the caller) — how a
+   * conversation keeps an upload beyond its expiry. False when there is no object at `from`.
+   */
+  copy(from: string, to: string): Promise<boolean>;
+  /** Deletes these objects (absent ones are no error). */
+  remove(keys: readonly string[]): Promise<void>;
+  /** Deletes every object under `prefix`; returns how many there were. */
+  removeAll(prefix: string): Promise<number>;
 }
 
 /** Attachments are off (no ATTACHMENTS_BUCKET): every use is refused with this. */

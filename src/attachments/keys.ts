@@ -11,5 +11,23 @@ export function newAttachmentId(): string {
  * id finds nothing, exactly like an unknown one.
  */
 export function attachmentKey(owner: string, attachmentId: string): string {
-  return `uploads/${createHash('sha256').update(owner).digest('hex').slice(0, 32)}/${attachmentId}`;
+  return `uploads/${ownerHash(owner)}/${attachmentId}`;
+}
+
+/**
+ * Where a conversation keeps an attachment one of its messages refers to: outside `uploads/`
+ * (whose objects expire after AttachmentRetentionDays), under the owner and the conversation — so
+ * deleting the conversation deletes them by one prefix, and CONVERSATION_RETENTION_DAYS can
+ * expire them by another.
+ */
+export function keptAttachmentKey(owner: string, conversationId: string, attachmentId: string): string {
+  return `${keptAttachmentPrefix(owner, conversationId)}${attachmentId}`;
+}
+
+export function keptAttachmentPrefix(owner: string, conversationId: string): string {
+  return `kept/${ownerHash(owner)}/${conversationId}/`;
+}
+
+function ownerHash(owner: string): string {
+  return createHash('sha256').update(owner).digest('hex').slice(0, 32);
 }

@@ -23,5 +23,8 @@ export function lazyS3Attachments(config: AppConfig, credentials?: { accessKeyId
   return {
     presignUpload: (key, mediaType, size, expiresIn) => get().presignUpload(key, mediaType, size, expiresIn),
     open: (key) => get().open(key),
+    copy: (from, to) => get().copy(from, to),
+    remove: (keys) => (keys.length === 0 ? Promise.resolve() : get().remove(keys)),
+    removeAll: (prefix) => get().removeAll(prefix),
   };
 }

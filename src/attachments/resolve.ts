@@ -5,7 +5,6 @@ import type { JobRequest } from '../models/job';
 import type { ContentBlock, DocumentBlock, ImageBlock } from '../models/protocol';
 import { ATTACHMENTS_OFF, type AttachmentStore, type OpenedAttachment } from './attachment-store';
 import type { ByteBudget } from './byte-budget';
-import { attachmentKey } from './keys';
 import { bytesMatch, mediaTypeOf } from './media-types';
 
 const invalid = (detail: string): GatewayError => new GatewayError('invalid_request', `Invalid request: ${detail}.`);
@@ -40,7 +39,8 @@ type AttachmentBlock = ImageBlock | DocumentBlock;
 const isAttachment = (block: ContentBlock): block is AttachmentBlock => block.type === 'image' || block.type === 'document';
 
 /**
- * The request as the model gets it: every attachment read (under its owner's prefix only) and
+ * The request as the model gets it: every attachment read (at `keyOf(id)`: under its owner's
+ * prefix only, and a conversation's under the conversation's) and
  * checked — it exists, its size is within its kind's limit, its kind fits the block, and its
  * bytes are what its media type says (magic numbers) — and every inline image decoded and
  * checked the same way. Runs in the worker, before the model call; a failure is one
@@ -51,7 +51,7 @@ const isAttachment = (block: ContentBlock): block is AttachmentBlock => block.ty
  * their total is checked against the request's limit and then taken from the worker's budget
  * (waiting while other answers hold it); only then are the bodies read.
  */
-export async function resolveRequest(request: JobRequest, owner: string, deps: ResolveDeps, signal: AbortSignal): Promise<Resolved> {
+export async function resolveRequest(request: JobRequest, keyOf: (attachmentId: string) => string, deps: ResolveDeps, signal: AbortSignal): Promise<Resolved> {
   const found = request.messages.flatMap((message, m) =>
     typeof message.content === 'string' ? [] : blocksOf(message.content).flatMap((block, b) => (isAttachment(block) ? [{ block, at: `data.messages[${m}].content[${b}]` }] : [])),
   );
@@ -60,7 +60,7 @@ export async function resolveRequest(request: JobRequest, owner: string, deps: R
   if (images > limits.maxImages) throw invalid(`a request may carry at most ${limits.maxImages} images (this one has ${images})`);
   if (found.length - images > limits.maxDocuments) throw invalid(`a request may carry at most ${limits.maxDocuments} documents (this one has ${found.length - images})`);
 
-  const opened = await openEach(found, owner, deps.store);
+  const opened = await openEach(found, keyOf, deps.store);
   try {
     const inline = found.reduce((sum, { block }) => sum + (block.type === 'image' && block.attachmentId === undefined ? Math.ceil(((block.data ?? '').length * 3) / 4) : 0), 0);
     const total = [...opened.values()].reduce((sum, file) => sum + file.size, inline);
@@ -103,11 +103,11 @@ export async function resolveRequest(request: JobRequest, owner: string, deps: R
  * Opens each uploaded attachment once, in parallel (headers only); an unknown id, or one larger
  * than its kind may be, is refused before any body is read.
  */
-async function openEach(found: ReadonlyArray<{ readonly block: AttachmentBlock; readonly at: string }>, owner: string, store: AttachmentStore | undefined): Promise<Map<string, OpenedAttachment>> {
+async function openEach(found: ReadonlyArray<{ readonly block: AttachmentBlock; readonly at: string }>, keyOf: (attachmentId: string) => string, store: AttachmentStore | undefined): Promise<Map<string, OpenedAttachment>> {
   const uploaded = found.filter(({ block }) => block.attachmentId !== undefined);
   if (uploaded.length > 0 && store === undefined) throw invalid(ATTACHMENTS_OFF.replace(/\.$/, ''));
   const ids = [...new Set(uploaded.map(({ block }) => block.attachmentId!))];
-  const settled = await Promise.allSettled(ids.map((id) => store!.open(attachmentKey(owner, id))));
+  const settled = await Promise.allSettled(ids.map((id) => store!.open(keyOf(id))));
   const opened = new Map<string, OpenedAttachment>();
   settled.forEach((outcome, i) => outcome.status === 'fulfilled' && outcome.value !== undefined && opened.set(ids[i]!, outcome.value));
   try {

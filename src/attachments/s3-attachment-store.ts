@@ -1,4 +1,4 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AttachmentStore, OpenedAttachment } from './attachment-store';
 
@@ -48,8 +48,42 @@ export class S3AttachmentStore implements AttachmentStore {
         discard: () => void body?.transformToWebStream().cancel().catch(() => undefined),
       };
     } catch (error) {
-      if (error instanceof NoSuchKey || (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404)) return undefined;
+      if (isMissing(error)) return undefined;
       throw error;
     }
   }
+
+  async copy(from: string, to: string): Promise<boolean> {
+    try {
+      // Keys are URL-safe (hex, base64url and ids), so the copy source needs no encoding.
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: `${this.bucket}/${from}` }));
+      return true;
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  async remove(keys: readonly string[]): Promise<void> {
+    // One DeleteObject each: a conversation refers to a few attachments, and DeleteObjects would
+    // need a Content-MD5 the SDK computes only with the flexible checksums turned off here.
+    await Promise.all(keys.map((key) => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }))));
+  }
+
+  async removeAll(prefix: string): Promise<number> {
+    let removed = 0;
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      const keys = (page.Contents ?? []).flatMap((object) => (object.Key !== undefined ? [object.Key] : []));
+      await this.remove(keys);
+      removed += keys.length;
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return removed;
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  return error instanceof NoSuchKey || (error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 404 || error.name === 'NoSuchKey'));
 }

@@ -119,6 +119,10 @@ export interface AppConfig {
   readonly conversations: {
     /** Conversations one user may keep (0 = no limit). */
     readonly maxPerUser: number;
+    /** Bytes of messages one user may keep across their conversations (0 = no limit): checked before each turn. */
+    readonly maxBytesPerUser: number;
+    /** Days a message (and the attachments it keeps) is kept after it was written, and a conversation after its last turn; 0 = until deleted. */
+    readonly retentionDays: number;
   };
   readonly bedrock: {
     /** Overrides the Bedrock runtime endpoint (emulators, VPC endpoints). */

@@ -186,6 +186,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}, read = new
     },
     conversations: {
       maxPerUser: read.int('MAX_CONVERSATIONS_PER_USER', 1000, 0, 1_000_000),
+      maxBytesPerUser: read.int('MAX_CONVERSATION_BYTES_PER_USER', 256 * 1024 * 1024, 0, 1024 ** 4),
+      retentionDays: read.int('CONVERSATION_RETENTION_DAYS', 0, 0, 3650),
     },
     bedrock: {
       endpoint: read.url('BEDROCK_ENDPOINT'),

@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config/config';
 import type { AttachmentStore } from '../attachments/attachment-store';
 import { ByteBudget } from '../attachments/byte-budget';
+import { attachmentKey, keptAttachmentKey } from '../attachments/keys';
 import { MAX_DOCUMENTS, MAX_IMAGES, resolveRequest, type AttachmentLimits } from '../attachments/resolve';
 import type { ChatModelRequest } from '../llm/chat-model';
 import { estimatePromptTokens } from '../llm/tokens';
@@ -40,7 +41,11 @@ export class ModelInputs {
   }
 
   async prepare(job: Job, signal: AbortSignal): Promise<ModelInput> {
-    const { request, release } = await resolveRequest(job.request, job.owner ?? '', { store: this.store, budget: this.budget, limits: this.limits }, signal);
+    const owner = job.owner ?? '';
+    const conversationId = job.conversation?.conversationId;
+    // A conversation's turn reads the copies the conversation keeps (its worker made them when it kept each message).
+    const keyOf = conversationId === undefined ? (id: string) => attachmentKey(owner, id) : (id: string) => keptAttachmentKey(owner, conversationId, id);
+    const { request, release } = await resolveRequest(job.request, keyOf, { store: this.store, budget: this.budget, limits: this.limits }, signal);
     try {
       const inputTokens = estimatePromptTokens(request);
       const ticket = await this.reserveMore(job.ticket, inputTokens - job.inputTokens);

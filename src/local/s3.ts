@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import type { Logger } from '../utils/logger';
+import { S3ObjectOps, s3Error, type StoredObject } from './s3-object-ops';
 
 /** SHA-256 (or its HMAC with a secret) in the shape the SigV4 signer takes. */
 type Data = string | ArrayBuffer | ArrayBufferView;
@@ -22,23 +23,12 @@ class Sha256 {
   }
 }
 
-interface StoredObject {
-  readonly bytes: Buffer;
-  readonly contentType: string;
-}
-
 export interface LocalS3Options {
   readonly bucket: string;
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** A clock (tests). */
   readonly now?: () => number;
-}
-
-/** S3's error body. */
-function s3Error(res: http.ServerResponse, status: number, code: string, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/xml' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
 }
 
 /** `20261202T142656Z` → epoch ms. */
@@ -59,11 +49,13 @@ export class LocalS3 {
   private readonly objects = new Map<string, StoredObject>();
   private server: http.Server | undefined;
   private readonly presigner: S3RequestPresigner;
+  private readonly ops: S3ObjectOps;
   /** Set once the app's logger exists (the S3 endpoint is needed before the app's config). */
   log: Logger | undefined;
 
   constructor(private readonly options: LocalS3Options) {
     this.presigner = new S3RequestPresigner({ credentials: options.credentials, region: options.region, sha256: Sha256 });
+    this.ops = new S3ObjectOps(this.objects, options.bucket);
   }
 
   /** Starts listening; resolves with the endpoint (`http://host:port`). */
@@ -91,6 +83,16 @@ export class LocalS3 {
     return this.objects.size;
   }
 
+  /** The keys held (tests). */
+  keys(): string[] {
+    return [...this.objects.keys()].sort();
+  }
+
+  /** Drops an object as a lifecycle rule would (tests). */
+  removeForTest(key: string): void {
+    this.objects.delete(key);
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     res.setHeader('access-control-allow-origin', '*');
     if (req.method === 'OPTIONS') {
@@ -107,8 +109,15 @@ export class LocalS3 {
     const key = rest.join('/');
     if (bucket !== this.options.bucket) return s3Error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist');
     try {
-      if (req.method === 'PUT') await this.put(req, res, url, key);
+      const source = req.headers['x-amz-copy-source'];
+      // The SDK's header-signed calls (copy, list, delete) are the gateway's own: the key id must be this one's.
+      const signed = (req.headers.authorization ?? '').includes(`Credential=${this.options.credentials.accessKeyId}/`);
+      if ((typeof source === 'string' || req.method === 'DELETE' || (req.method === 'GET' && key === '')) && !signed) s3Error(res, 403, 'AccessDenied', 'Access Denied');
+      else if (req.method === 'PUT' && typeof source === 'string') this.ops.copy(res, key, source);
+      else if (req.method === 'PUT') await this.put(req, res, url, key);
+      else if (req.method === 'GET' && key === '' && url.searchParams.get('list-type') === '2') this.ops.list(res, url.searchParams);
       else if (req.method === 'GET') this.get(req, res, key);
+      else if (req.method === 'DELETE') this.ops.delete(res, key);
       else s3Error(res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
     } catch (error) {
       this.log?.error({ err: error }, 'local S3 failed');

@@ -6,7 +6,10 @@ import { GatewayError } from '../models/errors';
 import type { Job, JobRequest } from '../models/job';
 import type { ContentBlock } from '../models/protocol';
 import type { TurnKept, ToolUse, Usage } from '../models/server-frames';
-import type { ConversationStore, StoredMessage, TurnStatus } from '../stores/conversation-store';
+import type { CounterStore } from '../stores/counter-store';
+import { conversationBytesKey, FOREVER, messageBytes } from './conversation-bytes';
+import { type ConversationAttachments, UnknownAttachment } from './conversation-attachments';
+import type { ConversationMeta, ConversationStore, StoredMessage, TurnStatus } from '../stores/conversation-store';
 
 /** A conversation's turn as the worker runs it: the model's whole request, and where the turn is kept. */
 export interface OpenTurn {
@@ -16,6 +19,8 @@ export interface OpenTurn {
   readonly assistantIndex: number;
   readonly added: number;
   readonly removed: number;
+  /** Bytes this turn's messages added so far, less those it removed. */
+  readonly bytes: number;
 }
 
 /** How the answer ended, for what is kept of it. */
@@ -26,6 +31,14 @@ export interface TurnOutcome {
   readonly usage: Usage | undefined;
   readonly modelId: string | undefined;
   readonly stopReason: string | undefined;
+}
+
+/** What closing a turn changed: messages added and removed, whether its answer was new, and (a turn that wrote nothing) the conversation as it was. */
+interface Kept {
+  readonly added: number;
+  readonly removed: number;
+  readonly wrote: boolean;
+  readonly unchanged?: Pick<ConversationMeta, 'historyTokens' | 'pendingToolUseIds'>;
 }
 
 /** A turn the worker refuses before it writes anything: the conversation is given back as it was, no answer kept. */
@@ -51,6 +64,8 @@ export class ConversationRuns {
   constructor(
     private readonly conversations: ConversationStore,
     private readonly config: Pick<AppConfig, 'models'>,
+    private readonly attachments: ConversationAttachments,
+    private readonly counters: CounterStore,
   ) {}
 
   async open(job: Job): Promise<OpenTurn> {
@@ -63,14 +78,29 @@ export class ConversationRuns {
     if (kind === 'edit' && stored.find((m) => m.index === turn.editFrom)?.role !== 'user' && !stored.some((m) => m.index === firstIndex)) {
       throw new TurnRefusal(`Invalid request: data.editFrom must name a user message of the conversation ("${messageIdOf(turn.editFrom!)}" is none).`);
     }
-    if (drop.length > 0) await this.conversations.remove(conversationId, drop.map((m) => m.index));
+    const owner = job.owner ?? '';
+    const user = job.request.messages[0];
+    // The new message's uploads are kept with the conversation before anything is written: an
+    // unknown one refuses the turn, leaving the conversation as it was.
+    if (kind !== 'regenerate' && user !== undefined) {
+      await this.attachments.keep(owner, conversationId, user.content).catch((error: unknown) => {
+        throw error instanceof UnknownAttachment ? new TurnRefusal(`Invalid request: data.message: unknown attachment "${error.attachmentId}".`) : error;
+      });
+    }
+    if (drop.length > 0) {
+      await this.conversations.remove(conversationId, drop.map((m) => m.index));
+      await this.attachments.forget(owner, conversationId, drop, [...stored.filter((m) => !drop.includes(m)), ...(user !== undefined ? [{ ...drop[0]!, content: user.content }] : [])]);
+    }
     stored = stored.filter((m) => !drop.includes(m));
     let added = 0;
+    let bytes = -drop.reduce((sum, m) => sum + messageBytes(m), 0);
     const assistantIndex = kind === 'regenerate' ? firstIndex : firstIndex + 1;
-    const user = job.request.messages[0];
     if (kind !== 'regenerate' && user !== undefined) {
       const message: StoredMessage = { index: firstIndex, role: 'user', content: user.content, createdAt: job.receivedAt, requestId: job.requestId, jobId: job.jobId };
-      if (await this.conversations.append(conversationId, message)) added = 1;
+      if (await this.conversations.append(conversationId, message)) {
+        added = 1;
+        bytes += messageBytes(message);
+      }
       if (!stored.some((m) => m.index === firstIndex)) stored = [...stored, message];
     }
     // A redelivery finds its own answer written already: the history the model reads stops before it.
@@ -88,6 +118,7 @@ export class ConversationRuns {
       assistantIndex,
       added,
       removed: drop.length,
+      bytes,
     };
   }
 
@@ -98,7 +129,8 @@ export class ConversationRuns {
 
   /**
    * Keeps the answer and ends the conversation's running answer. A job that never opened its
-   * turn (it failed before) keeps an empty answer, so the conversation shows the turn ended.
+   * turn here keeps an empty answer when its question awaits one (an earlier delivery wrote it and
+   * died), so the conversation shows the turn ended; see keepUnopened.
    */
   async close(job: Job, turn: OpenTurn | undefined, outcome: TurnOutcome): Promise<void> {
     const { conversationId, firstIndex, kind } = job.conversation!;
@@ -119,20 +151,50 @@ export class ConversationRuns {
       ...(outcome.modelId !== undefined ? { modelId: outcome.modelId } : {}),
       ...(outcome.stopReason !== undefined ? { stopReason: outcome.stopReason } : {}),
     };
-    const wrote = await this.conversations.append(conversationId, answer);
     const owner = job.owner ?? '';
+    const kept = turn !== undefined ? await this.keep(conversationId, answer, turn) : await this.keepUnopened(owner, conversationId, answer);
+    const { wrote } = kept;
+    const bytes = (turn?.bytes ?? 0) + (wrote ? messageBytes(answer) : 0);
     const ended = await this.conversations.finish(owner, conversationId, job.jobId, {
-      added: (turn?.added ?? 0) + (wrote ? 1 : 0),
-      removed: turn?.removed ?? 0,
-      historyTokens: outcome.usage !== undefined ? outcome.usage.inputTokens + outcome.usage.outputTokens : estimatePromptTokens({ messages: [...(turn?.request.messages ?? []), { role: 'assistant', content: content.length > 0 ? content : ' ' }] }),
+      added: kept.added,
+      removed: kept.removed,
+      bytes,
+      historyTokens:
+        kept.unchanged?.historyTokens ??
+        (outcome.usage !== undefined ? outcome.usage.inputTokens + outcome.usage.outputTokens : estimatePromptTokens({ messages: [...(turn?.request.messages ?? []), { role: 'assistant', content: content.length > 0 ? content : ' ' }] })),
       lastModelId: outcome.modelId,
-      pendingToolUseIds: outcome.status === 'complete' ? outcome.toolUses.map((use) => use.toolUseId) : [],
+      pendingToolUseIds: kept.unchanged?.pendingToolUseIds ?? (outcome.status === 'complete' ? outcome.toolUses.map((use) => use.toolUseId) : []),
       updatedAt: Date.now(),
     });
+    // The owner's total, as the route checks it before each turn (a redelivery finds the turn ended and adds nothing).
+    if (ended && bytes !== 0) await this.counters.tryAdd(conversationBytesKey(owner), bytes, Number.MAX_SAFE_INTEGER, FOREVER);
     // Deleted while it answered: what it wrote goes too, so nothing of it outlives its delete.
     if (!ended && (await this.conversations.get(owner, conversationId)) === undefined) {
       await this.conversations.remove(conversationId, [firstIndex, assistantIndex]);
+      await this.attachments.removeAll(owner, conversationId);
     }
+  }
+
+  /** What a turn opened here keeps: its answer, when new, beside what `open` counted. */
+  private async keep(conversationId: string, answer: StoredMessage, turn: OpenTurn): Promise<Kept> {
+    const wrote = await this.conversations.append(conversationId, answer);
+    return { added: turn.added + (wrote ? 1 : 0), removed: turn.removed, wrote };
+  }
+
+  /**
+   * What a job that never opened its turn here keeps. An earlier delivery may have opened it and
+   * died — its removals made and its user message written, neither counted — or none did, and
+   * nothing of the turn was written (cancelled while queued, never claimed). The store decides: the
+   * answer is kept only where a question awaits one, the count moves by what the store holds less
+   * what the conversation counted, and a turn that wrote nothing leaves the history's tokens and
+   * pending calls as they were.
+   */
+  private async keepUnopened(owner: string, conversationId: string, answer: StoredMessage): Promise<Kept> {
+    const [meta, stored] = await Promise.all([this.conversations.get(owner, conversationId), this.conversations.history(conversationId)]);
+    const awaiting = stored.filter((m) => m.index < answer.index).at(-1)?.role === 'user';
+    const wrote = awaiting && (await this.conversations.append(conversationId, answer));
+    const delta = stored.length + (wrote ? 1 : 0) - (meta?.messageCount ?? 0);
+    return { added: Math.max(0, delta), removed: Math.max(0, -delta), wrote, ...(!awaiting && meta !== undefined ? { unchanged: meta } : {}) };
   }
 }
 

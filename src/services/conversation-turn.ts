@@ -3,6 +3,8 @@ import { estimatePromptTokens } from '../llm/tokens';
 import { GatewayError } from '../models/errors';
 import type { JobConversation, JobRequest } from '../models/job';
 import type { ChatMessage, ChatRequestFrame } from '../models/protocol';
+import type { CounterStore } from '../stores/counter-store';
+import { conversationBytesKey, FOREVER, messageBytes } from './conversation-bytes';
 import { titleOf } from './conversation-title';
 import type { ConversationMeta, ConversationRun, ConversationStore } from '../stores/conversation-store';
 
@@ -33,7 +35,8 @@ function resultsOf(message: ChatMessage | undefined): string[] {
 export class ConversationTurns {
   constructor(
     private readonly conversations: ConversationStore,
-    private readonly config: Pick<AppConfig, 'defaultModelId' | 'requestTtlSeconds' | 'models'>,
+    private readonly config: Pick<AppConfig, 'defaultModelId' | 'requestTtlSeconds' | 'models' | 'conversations'>,
+    private readonly counters: CounterStore,
   ) {}
 
   async plan(owner: string, frame: ChatRequestFrame, run: Omit<ConversationRun, 'until'>, nowMs: number): Promise<TurnPlan> {
@@ -52,6 +55,7 @@ export class ConversationTurns {
     const undo = (): Promise<void> => this.conversations.abandon(owner, conversationId, run.jobId);
     try {
       this.checkTurn(begun.meta, kind, data.message);
+      await this.checkBytes(owner, data.message);
       const request = this.requestOf(begun.meta, frame);
       const added = estimatePromptTokens({ messages: request.messages });
       // The first turn pays for the system prompt and the tools; later ones have them in the history's count.
@@ -64,6 +68,20 @@ export class ConversationTurns {
     } catch (error) {
       await undo().catch(() => undefined);
       throw error;
+    }
+  }
+
+  /**
+   * The owner's conversations may hold MAX_CONVERSATION_BYTES_PER_USER: checked before a turn
+   * with its message (a zero add that fits only if the message would), the answer counted when it
+   * is kept — so a turn is never cut for its answer's size, and the limit is soft by one answer.
+   */
+  private async checkBytes(owner: string, message: ChatMessage | undefined): Promise<void> {
+    const max = this.config.conversations.maxBytesPerUser;
+    if (max === 0 || message === undefined) return;
+    const room = max - messageBytes(message);
+    if (room < 0 || !(await this.counters.tryAdd(conversationBytesKey(owner), 0, room, FOREVER)).ok) {
+      throw new GatewayError('rate_limited', `Your conversations hold the most this gateway keeps per user (${max} bytes): delete a conversation to go on.`, { retryable: false });
     }
   }
 

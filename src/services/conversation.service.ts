@@ -11,6 +11,9 @@ import { checkTools } from '../models/validate-content';
 import type { ConversationStore } from '../stores/conversation-store';
 import type { CounterStore } from '../stores/counter-store';
 import type { StreamStore } from '../stores/stream-store';
+import type { AttachmentStore } from '../attachments/attachment-store';
+import { ConversationAttachments } from './conversation-attachments';
+import { conversationBytesKey, conversationCountKey, FOREVER } from './conversation-bytes';
 import { conversationView, messageView } from './conversation-views';
 import { subjectKey } from './rate-limit';
 
@@ -19,12 +22,12 @@ export interface ConversationServiceDeps {
   readonly conversations: ConversationStore;
   readonly counters: CounterStore;
   readonly streams: StreamStore;
+  /** Where the attachments a conversation keeps live (absent: attachments are off). */
+  readonly attachments: AttachmentStore | undefined;
   readonly now?: () => number;
 }
 
 const notFound = (conversationId: string): GatewayError => new GatewayError('not_found', `Conversation "${conversationId}" does not exist (or is not yours).`);
-/** The per-user count of conversations never expires by itself (epoch seconds, year 2286). */
-const FOREVER = 9_999_999_999;
 
 /**
  * The `conv/*` actions (v1 addition): a user's conversations kept on the server — made, listed
@@ -35,9 +38,11 @@ const FOREVER = 9_999_999_999;
  */
 export class ConversationService {
   private readonly now: () => number;
+  private readonly kept: ConversationAttachments;
 
   constructor(private readonly deps: ConversationServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.kept = new ConversationAttachments(deps.attachments);
   }
 
   async create(caller: Caller, frame: ConvCreateFrame, requestId: string): Promise<ConversationFrame> {
@@ -50,7 +55,7 @@ export class ConversationService {
     checkTools({ ...(defaults.tools ? { tools: defaults.tools } : {}), ...(defaults.toolChoice ? { toolChoice: defaults.toolChoice } : {}) });
     const owner = subjectKey(caller);
     const { maxPerUser } = config.conversations;
-    if (maxPerUser > 0 && !(await counters.tryAdd(`convs:${owner}`, 1, maxPerUser, FOREVER)).ok) {
+    if (maxPerUser > 0 && !(await counters.tryAdd(conversationCountKey(owner), 1, maxPerUser, FOREVER)).ok) {
       throw new GatewayError('rate_limited', `At most ${maxPerUser} conversations may be kept per user: delete one first.`, { retryable: false });
     }
     const now = this.now();
@@ -68,6 +73,7 @@ export class ConversationService {
       historyTokens: 0,
       pendingToolUseIds: [],
       running: undefined,
+      bytes: 0,
     };
     await conversations.create(meta);
     return { type: 'conversation', requestId, conversation: conversationView(meta, now) };
@@ -127,9 +133,16 @@ export class ConversationService {
     const { conversationId } = frame.data;
     const owner = subjectKey(caller);
     const meta = await this.deps.conversations.get(owner, conversationId);
-    if (meta === undefined || !(await this.deps.conversations.delete(owner, conversationId))) throw notFound(conversationId);
+    if (meta === undefined) throw notFound(conversationId);
+    // Its attachments first: should that fail, the conversation is still there to delete again,
+    // and nothing it kept is left behind unreferenced. (An answer still running removes what it
+    // copied since, when it finds the conversation gone.)
+    const attachments = await this.kept.removeAll(owner, conversationId);
+    if (!(await this.deps.conversations.delete(owner, conversationId))) throw notFound(conversationId);
+    caller.log.info({ conversationId, attachments }, 'conversation deleted');
     if (meta.running !== undefined) await this.deps.streams.cancel(meta.running.streamKey).catch(() => undefined);
-    if (this.deps.config.conversations.maxPerUser > 0) await this.deps.counters.release(`convs:${owner}`, 1).catch(() => undefined);
+    if (this.deps.config.conversations.maxPerUser > 0) await this.deps.counters.release(conversationCountKey(owner), 1).catch(() => undefined);
+    if (meta.bytes > 0) await this.deps.counters.release(conversationBytesKey(owner), meta.bytes).catch(() => undefined);
     return { type: 'deleted', requestId, conversationId };
   }
 }

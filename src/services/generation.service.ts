@@ -12,9 +12,11 @@ import type { FrameSender } from '../utils/websocket';
 import type { Replies } from '../delivery/replies';
 import type { ActiveGenerations } from './active-generations';
 import { produceAnswer, type Answer } from '../generation/answer';
+import { ConversationAttachments } from './conversation-attachments';
 import { ConversationRuns, TurnRefusal, type OpenTurn } from './conversation-run';
 import { cutShort, turnOutcome } from './turn-outcome';
 import type { ConversationStore } from '../stores/conversation-store';
+import type { CounterStore } from '../stores/counter-store';
 import type { Progress } from '../generation/generation';
 import { reportAnswer } from '../generation/answer-report';
 import type { AttachmentStore } from '../attachments/attachment-store';
@@ -33,6 +35,8 @@ export interface GenerationServiceDeps {
   readonly requests: RequestStore;
   readonly active: ActiveGenerations;
   readonly limiter: RateLimiter;
+  /** Per-user conversation counters (the bytes a turn adds). */
+  readonly counters: CounterStore;
   readonly metrics: GatewayMetrics;
   readonly attachments: AttachmentStore | undefined;
   readonly conversations: ConversationStore;
@@ -57,7 +61,7 @@ export class GenerationService {
   private readonly runs: ConversationRuns;
 
   constructor(private readonly deps: GenerationServiceDeps) {
-    this.runs = new ConversationRuns(deps.conversations, deps.config);
+    this.runs = new ConversationRuns(deps.conversations, deps.config, new ConversationAttachments(deps.attachments), deps.counters);
     this.inputs = new ModelInputs(deps.config, deps.attachments, (ticket, extra) => deps.limiter.reserveMore(ticket, extra));
   }
 

@@ -41,7 +41,7 @@ export function createServices(deps: AppDeps): AppServices {
       concurrentPerUser: deps.config.limits.concurrentPerUser,
       resumeGraceSeconds: deps.config.resume.graceSeconds,
     }),
-    messages: new MessageService({ ...deps, active, limiter, replies, turns: new ConversationTurns(deps.conversations, deps.config) }),
+    messages: new MessageService({ ...deps, active, limiter, replies, turns: new ConversationTurns(deps.conversations, deps.config, deps.counters) }),
     resumes: new ResumeService({ ...deps, limiter, replies }),
     uploads: new UploadService(deps),
     conversations: new ConversationService(deps),

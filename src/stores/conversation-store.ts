@@ -41,6 +41,8 @@ export interface ConversationMeta {
   /** The tool calls of the last assistant turn that the next user turn must answer. */
   readonly pendingToolUseIds: readonly string[];
   readonly running: ConversationRun | undefined;
+  /** Bytes its messages hold (their content as JSON): what it counts toward its owner's limit. */
+  readonly bytes: number;
 }
 
 /** How an assistant turn ended: whole, or cut short — what it holds is what the client saw. */
@@ -79,6 +81,8 @@ export interface TurnEnd {
   readonly lastModelId: string | undefined;
   readonly pendingToolUseIds: readonly string[];
   readonly updatedAt: number;
+  /** Bytes the turn's messages added, less those it removed (0 when absent). */
+  readonly bytes?: number;
 }
 
 export type BeginOutcome =

@@ -55,7 +55,7 @@ export function createStores(config: AppConfig, dynamoClient: () => DynamoDBClie
       requests: new MemoryRequestStore(),
       counters: new MemoryCounterStore(),
       streams: new MemoryStreamStore(),
-      conversations: new MemoryConversationStore(),
+      conversations: new MemoryConversationStore(config.conversations.retentionDays),
       prepare: () => Promise.resolve(),
     };
   }
@@ -67,7 +67,7 @@ export function createStores(config: AppConfig, dynamoClient: () => DynamoDBClie
     requests: new DynamoRequestStore(db, tableName),
     counters: new DynamoCounterStore(db, tableName),
     streams: new DynamoStreamStore(db, tableName),
-    conversations: new DynamoConversationStore(db, tableName),
+    conversations: new DynamoConversationStore(db, tableName, config.conversations.retentionDays),
     prepare: async () => {
       if (endpoint !== undefined) await ensureTable(client, tableName);
     },

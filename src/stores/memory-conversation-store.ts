@@ -8,6 +8,20 @@ export class MemoryConversationStore implements ConversationStore {
   /** conversationId → index → message. */
   private readonly messagesOf = new Map<string, Map<number, StoredMessage>>();
 
+  /** CONVERSATION_RETENTION_DAYS: a message is kept that long after it was written, a conversation after its last turn (0: until deleted). */
+  constructor(private readonly retentionDays = 0) {}
+
+  /** Past its retention at `writtenAt` (epoch ms): read as gone, as DynamoDB's reads leave out an item past its `ttl`. */
+  private expired(writtenAt: number): boolean {
+    return this.retentionDays > 0 && writtenAt + this.retentionDays * 86_400_000 <= Date.now();
+  }
+
+  /** The conversation, unless it is past its retention. */
+  private live(key: string): ConversationMeta | undefined {
+    const meta = this.metas.get(key);
+    return meta === undefined || this.expired(meta.updatedAt) ? undefined : meta;
+  }
+
   create(meta: ConversationMeta): Promise<void> {
     const key = ownerKey(meta.owner, meta.conversationId);
     if (this.metas.has(key)) return Promise.reject(new Error(`conversation ${meta.conversationId} exists`));
@@ -16,12 +30,12 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   get(owner: string, conversationId: string): Promise<ConversationMeta | undefined> {
-    return Promise.resolve(this.metas.get(ownerKey(owner, conversationId)));
+    return Promise.resolve(this.live(ownerKey(owner, conversationId)));
   }
 
   list(owner: string, { limit, cursor }: { readonly limit: number; readonly cursor?: string }): Promise<Page<ConversationMeta>> {
     // Newest first: ids begin with their creation time, so they sort as they were made.
-    const mine = [...this.metas.values()].filter((m) => m.owner === owner && (cursor === undefined || m.conversationId < cursor)).sort((a, b) => (a.conversationId < b.conversationId ? 1 : -1));
+    const mine = [...this.metas.values()].filter((m) => m.owner === owner && !this.expired(m.updatedAt) && (cursor === undefined || m.conversationId < cursor)).sort((a, b) => (a.conversationId < b.conversationId ? 1 : -1));
     const items = mine.slice(0, limit);
     return Promise.resolve({ items, cursor: mine.length > limit ? items[items.length - 1]?.conversationId : undefined });
   }
@@ -31,7 +45,7 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   begin(owner: string, conversationId: string, run: ConversationRun, reserve: number, nowMs: number, title?: string): Promise<BeginOutcome> {
-    const meta = this.metas.get(ownerKey(owner, conversationId));
+    const meta = this.live(ownerKey(owner, conversationId));
     if (meta === undefined) return Promise.resolve({ outcome: 'unknown' });
     if (meta.running !== undefined && meta.running.until > nowMs) return Promise.resolve({ outcome: 'busy', meta });
     const next: ConversationMeta = { ...meta, running: run, nextIndex: meta.nextIndex + reserve, title: meta.title === '' && title !== undefined ? title : meta.title };
@@ -85,6 +99,7 @@ export class MemoryConversationStore implements ConversationStore {
       lastModelId: end.lastModelId ?? meta.lastModelId,
       pendingToolUseIds: end.pendingToolUseIds,
       updatedAt: end.updatedAt,
+      bytes: Math.max(0, meta.bytes + (end.bytes ?? 0)),
     });
     return Promise.resolve(true);
   }
@@ -101,7 +116,7 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   private sorted(conversationId: string): StoredMessage[] {
-    return [...(this.messagesOf.get(conversationId)?.values() ?? [])].sort((a, b) => a.index - b.index);
+    return [...(this.messagesOf.get(conversationId)?.values() ?? [])].filter((m) => !this.expired(m.createdAt)).sort((a, b) => a.index - b.index);
   }
 
   private update(owner: string, conversationId: string, change: (meta: ConversationMeta) => ConversationMeta): boolean {

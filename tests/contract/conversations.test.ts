@@ -20,6 +20,7 @@ const meta = (conversationId: string, owner = 'user:ann', extra: Partial<Convers
   historyTokens: 0,
   pendingToolUseIds: [],
   running: undefined,
+  bytes: 0,
   ...extra,
 });
 const run = (jobId: string, until = T0 + 60_000) => ({ requestId: `r-${jobId}`, jobId, streamKey: `s-${jobId}`, until });
@@ -34,11 +35,39 @@ const message = (index: number, jobId: string, extra: Partial<StoredMessage> = {
 });
 const end = (added: number, extra = {}) => ({ added, removed: 0, historyTokens: 100, lastModelId: 'm', pendingToolUseIds: [], updatedAt: T0 + 1000, ...extra });
 
-function conversationContract(name: string, make: () => Promise<ConversationStore>): void {
+function conversationContract(name: string, make: (retentionDays?: number) => Promise<ConversationStore>): void {
   describe(`${name} conversation store`, () => {
     let s: ConversationStore;
     beforeEach(async () => {
       s = await make();
+    });
+
+    it('with a retention, reads a message past it, and a conversation whose last turn is past it, as gone', async () => {
+      const kept = await make(1);
+      const now = Date.now();
+      const day = 86_400_000;
+      await kept.create(meta('c_old', 'user:ann', { createdAt: now - 3 * day, updatedAt: now - 2 * day }));
+      await kept.create(meta('c_live', 'user:ann', { createdAt: now - 3 * day, updatedAt: now - day / 2 }));
+      await kept.append('c_live', message(0, 'j1', { createdAt: now - 2 * day }));
+      await kept.append('c_live', message(1, 'j1', { createdAt: now - 2 * day }));
+      await kept.append('c_live', message(2, 'j2', { createdAt: now - 60_000 }));
+      expect(await kept.get('user:ann', 'c_old')).toBeUndefined();
+      expect((await kept.list('user:ann', { limit: 10 })).items.map((m) => m.conversationId)).toEqual(['c_live']);
+      expect((await kept.begin('user:ann', 'c_old', run('j9', now + 60_000), 2, now)).outcome).toBe('unknown');
+      expect((await kept.history('c_live')).map((m) => m.index)).toEqual([2]);
+      expect((await kept.messages('c_live', { limit: 10, order: 'newest' })).items.map((m) => m.index)).toEqual([2]);
+      // Without one, nothing expires.
+      await s.create(meta('c_old', 'user:ann', { createdAt: now - 3 * day, updatedAt: now - 2 * day }));
+      expect(await s.get('user:ann', 'c_old')).toBeDefined();
+    });
+
+    it('counts the bytes each turn adds and takes away', async () => {
+      await s.create(meta('c_1'));
+      await s.begin('user:ann', 'c_1', run('j1'), 2, T0);
+      await s.finish('user:ann', 'c_1', 'j1', end(2, { bytes: 500 }));
+      await s.begin('user:ann', 'c_1', run('j2'), 2, T0);
+      await s.finish('user:ann', 'c_1', 'j2', end(0, { bytes: -200 }));
+      expect((await s.get('user:ann', 'c_1'))?.bytes).toBe(300);
     });
 
     it('keeps a conversation for its owner only: another owner reads it as unknown', async () => {
@@ -141,14 +170,14 @@ function conversationContract(name: string, make: () => Promise<ConversationStor
   });
 }
 
-conversationContract('memory', () => Promise.resolve(new MemoryConversationStore()));
+conversationContract('memory', (retentionDays) => Promise.resolve(new MemoryConversationStore(retentionDays)));
 
 describe('on dynalite, through the real SDK', () => {
   const dynalite = useDynalite();
   let tables = 0;
-  conversationContract('DynamoDB', async () => {
+  conversationContract('DynamoDB', async (retentionDays) => {
     const table = `conversations-${(tables += 1)}`;
     await ensureTable(dynalite.client, table);
-    return new DynamoConversationStore(documentClient(dynalite.client), table);
+    return new DynamoConversationStore(documentClient(dynalite.client), table, retentionDays);
   });
 });

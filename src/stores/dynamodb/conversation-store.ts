@@ -28,6 +28,7 @@ function metaOf(item: Record<string, unknown>): ConversationMeta {
     historyTokens: Number(item['historyTokens'] ?? 0),
     pendingToolUseIds: Array.isArray(item['pendingToolUseIds']) ? item['pendingToolUseIds'].map(String) : [],
     running: item['running'] === undefined ? undefined : (item['running'] as ConversationRun),
+    bytes: Number(item['bytes'] ?? 0),
   };
 }
 
@@ -42,7 +43,19 @@ export class DynamoConversationStore implements ConversationStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** CONVERSATION_RETENTION_DAYS: items carry the table's `ttl` that many days after their write (0: none). */
+    private readonly retentionDays = 0,
   ) {}
+
+  /** The `ttl` (epoch seconds) of an item written at `ms`, as an attribute map to spread. */
+  private ttlOf(ms: number): { ttl?: number } {
+    return this.retentionDays > 0 ? { ttl: Math.floor(ms / 1000) + this.retentionDays * 86_400 } : {};
+  }
+
+  /** Past its retention: DynamoDB deletes such an item within days, so reads leave it out at once. */
+  private expired(item: Record<string, unknown>): boolean {
+    return typeof item['ttl'] === 'number' && item['ttl'] * 1000 <= Date.now();
+  }
 
   async create(meta: ConversationMeta): Promise<void> {
     await this.db.send(
@@ -59,6 +72,7 @@ export class DynamoConversationStore implements ConversationStore {
           defaults: pack(meta.defaults),
           historyTokens: meta.historyTokens,
           pendingToolUseIds: [...meta.pendingToolUseIds],
+          ...this.ttlOf(meta.updatedAt),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
@@ -67,7 +81,7 @@ export class DynamoConversationStore implements ConversationStore {
 
   async get(owner: string, conversationId: string): Promise<ConversationMeta | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: ownerKey(owner, conversationId), ConsistentRead: true }));
-    return Item === undefined ? undefined : metaOf(Item);
+    return Item === undefined || this.expired(Item) ? undefined : metaOf(Item);
   }
 
   async list(owner: string, { limit, cursor }: { readonly limit: number; readonly cursor?: string }): Promise<Page<ConversationMeta>> {
@@ -81,7 +95,7 @@ export class DynamoConversationStore implements ConversationStore {
       }),
     );
     // BETWEEN includes the cursor itself: it was the last of the page before.
-    const items = (page.Items ?? []).map(metaOf).filter((m) => m.conversationId !== cursor);
+    const items = (page.Items ?? []).filter((item) => !this.expired(item)).map(metaOf).filter((m) => m.conversationId !== cursor);
     const shown = items.slice(0, limit);
     return { items: shown, cursor: items.length > limit ? shown[shown.length - 1]?.conversationId : undefined };
   }
@@ -109,9 +123,9 @@ export class DynamoConversationStore implements ConversationStore {
           Key: ownerKey(owner, conversationId),
           UpdateExpression: `SET running = :run${title !== undefined ? ', title = if_not_exists(title, :title)' : ''} ADD nextIndex :n`,
           // Race: two frames of one conversation at once (two tabs): one takes it, the other is busy.
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(running) OR running.#until <= :now)',
-          ExpressionAttributeNames: { '#until': 'until' },
-          ExpressionAttributeValues: { ':run': run, ':n': reserve, ':now': nowMs, ...(title !== undefined ? { ':title': title } : {}) },
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#ttl) OR #ttl > :nowS) AND (attribute_not_exists(running) OR running.#until <= :now)',
+          ExpressionAttributeNames: { '#until': 'until', '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':run': run, ':n': reserve, ':now': nowMs, ':nowS': Math.floor(nowMs / 1000), ...(title !== undefined ? { ':title': title } : {}) },
           ReturnValues: 'ALL_NEW',
         }),
       ),
@@ -144,12 +158,12 @@ export class DynamoConversationStore implements ConversationStore {
     const parts: Uint8Array[] = [];
     for (let at = 0; body.length > MAX_BODY_BYTES && at < body.length; at += MAX_BODY_BYTES) parts.push(body.subarray(at, at + MAX_BODY_BYTES));
     // The parts first: a message exists when its head item does, and the head is written last.
-    await Promise.all(parts.map((chunk, k) => this.db.send(new PutCommand({ TableName: this.tableName, Item: { pk: messagesPk(conversationId), sk: partSk(message.index, k), chunk } }))));
+    await Promise.all(parts.map((chunk, k) => this.db.send(new PutCommand({ TableName: this.tableName, Item: { pk: messagesPk(conversationId), sk: partSk(message.index, k), chunk, ...this.ttlOf(message.createdAt) } }))));
     const written = await unlessConditionFails(
       this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: messagesPk(conversationId), sk: messageSk(message.index), ...rest, ...(parts.length > 0 ? { parts: parts.length } : { body }) },
+          Item: { pk: messagesPk(conversationId), sk: messageSk(message.index), ...rest, ...(parts.length > 0 ? { parts: parts.length } : { body }), ...this.ttlOf(message.createdAt) },
           // Exactly once: a redelivered job writes what is there already; another job never overwrites it.
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -177,7 +191,7 @@ export class DynamoConversationStore implements ConversationStore {
         Limit: limit + 1 + (bound === undefined ? 0 : 1),
       }),
     );
-    const heads = (page.Items ?? []).filter((item) => String(item['sk']).startsWith('MSG#') && item['sk'] !== bound);
+    const heads = (page.Items ?? []).filter((item) => String(item['sk']).startsWith('MSG#') && item['sk'] !== bound && !this.expired(item));
     const items = await Promise.all(heads.slice(0, limit).map((item) => this.messageOf(conversationId, item)));
     return { items, cursor: heads.length > limit ? String(items[items.length - 1]?.index) : undefined };
   }
@@ -198,7 +212,7 @@ export class DynamoConversationStore implements ConversationStore {
       heads.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return Promise.all(heads.map((item) => this.messageOf(conversationId, item)));
+    return Promise.all(heads.filter((item) => !this.expired(item)).map((item) => this.messageOf(conversationId, item)));
   }
 
   async remove(conversationId: string, indexes: readonly number[]): Promise<void> {
@@ -212,14 +226,17 @@ export class DynamoConversationStore implements ConversationStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: ownerKey(owner, conversationId),
-          UpdateExpression: `SET historyTokens = :tokens, pendingToolUseIds = :pending, updatedAt = :now${end.lastModelId !== undefined ? ', lastModelId = :model' : ''} ADD messageCount :delta REMOVE running`,
+          UpdateExpression: `SET historyTokens = :tokens, pendingToolUseIds = :pending, updatedAt = :now${end.lastModelId !== undefined ? ', lastModelId = :model' : ''}${this.retentionDays > 0 ? ', #ttl = :ttl' : ''} ADD messageCount :delta, bytes :bytes REMOVE running`,
           // Exactly once: only the running job ends its turn, so a redelivery counts nothing twice.
           ConditionExpression: 'running.jobId = :job',
+          ...(this.retentionDays > 0 ? { ExpressionAttributeNames: { '#ttl': 'ttl' } } : {}),
           ExpressionAttributeValues: {
             ':tokens': end.historyTokens,
             ':pending': [...end.pendingToolUseIds],
             ':now': end.updatedAt,
             ':delta': end.added - end.removed,
+            ':bytes': end.bytes ?? 0,
+            ...(this.retentionDays > 0 ? { ':ttl': this.ttlOf(end.updatedAt).ttl } : {}),
             ':job': jobId,
             ...(end.lastModelId !== undefined ? { ':model': end.lastModelId } : {}),
           },
