@@ -22,8 +22,8 @@ export function readmeBlock(file: string): string {
 
 /**
  * A README snippet that exports a `Chat` component, as an app would ship it: rendered into
- * `#root` by React, bundled with the repository's React and AI SDK, the transport taken from the
- * client's sources (as examples/react-chat does), and its gateway URL the given one — the snippet
+ * `#root` by React, bundled with the repository's React and AI SDK, the client and its transport
+ * taken from the client's sources (as examples/react-chat does), and its gateway URL the given one — the snippet
  * must name README_URL exactly once, so an edited README cannot silently test nothing.
  */
 export async function bundleReactSnippet(code: string, gatewayUrl: string): Promise<string> {
@@ -43,7 +43,8 @@ export async function bundleReactSnippet(code: string, gatewayUrl: string): Prom
       write: false,
       logLevel: 'error',
       nodePaths: [resolve('node_modules')],
-      alias: { '@ws-llm-gateway/client/ai-sdk': resolve('client/src/ai-sdk/index.ts') },
+      // Both entries from the sources: one copy of the client (its GatewayError one class).
+      alias: { '@ws-llm-gateway/client/ai-sdk': resolve('client/src/ai-sdk/index.ts'), '@ws-llm-gateway/client': resolve('client/src/index.ts') },
       define: { 'process.env.NODE_ENV': '"production"' },
     });
     return result.outputFiles[0]!.text;

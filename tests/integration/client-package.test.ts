@@ -75,10 +75,10 @@ describe('the @ws-llm-gateway/client package', () => {
     expect(run.status).toBe(0);
   });
 
-  it('runs the README’s Node and tools examples as a fresh project would (nodenext, strict, `ws` with @types/ws) and type-checks its React hook and useChat snippets with React 19’s types', async () => {
+  it('runs the README’s Node and tools examples as a fresh project would (nodenext, strict, `ws` with @types/ws) and type-checks its React hook, useChat and assistant-ui snippets with React 19’s types', async () => {
     const readme = readFileSync('client/README.md', 'utf8');
     const blocks = [...readme.matchAll(/<!-- (?:compiled and run|type-checked) by the tests[^:]*: ([\w.-]+) -->\n```\w+\n([\s\S]*?)\n```/g)];
-    expect(blocks.map((block) => block[1])).toEqual(['readme-node.ts', 'readme-tools.ts', 'readme-hook.tsx', 'readme-usechat.tsx', 'readme-usechat-tools.tsx']);
+    expect(blocks.map((block) => block[1])).toEqual(['readme-node.ts', 'readme-tools.ts', 'readme-hook.tsx', 'readme-usechat.tsx', 'readme-usechat-tools.tsx', 'readme-usechat-conversations.tsx', 'readme-assistant-ui-conversations.tsx']);
     const project = mkdtempSync(join(tmpdir(), 'client-readme-'));
     const local = await startLocal({ MOCK_ANSWER_TOKENS: '12' });
     try {

@@ -1,3 +1,4 @@
+import type { TurnKept } from '../protocol.generated.js';
 import type { StreamEvent, StreamResult } from '../request.js';
 
 /** The UI message stream chunks this transport emits (the AI SDK's `UIMessageChunk`, the kinds used). */
@@ -30,6 +31,8 @@ export interface GatewayMessageMetadata {
   readonly stopReason: string;
   readonly usage: StreamResult['usage'];
   readonly metrics: StreamResult['metrics'];
+  /** In a conversation kept on the gateway: where the turn was kept (its messages' ids). */
+  readonly conversation?: TurnKept;
 }
 
 /**
@@ -72,7 +75,14 @@ export class ChunkWriter {
   finish(result: StreamResult): void {
     this.endText();
     for (const use of result.toolUses) this.emit({ type: 'tool-input-available', toolCallId: use.toolUseId, toolName: use.name, input: use.input });
-    const metadata: GatewayMessageMetadata = { requestId: result.requestId, modelId: result.modelId, stopReason: result.stopReason, usage: result.usage, metrics: result.metrics };
+    const metadata: GatewayMessageMetadata = {
+      requestId: result.requestId,
+      modelId: result.modelId,
+      stopReason: result.stopReason,
+      usage: result.usage,
+      metrics: result.metrics,
+      ...(result.conversation !== undefined ? { conversation: result.conversation } : {}),
+    };
     this.emit({ type: 'finish-step' });
     this.emit({ type: 'finish', finishReason: FINISH[result.stopReason] ?? 'other', messageMetadata: metadata });
   }

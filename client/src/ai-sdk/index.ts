@@ -4,5 +4,7 @@
  */
 export { GatewayChatTransport, type GatewayChatTransportOptions, type SendOptions } from './transport.js';
 export { ChunkWriter, type Chunk, type GatewayMessageMetadata } from './chunks.js';
-export { toGatewayRequest, type UiMessage, type UiPart } from './messages.js';
+export { toConversationTurn, toGatewayRequest, type UiMessage, type UiPart } from './messages.js';
+export { ATTACHMENT_URL_PREFIX, loadMessages, toUiMessages, type LoadedMessage, type LoadedMessageMetadata, type LoadedPart } from './conversation-messages.js';
+export type { ResumableStorage } from './running-answers.js';
 export { defaultResumeStore, type InFlight, type ResumeStore } from './resume-store.js';

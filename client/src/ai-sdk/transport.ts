@@ -4,7 +4,9 @@ import type { ChatData, ChatMessage, ContentBlock } from '../protocol.generated.
 import type { GatewayStream, StreamEvent } from '../request.js';
 import type { GatewayClientOptions } from '../types.js';
 import { ChunkWriter, type Chunk } from './chunks.js';
-import { dataUrlBytes, toGatewayRequest, type UiMessage, type UiPart } from './messages.js';
+import { dataUrlBytes, toConversationTurn, toGatewayRequest, type UiMessage, type UiPart } from './messages.js';
+import { RunningAnswers, type ResumableStorage } from './running-answers.js';
+import { ATTACHMENT_URL_PREFIX } from './conversation-messages.js';
 import { endsTheAnswer } from './answer-ended.js';
 import { defaultResumeStore, type ResumeStore } from './resume-store.js';
 import { smoothEvents, type SmoothOptions } from '../smooth.js';
@@ -25,7 +27,26 @@ export interface GatewayChatTransportOptions extends Partial<GatewayClientOption
    * see `smoothEvents`), or `false` for each frame's text as it arrives.
    */
   readonly smooth?: SmoothOptions | false;
+  /**
+   * Conversations kept on the gateway: the chat's id (`useChat({ id })`) is the conversation's
+   * (`client.conversations.create()`'s), each send carries only the new message (or the results
+   * of the tools the last answer called), `regenerate()` asks the gateway for a new last answer,
+   * an edit (`sendMessage({ text, messageId })`) replaces the message and all after it, and
+   * `reconnectToStream` asks the gateway for the answer the conversation runs — nothing is kept
+   * in the page. `loadMessages()` gives the history for `useChat({ messages })`.
+   */
+  readonly conversations?: boolean;
+  /**
+   * As `conversations`, with the conversation named here instead of by the chat's id: for a UI
+   * that makes its own chat ids (assistant-ui gives each load a new thread id). A function maps
+   * a chat id to its conversation.
+   */
+  readonly conversationId?: string | ((chatId: string) => string);
 }
+
+/** The request fields a turn may carry beside its message (a request's `body`, the `defaults`). */
+const TURN_FIELDS = ['modelId', 'systemPrompt', 'inferenceConfig', 'tools', 'toolChoice', 'metadata'] as const;
+const KEPT_ID = /^m\d{1,9}$/;
 
 /** The `sendMessages` options of the AI SDK's ChatTransport (structurally, `ai` 5 and later). */
 export interface SendOptions {
@@ -51,15 +72,35 @@ export class GatewayChatTransport {
   private readonly owned: boolean;
   /** Files uploaded for earlier turns, referred to again rather than uploaded on every send. */
   private readonly uploaded = new UploadedFiles();
+  /** In a conversation: the gateway's id of each UI message this transport sent or streamed (for edits). */
+  private readonly keptIds = new Map<string, string>();
+  /** In a conversation: the request that sent each user message (to find its id when its answer never ended). */
+  private readonly sentBy = new Map<string, string>();
+  /** In a conversation: the answers running when a page loaded (assistant-ui's resumable storage). */
+  private readonly running: RunningAnswers;
 
   constructor(private readonly options: GatewayChatTransportOptions) {
     if (options.client === undefined && options.url === undefined) throw new TypeError('GatewayChatTransport needs a client or a url');
     this.client = options.client ?? new GatewayClient({ ...options, url: options.url! });
     this.owned = options.client === undefined;
     this.store = options.resumeStore ?? defaultResumeStore();
+    this.running = new RunningAnswers(
+      (chatId) => this.conversationOf(chatId),
+      async (conversationId) => (await this.client.conversations.get(conversationId, { order: 'newest', limit: 1 })).running?.requestId,
+    );
+  }
+
+  /** The conversation a chat is, when this transport keeps them on the gateway (`conversations`, `conversationId`). */
+  conversationOf(chatId: string): string | undefined {
+    const { conversationId, conversations } = this.options;
+    if (typeof conversationId === 'function') return conversationId(chatId);
+    if (conversationId !== undefined) return conversationId;
+    return conversations === true ? chatId : undefined;
   }
 
   async sendMessages(options: SendOptions): Promise<ReadableStream<Chunk>> {
+    const conversationId = this.conversationOf(options.chatId);
+    if (conversationId !== undefined) return this.sendTurn(conversationId, options);
     const converted = await toGatewayRequest(options.messages, (part) => this.fileBlock(part));
     const body = (options.body ?? {}) as Partial<ChatData>;
     const data: ChatData = { ...this.options.defaults, ...converted, ...body, messages: converted.messages };
@@ -89,6 +130,8 @@ export class GatewayChatTransport {
    * this page and leaves it running: it is not a stop.
    */
   async reconnectToStream(options: { chatId: string; abortSignal?: AbortSignal }): Promise<ReadableStream<Chunk> | null> {
+    const conversationId = this.conversationOf(options.chatId);
+    if (conversationId !== undefined) return this.reconnectToConversation(conversationId, options);
     const inFlight = this.store.get(options.chatId);
     if (inFlight === undefined || options.abortSignal?.aborted) return null;
     const stream = this.client.resume({ requestId: inFlight.requestId, resumeToken: inFlight.resumeToken, fromSeq: 0 });
@@ -109,9 +152,111 @@ export class GatewayChatTransport {
     return this.chunks(stream, inFlight.messageId, options.chatId, { events, first });
   }
 
+  /**
+   * For assistant-ui's AI SDK runtime (`useChatRuntime`), which resumes a thread's answer when
+   * its transport's resumable storage names one: in a conversation, the answer the gateway says
+   * it runs when the thread mounts (asked once, with `conv/get`); undefined otherwise.
+   */
+  getResumableAdapter(): { readonly storage: ResumableStorage } | undefined {
+    return this.options.conversations === true || this.options.conversationId !== undefined ? { storage: this.running } : undefined;
+  }
+
   /** Closes the client this transport made (not one it was given). */
   close(): void {
     if (this.owned) void this.client.close();
+  }
+
+  /**
+   * A turn of a conversation kept on the gateway: only what is new. `regenerate()` is
+   * `regenerate: true`; `regenerate({ messageId })` of an earlier answer asks its question again
+   * (an edit from it with the same message); an edit (`sendMessage({ messageId })`) is `editFrom`.
+   */
+  private async sendTurn(conversationId: string, options: SendOptions): Promise<ReadableStream<Chunk>> {
+    const given: Partial<ChatData> = { ...this.options.defaults, ...(options.body as Partial<ChatData> | undefined) };
+    const fields: Partial<ChatData> = Object.fromEntries(TURN_FIELDS.flatMap((key) => (given[key] !== undefined ? [[key, given[key]]] : [])));
+    const last = options.messages[options.messages.length - 1];
+    let data: ChatData;
+    if (options.trigger === 'regenerate-message' && options.messageId === undefined) {
+      data = { ...fields, conversationId, regenerate: true };
+    } else {
+      const turn = await toConversationTurn(options.messages, (part) => this.fileBlock(part));
+      const edit = last?.role === 'user' && options.messageId !== undefined && (options.trigger === 'regenerate-message' || options.messageId === last.id);
+      const editFrom = edit ? await this.keptIdOf(conversationId, last.id) : undefined;
+      data = { ...fields, ...(turn.systemPrompt !== undefined ? { systemPrompt: turn.systemPrompt } : {}), conversationId, message: turn.message, ...(editFrom !== undefined ? { editFrom } : {}) };
+    }
+    const stream = this.client.stream(data, options.abortSignal ? { signal: options.abortSignal } : {});
+    const question = last?.role === 'user' ? last.id : undefined;
+    if (question !== undefined) this.sentBy.set(question, stream.requestId);
+    // A continuation (tool results sent back) extends the assistant message it continues.
+    const messageId = last?.role === 'assistant' ? last.id : `msg-${stream.requestId}`;
+    stream.done.then(
+      ({ conversation }) => {
+        if (conversation === undefined) return;
+        if (question !== undefined && conversation.userMessageId !== undefined) this.keptIds.set(question, conversation.userMessageId);
+        if (!this.keptIds.has(messageId)) this.keptIds.set(messageId, conversation.messageId);
+      },
+      () => undefined,
+    );
+    const attachments = data.message !== undefined ? attachmentIds([data.message]) : new Set<string>();
+    if (attachments.size > 0) {
+      stream.done.catch((error: unknown) => {
+        if (error instanceof GatewayError && error.code === 'invalid_request') this.uploaded.forget(attachments);
+      });
+    }
+    return this.chunks(stream, messageId, undefined);
+  }
+
+  /**
+   * The gateway's id of a UI user message: a loaded one's is its id; one this transport sent,
+   * from its answer's end — or, when that never came (stopped, failed), found by the request that sent it.
+   */
+  private async keptIdOf(conversationId: string, uiId: string): Promise<string> {
+    const known = this.keptIds.get(uiId) ?? (KEPT_ID.test(uiId) ? uiId : undefined);
+    if (known !== undefined) return known;
+    const requestId = this.sentBy.get(uiId);
+    let cursor: string | undefined;
+    do {
+      if (requestId === undefined) break;
+      const page = await this.client.conversations.get(conversationId, { order: 'newest', limit: 100, ...(cursor !== undefined ? { cursor } : {}) });
+      const found = page.items.find((m) => m.role === 'user' && m.requestId === requestId);
+      if (found !== undefined) return found.messageId;
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    throw new GatewayError('invalid_request', `The message "${uiId}" is not one the conversation keeps: it cannot be edited.`);
+  }
+
+  /** The answer the conversation runs, from its start (`resumeStreamIsReplay`), or null when it runs none. */
+  private async reconnectToConversation(conversationId: string, options: { chatId: string; abortSignal?: AbortSignal }): Promise<ReadableStream<Chunk> | null> {
+    if (options.abortSignal?.aborted) return null;
+    const stream = await this.client.conversations.resume(conversationId, { fromSeq: 0 });
+    if (stream === null) {
+      this.running.ended(conversationId);
+      return null;
+    }
+    if (options.abortSignal?.aborted) {
+      this.client.detach(stream);
+      return null;
+    }
+    options.abortSignal?.addEventListener('abort', () => this.client.detach(stream), { once: true });
+    const events = stream.events()[Symbol.asyncIterator]();
+    let first: IteratorResult<StreamEvent>;
+    try {
+      first = await events.next();
+    } catch (error) {
+      // Ended in between (its message is kept: a reload shows it), or superseded by the AI SDK.
+      if (error instanceof GatewayError && error.code === 'resume_unavailable') this.running.ended(conversationId);
+      if (error instanceof GatewayError && (error.code === 'resume_unavailable' || error.code === 'detached')) return null;
+      throw error;
+    }
+    stream.done.then(
+      () => this.running.ended(conversationId),
+      (error: unknown) => {
+        if (endsTheAnswer(error)) this.running.ended(conversationId);
+      },
+    );
+    // A new UI message, after the loaded ones: the answer replays from its start (a tool step's
+    // answer too — continuing the loaded message would replace its earlier steps).
+    return this.chunks(stream, `msg-${stream.requestId}`, undefined, { events, first });
   }
 
   /** Forgets the chat's record — if it still names `requestId` (a newer answer's is not this one's to forget). */
@@ -119,8 +264,11 @@ export class GatewayChatTransport {
     if (this.store.get(chatId)?.requestId === requestId) this.store.delete(chatId);
   }
 
-  private chunks(stream: GatewayStream, messageId: string, chatId: string, started?: { events: AsyncIterator<StreamEvent>; first: IteratorResult<StreamEvent> }): ReadableStream<Chunk> {
-    const forget = (): void => this.forget(chatId, stream.requestId);
+  /** The stream's chunks; `chatId` names the resume record to forget when the answer ends (none in a conversation). */
+  private chunks(stream: GatewayStream, messageId: string, chatId: string | undefined, started?: { events: AsyncIterator<StreamEvent>; first: IteratorResult<StreamEvent> }): ReadableStream<Chunk> {
+    const forget = (): void => {
+      if (chatId !== undefined) this.forget(chatId, stream.requestId);
+    };
     const client = this.client;
     const smooth = this.options.smooth;
     let detached = false;
@@ -167,6 +315,11 @@ export class GatewayChatTransport {
   private async fileBlock(part: UiPart): Promise<ContentBlock> {
     const mediaType = part.mediaType ?? '';
     const url = part.url;
+    // A file loaded from a conversation (loadMessages): the attachment the gateway already has.
+    if (url?.startsWith(ATTACHMENT_URL_PREFIX)) {
+      const attachmentId = url.slice(ATTACHMENT_URL_PREFIX.length);
+      return mediaType.startsWith('image/') ? { type: 'image', attachmentId } : { type: 'document', attachmentId, ...(part.filename ? { name: part.filename } : {}) };
+    }
     const bytes = url !== undefined ? dataUrlBytes(url) : undefined;
     if (url === undefined || bytes === undefined) throw new GatewayError('invalid_request', 'A file part must carry its bytes as a data: URL (the gateway does not fetch URLs).');
     if (mediaType.startsWith('image/') && bytes.length <= INLINE_IMAGE_BYTES) {
