@@ -111,13 +111,19 @@ describe('template.yaml through the real SAM translator', () => {
     });
   });
 
-  translatedIt('keeps attachments private: the route may only put (presign) and the worker only get, under uploads/; TLS only; public access blocked; expiring; CORS only for the allowed origins', () => {
+  translatedIt('keeps attachments private: the route may only put (presign) under uploads/ and list and delete what conversations keep; the worker gets both, keeps (copies) and removes under kept/ only; TLS only; public access blocked; expiring; CORS only for the allowed origins', () => {
     const { resolver, resources } = translated();
     const statements = statementsOf(resolver, resources).filter(({ statement }) => asList(statement['Resource'] as string[]).some((r) => r.includes('AttachmentsBucket')));
     expect(statements.map(({ role, statement }) => [role, statement['Action'], statement['Resource']])).toEqual([
       ['ApiRole', 's3:PutObject', '<AttachmentsBucket.Arn>/uploads/*'],
-      ['WorkerRole', 's3:GetObject', '<AttachmentsBucket.Arn>/uploads/*'],
+      ['ApiRole', 's3:ListBucket', '<AttachmentsBucket.Arn>'],
+      ['ApiRole', 's3:DeleteObject', '<AttachmentsBucket.Arn>/kept/*'],
+      ['WorkerRole', 's3:GetObject', ['<AttachmentsBucket.Arn>/uploads/*', '<AttachmentsBucket.Arn>/kept/*']],
+      ['WorkerRole', ['s3:PutObject', 's3:DeleteObject'], '<AttachmentsBucket.Arn>/kept/*'],
+      ['WorkerRole', 's3:ListBucket', '<AttachmentsBucket.Arn>'],
     ]);
+    // The route lists only what conversations keep.
+    expect(statements.find(({ role, statement }) => role === 'ApiRole' && statement['Action'] === 's3:ListBucket')?.statement['Condition']).toEqual({ StringLike: { 's3:prefix': 'kept/*' } });
     const bucket = resources['AttachmentsBucket'] as { DeletionPolicy: string; Properties: Record<string, unknown> };
     expect(bucket.DeletionPolicy).toBe('Retain');
     expect(bucket.Properties['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
@@ -141,7 +147,8 @@ describe('template.yaml through the real SAM translator', () => {
           resource === 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/*' || // this account and region; models only through a listed one
           /^<\w+LogGroup\.Arn>$/.test(resource) || // `arn:…:log-group:NAME:*`: the streams of one group
           resource.endsWith('/POST/@connections/*') || // connection ids are not known in advance
-          resource === '<AttachmentsBucket.Arn>/uploads/*'; // attachment keys are made per upload, under one prefix
+          resource === '<AttachmentsBucket.Arn>/uploads/*' || // attachment keys are made per upload, under one prefix
+          resource === '<AttachmentsBucket.Arn>/kept/*'; // and kept per conversation, under another
         expect({ role, sid: statement['Sid'], resource, allowed }).toEqual({ role, sid: statement['Sid'], resource, allowed: true });
       }
     }
