@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import type { LocalGateway } from '../../src/local/emulator';
 import { ask, nextId, one, textOf, turn } from '../helpers/conversation-frames';
 import { AUDIENCE, claims, hs256, ISSUER, SECRET } from '../helpers/jwt';
@@ -106,6 +108,23 @@ describe.each(STORE_MODES)('a conversation’s running answer, by the conversati
     expect(neither).toMatchObject({ type: 'error', code: 'invalid_request', message: 'Invalid request: data needs a resumeToken (from accepted) or a conversationId (its running answer), exactly one of the two.' });
     const both = await refusal({ conversationId, resumeToken: 'A'.repeat(32), fromSeq: 0 });
     expect(both).toMatchObject({ type: 'error', code: 'invalid_request' });
+  });
+
+  it('logs a conversation by its id and counts only: never a message, an answer, a title or a system prompt', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) }));
+    local = await mode.start(AUTH, { logger });
+    const tab = await connect();
+    const conversationId = String((await one(tab, 'conv/create', { title: 'Secret-Title-7', systemPrompt: 'Secret-System-7' })).conversation.conversationId);
+    const done = (await turn(tab, conversationId, 'Secret-Question-7 please')).at(-1)!;
+    expect(done).toMatchObject({ type: 'done' });
+    await one(tab, 'conv/get', { conversationId });
+    await one(tab, 'conv/rename', { conversationId, title: 'Secret-Rename-7' });
+    await one(tab, 'conv/delete', { conversationId });
+    const logged = lines.join('');
+    expect(logged).toContain(conversationId);
+    // The mock's answer echoes the question: neither it nor anything the user wrote is logged.
+    expect(logged).not.toMatch(/Secret-(Title|System|Question|Rename)-7/);
   });
 
   it('takes its title from the first user message, cut at a word; a given title or a rename stays', async () => {
