@@ -20,6 +20,8 @@ export const JobConversationSchema = Type.Object({
   /** `send` adds `request.messages[0]`; `regenerate` answers the last user message again; `edit` drops the history from `editFrom` on, then sends. */
   kind: Type.Union([Type.Literal('send'), Type.Literal('regenerate'), Type.Literal('edit')]),
   editFrom: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** The tokens the provider counted for the history at the last turn: the worker measures the history's fit by it. */
+  historyTokens: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
 export const JobSchema = Type.Object({

@@ -111,7 +111,13 @@ export class ConversationRuns {
     const spec = this.config.models[request.modelId];
     const framing = estimatePromptTokens({ messages: [], ...(request.systemPrompt ? { systemPrompt: request.systemPrompt } : {}), ...(request.tools ? { tools: request.tools } : {}) });
     const budget = (spec?.contextTokens ?? Number.MAX_SAFE_INTEGER) - (request.inferenceConfig.maxTokens ?? DEFAULT_ANSWER_ROOM) - framing;
-    const fitted = fitHistory(turns, [newest], budget);
+    // The estimate counts ~4 characters a token; the provider's count of the history at the last
+    // turn says how far off that is for this conversation (code, other languages): the budget
+    // shrinks by as much, never grows.
+    const measured = turn.historyTokens ?? 0;
+    const estimated = estimatePromptTokens({ messages: turns }) + framing;
+    const factor = measured > 0 && estimated > 0 ? Math.max(1, measured / estimated) : 1;
+    const fitted = fitHistory(turns, [newest], Math.floor(budget / factor));
     return {
       request: { ...request, messages: fitted.messages },
       kept: { conversationId, ...(kind !== 'regenerate' ? { userMessageId: messageIdOf(firstIndex) } : {}), messageId: messageIdOf(assistantIndex), droppedMessages: fitted.dropped },

@@ -64,7 +64,7 @@ export class ConversationTurns {
       const window = (this.config.models[request.modelId]?.contextTokens ?? Number.MAX_SAFE_INTEGER) - (request.inferenceConfig.maxTokens ?? 0);
       const inputTokens = Math.max(added, Math.min(begun.meta.historyTokens + added + framing, window));
       const editFrom = data.editFrom === undefined ? undefined : Number(data.editFrom.slice(1));
-      return { request, inputTokens, conversation: { conversationId, firstIndex: begun.firstIndex, kind, ...(editFrom !== undefined ? { editFrom } : {}) }, undo };
+      return { request, inputTokens, conversation: { conversationId, firstIndex: begun.firstIndex, kind, ...(editFrom !== undefined ? { editFrom } : {}), ...(begun.meta.historyTokens > 0 ? { historyTokens: begun.meta.historyTokens } : {}) }, undo };
     } catch (error) {
       await undo().catch(() => undefined);
       throw error;
