@@ -33,8 +33,23 @@ export function turnsOf(stored: readonly StoredMessage[]): ChatMessage[] {
     if (last?.role === message.role) turns[turns.length - 1] = { role: message.role, content: carried.length > 0 ? [...carried, ...blocksOf(content)] : content };
     else turns.push({ role: message.role, content });
   }
-  // A history starts with the user (an answer never comes first; a leading one was orphaned by an edit).
-  while (turns[0]?.role === 'assistant') turns.shift();
+  // A history starts with a question: an answer first (orphaned by an edit) is left out, and so
+  // are leading tool results whose calls are gone (written before the retention's cut).
+  for (;;) {
+    const first = turns[0];
+    if (first === undefined) break;
+    if (first.role === 'assistant') {
+      turns.shift();
+      continue;
+    }
+    if (!hasResults(first)) break;
+    const rest = blocksOf(first.content).filter((block) => block.type !== 'tool_result');
+    if (rest.length > 0) {
+      turns[0] = { role: 'user', content: rest };
+      break;
+    }
+    turns.shift();
+  }
   return turns;
 }
 

@@ -150,6 +150,12 @@ describe('turnsOf: a conversation’s stored messages as a model’s history', (
   const asked = (text: string): StoredMessage => stored('user', text);
   const said = (text: string, status: StoredMessage['status'] = 'complete'): StoredMessage => stored('assistant', text === '' ? [] : [{ type: 'text', text }], status);
 
+  it('starts at a question when the history’s head is gone (a retention): leading results without their calls are left out', () => {
+    const result = (id: string): ContentBlock => ({ type: 'tool_result', toolUseId: id, content: `result of ${id}` });
+    expect(turnsOf([stored('user', [result('t1')]), said('after the call'), asked('next')])).toEqual([user('next')]);
+    expect(turnsOf([stored('user', [result('t1'), { type: 'text', text: 'and also' }]), said('ok')])).toEqual([{ role: 'user', content: [{ type: 'text', text: 'and also' }] }, answer('ok')]);
+  });
+
   it('keeps a whole conversation as it is: alternating, user first, content and order unchanged', () => {
     const turns = turnsOf([asked('q1'), said('a1'), asked('q2'), said('a2')]);
     expect(turns).toEqual([user('q1'), answer('a1'), user('q2'), answer('a2')]);
