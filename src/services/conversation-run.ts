@@ -128,6 +128,12 @@ export class ConversationRuns {
     };
   }
 
+  /** Whether the conversation still runs this job's turn — or is gone (close then removes what the turn wrote). */
+  async holds(job: Job): Promise<boolean> {
+    const meta = await this.conversations.get(job.owner ?? '', job.conversation!.conversationId);
+    return meta === undefined || meta.running?.jobId === job.jobId;
+  }
+
   /** Ends the running answer of a turn `open` refused: nothing was written, so nothing is kept or counted. */
   async refuse(job: Job): Promise<void> {
     await this.conversations.abandon(job.owner ?? '', job.conversation!.conversationId, job.jobId);

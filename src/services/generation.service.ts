@@ -169,11 +169,21 @@ export class GenerationService {
     const used = progress.called ? (progress.usedTokens ?? inputTokens + Math.ceil(progress.producedChars / 4)) : 0;
     const kept = answer;
     const failure = 'failure' in outcome ? outcome.failure : undefined;
+    const close = (): Promise<void> => this.runs.close(job, turn, kept !== undefined ? turnOutcome(kept, progress) : cutShort(progress, failure));
+    // Past its claim's lease (the invocation's end) a worker is one Lambda would have stopped, and a
+    // redelivery may have found the job interrupted and ended its turn: what this one kept then
+    // could land after later turns (at an index a regeneration or an edit freed). It keeps its
+    // turn only while the conversation still runs it.
+    const leaseUntil = deadlineAt + config.worker.timeMarginMs;
+    const closeInTime = async (): Promise<void> => {
+      if (Date.now() <= leaseUntil || (await this.runs.holds(job))) return close();
+      log.warn('the answer ended past its invocation\'s time and its turn was ended by a redelivery: this worker keeps nothing');
+    };
     const closeTurn =
       job.conversation === undefined ? undefined
       // A turn refused before anything was written (an edit of no user message) leaves the conversation as it was.
       : failure instanceof TurnRefusal ? () => this.runs.refuse(job)
-      : () => this.runs.close(job, turn, kept !== undefined ? turnOutcome(kept, progress) : cutShort(progress, failure));
+      : closeInTime;
     await this.end({ ...job, ticket }, used, outcome, log, target, closeTurn);
   }
 

@@ -1,9 +1,12 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { LocalServerConfig } from '../../src/config/local';
 import type { ManagementApiOptions, PostFault } from '../../src/local/management-api';
 import type { LocalGateway } from '../../src/local/emulator';
 import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../../src/llm/chat-model';
 import { mockAnswerTokens } from '../../src/llm/mock';
 import { BedrockEmulator, type Scenario } from '../helpers/bedrock-emulator';
+import { allMessages, one, streamWith, turn } from '../helpers/conversation-turns';
+import { CrashingModel } from '../helpers/crashing-model';
 import { OpenAiStandIn, type OpenAiScenario } from '../helpers/openai-standin';
 import { dynamoClient, startDynalite } from '../helpers/dynamo';
 import { connectTracked, quiesce, startLocal } from '../helpers/local';
@@ -44,13 +47,17 @@ describe.each(STORE_MODES)('fault injection, with leak checks, %s mode', (_name,
     rig = undefined;
   });
 
-  async function start(env: Record<string, string>, options: { beforePost?: ManagementApiOptions['beforePost']; bedrock?: BedrockRuntimeClient; model?: ChatModel } = {}): Promise<Rig> {
+  async function start(
+    env: Record<string, string>,
+    options: { beforePost?: ManagementApiOptions['beforePost']; bedrock?: BedrockRuntimeClient; model?: ChatModel; server?: Partial<LocalServerConfig> } = {},
+  ): Promise<Rig> {
     const local = await mode.start(
       { MOCK_TOKEN_DELAY_MS: '5', MOCK_ANSWER_TOKENS: '60', ...env },
       {
         ...(options.beforePost ? { beforePost: options.beforePost } : {}),
         ...(options.bedrock ? { clients: { bedrockClient: options.bedrock } } : {}),
         ...(options.model ? { model: options.model } : {}),
+        ...(options.server ? { server: options.server } : {}),
       },
     );
     const { client, connectionId } = await connectTracked(local);
@@ -268,6 +275,124 @@ describe.each(STORE_MODES)('fault injection, with leak checks, %s mode', (_name,
     });
   });
 
-  // Worker crash and redelivery: tests/integration/queue.test.ts ("a worker dies mid-answer"),
-  // with the same checks: one error frame, no record left, the slot given back.
+  // Worker crash and redelivery of a stateless answer: tests/integration/queue.test.ts ("a
+  // worker dies mid-answer"), with the same checks: one error frame, no record left, the slot given back.
+
+  describe('a conversation’s turn, under a worker crash and a redelivered job', () => {
+    /** The worker "times out" after 600 ms; SQS shows its message again after 900 ms. */
+    const CRASH_ENV = { WORKER_TIME_MARGIN_MS: '0', WORKER_TIMEOUT_MS: '600', QUEUE_MAX_RECEIVE_COUNT: '3' };
+    const CRASH_QUEUE: Partial<LocalServerConfig> = { queue: { visibilityTimeoutMs: 900, maxInvocations: 5, batchSize: 10 } };
+    let model: CrashingModel | undefined;
+    afterEach(() => model?.release());
+
+    const create = async (r: Rig): Promise<string> => String((await one(r.client, 'conv/create')).conversation.conversationId);
+    const answered = async (r: Rig, conversationId: string, text: string, extra: Record<string, unknown> = {}): Promise<Frame> => {
+      const end = (await turn(r.client, conversationId, text, extra)).at(-1)!;
+      expect(end).toMatchObject({ type: 'done' });
+      return end;
+    };
+
+    /**
+     * Each user message and each answer once: indexes increasing, a user message then its one
+     * answer, the user messages `questions` in order, every message's request once, the count
+     * the conversation shows the count it holds, nothing running — and a next turn answered.
+     */
+    async function expectOnce(r: Rig, conversationId: string, questions: readonly string[]): Promise<Frame[]> {
+      const items = await allMessages(r.client, conversationId);
+      const indexes = items.map((m) => Number(String(m.messageId).slice(1)));
+      expect(indexes).toEqual([...indexes].sort((a, b) => a - b));
+      expect(new Set(indexes).size).toBe(indexes.length);
+      expect(items.map((m) => m.role)).toEqual(items.map((_, i) => (i % 2 === 0 ? 'user' : 'assistant')));
+      expect(items.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(questions);
+      for (const role of ['user', 'assistant']) {
+        const ids = items.filter((m) => m.role === role).map((m) => m.requestId);
+        expect(new Set(ids).size).toBe(ids.length);
+      }
+      const listed = ((await one(r.client, 'conv/list')).items as Frame[]).find((c) => c.conversationId === conversationId)!;
+      expect(listed.messageCount).toBe(items.length);
+      expect(listed.running).toBeUndefined();
+      const next = await answered(r, conversationId, 'and next?');
+      const after = await allMessages(r.client, conversationId);
+      expect(after.slice(0, items.length)).toEqual(items);
+      expect(after.slice(items.length).map((m) => [m.messageId, m.role, m.requestId])).toEqual([
+        [next.conversation.userMessageId, 'user', next.requestId],
+        [next.conversation.messageId, 'assistant', next.requestId],
+      ]);
+      return items;
+    }
+
+    it.each<[string, (r: Rig, conversationId: string) => Promise<Frame[]>, string[]]>([
+      ['a new message', (r, id) => turn(r.client, id, 'q3'), ['q1', 'q2', 'q3']],
+      ['a regeneration', (r, id) => streamWith(r.client, { conversationId: id, regenerate: true }), ['q1', 'q2']],
+      ['an edit', (r, id) => turn(r.client, id, 'q2, edited', { editFrom: 'm2' }), ['q1', 'q2, edited']],
+    ])('%s whose worker dies mid-answer: the redelivery ends it once, its messages each once, the answer interrupted, the conversation free', async (_kind, send, questions) => {
+      model = new CrashingModel();
+      const r = await start(CRASH_ENV, { model, server: CRASH_QUEUE });
+      const conversationId = await create(r);
+      await answered(r, conversationId, 'q1');
+      await answered(r, conversationId, 'q2');
+      model.crashNext();
+      const frames = await send(r, conversationId);
+      expect(frames.at(-1)).toMatchObject({ type: 'error', code: 'internal_error', retryable: true, message: 'The answer was interrupted; please retry.' });
+      expect(frames.filter((f) => f.type === 'error' || f.type === 'done')).toHaveLength(1);
+      expect(chunksOf(frames).map((f) => String(f.content)).join('')).toBe('one two three ');
+      // The dead worker wakes: what it then tries to keep changes nothing.
+      model.release();
+      await quiesce(r.local, r.client);
+      const items = await expectOnce(r, conversationId, questions);
+      expect(items.at(-1)).toMatchObject({ role: 'assistant', status: 'interrupted', requestId: frames[0]!.requestId });
+      await assertNoLeaks(r);
+    });
+
+    it('a job delivered again while it answers, and once more after it ended: one answer, streamed once, its messages written once', async () => {
+      const r = await start({ MOCK_TOKEN_DELAY_MS: '10', MOCK_ANSWER_TOKENS: '60' });
+      const jobs = jest.spyOn(r.local.queue, 'send');
+      const conversationId = await create(r);
+      await answered(r, conversationId, 'q1');
+      const requestId = 'twice';
+      r.client.send({ action: 'llm/stream', requestId, data: { conversationId, message: { role: 'user', content: 'q2' } } });
+      await r.client.waitFor((frames) => frames.some((f) => f.requestId === requestId && f.type === 'chunk'), 5000, 'the first chunk');
+      const body = jobs.mock.calls.at(-1)![0];
+      expect(JSON.parse(body)).toMatchObject({ requestId, conversation: { conversationId, kind: 'send' } });
+      r.local.queue.send(body);
+      expect(await r.client.terminal(requestId, 10_000)).toMatchObject({ type: 'done', conversation: { userMessageId: 'm2', messageId: 'm3' } });
+      await quiesce(r.local, r.client);
+      r.local.queue.send(body);
+      await quiesce(r.local, r.client);
+      const frames = r.client.of(requestId);
+      expect(frames.filter((f) => f.type === 'done' || f.type === 'error')).toHaveLength(1);
+      expect(contiguous(frames)).toBe(true);
+      expect(chunksOf(frames).map((f) => String(f.content)).join('')).toBe(mockAnswerTokens('q2', 60).join(''));
+      const items = await expectOnce(r, conversationId, ['q1', 'q2']);
+      expect(items[3]).toMatchObject({ status: 'complete', content: [{ type: 'text', text: mockAnswerTokens('q2', 60).join('') }] });
+      jobs.mockRestore();
+      await assertNoLeaks(r);
+    });
+
+    it('a turn cancelled while its job waits in the queue: cancelled once, nothing of it kept, the conversation free', async () => {
+      model = new CrashingModel();
+      // One worker invocation at a time, held by a stateless answer at the gate while the turn waits behind it.
+      const r = await start({}, { model, server: { queue: { visibilityTimeoutMs: 60_000, maxInvocations: 1, batchSize: 1 } } });
+      const conversationId = await create(r);
+      await answered(r, conversationId, 'q1');
+      model.holdNext();
+      r.client.send(ask('blocker'));
+      await until(() => model!.held === 1, 'the blocker to hold the worker');
+      const requestId = 'queued';
+      r.client.send({ action: 'llm/stream', requestId, data: { conversationId, message: { role: 'user', content: 'never mind' } } });
+      await r.client.waitFor((frames) => frames.some((f) => f.requestId === requestId && f.type === 'accepted'), 5000, 'the turn accepted');
+      r.client.send({ action: 'llm/cancel', requestId });
+      // The route marks the stream cancelled; the worker that claims the job ends it, before any model call.
+      const { requests, streams } = r.local.gateway.deps;
+      const streamKey = (await requests.held(r.connectionId, requestId))!.streamKey!;
+      await until(async () => (await streams.get(streamKey))?.cancelled === true, 'the stream marked cancelled');
+      model.release();
+      expect(await r.client.terminal('blocker', 10_000)).toMatchObject({ type: 'done' });
+      expect(await r.client.terminal(requestId, 10_000)).toMatchObject({ type: 'error', code: 'cancelled' });
+      await quiesce(r.local, r.client);
+      expect(r.client.of(requestId).filter((f) => f.type === 'error' || f.type === 'done')).toHaveLength(1);
+      await expectOnce(r, conversationId, ['q1']);
+      await assertNoLeaks(r);
+    });
+  });
 });

@@ -4,6 +4,8 @@ import { MockChatModel } from '../../src/llm/mock';
 import type { LocalGateway } from '../../src/local/emulator';
 import { RateLimiter, type AdmissionTicket } from '../../src/services/rate-limit';
 import { answerSegments } from '../helpers/answer-segments';
+import { allMessages, one } from '../helpers/conversation-turns';
+import { CrashingModel } from '../helpers/crashing-model';
 import { seedFromEnv } from '../helpers/seed';
 import { memoryMode, dynamoMode, type StoreMode } from '../helpers/store-modes';
 import { sleep, TestClient, until, type Frame } from '../helpers/ws-client';
@@ -301,5 +303,194 @@ describe.each<[string, () => StoreMode, number]>([
     // A resume joining the answer on its own connection needs it still open there: common in
     // memory, rarer on dynalite's slower writes (resume-ownership.test.ts covers it on both).
     if (_name === 'memory') expect(coverage.merges).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+/**
+ * A conversation's turns (v1 addition) in random interleavings on two connections of one owner:
+ * new messages (some sent while another answer runs: refused busy), regenerations, edits from a
+ * user message (or, refused, from an answer), cancels, a worker that dies mid-answer (the
+ * redelivery finds it interrupted) and jobs delivered again (SQS's at-least-once). Invariants:
+ * every turn sent ended with exactly one terminal frame; the conversation then holds each user
+ * message and each answer once — indexes increasing, a user message then its one answer, no
+ * request's message twice, no refused turn's message at all, each `done` turn still there as it
+ * ended unless a later edit or regeneration replaced it — counts what it holds, runs nothing, and
+ * answers a next turn; nothing is left behind.
+ */
+type TurnCommand =
+  | { readonly kind: 'send'; readonly conn: number; readonly waitIdle: boolean }
+  | { readonly kind: 'regenerate'; readonly conn: number }
+  | { readonly kind: 'edit'; readonly conn: number; readonly pick: number; readonly ofAnswer: boolean }
+  | { readonly kind: 'cancel' }
+  | { readonly kind: 'crash' }
+  | { readonly kind: 'redeliver' }
+  | { readonly kind: 'pause'; readonly ms: number };
+
+const turnConn = fc.nat({ max: 1 });
+const turnCommand: fc.Arbitrary<TurnCommand> = fc.oneof(
+  { arbitrary: fc.record({ kind: fc.constant('send' as const), conn: turnConn, waitIdle: fc.constantFrom(true, true, false) }), weight: 5 },
+  { arbitrary: fc.record({ kind: fc.constant('regenerate' as const), conn: turnConn }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('edit' as const), conn: turnConn, pick: fc.nat({ max: 5 }), ofAnswer: fc.constantFrom(false, false, true) }), weight: 1 },
+  { arbitrary: fc.constant({ kind: 'cancel' as const }), weight: 1 },
+  { arbitrary: fc.constant({ kind: 'crash' as const }), weight: 2 },
+  { arbitrary: fc.constant({ kind: 'redeliver' as const }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('pause' as const), ms: fc.nat({ max: 60 }) }), weight: 1 },
+);
+
+/** Every case at least once: a crash of a new message and of an edit, a redelivery while answering and after, a cancel, a busy refusal, a refused edit, a regeneration. */
+const EVERY_TURN_CASE: TurnCommand[] = [
+  { kind: 'send', conn: 0, waitIdle: true },
+  { kind: 'crash' },
+  { kind: 'send', conn: 1, waitIdle: true },
+  { kind: 'send', conn: 0, waitIdle: true },
+  { kind: 'redeliver' },
+  { kind: 'send', conn: 1, waitIdle: false },
+  { kind: 'regenerate', conn: 0 },
+  { kind: 'redeliver' },
+  { kind: 'edit', conn: 1, pick: 0, ofAnswer: true },
+  { kind: 'edit', conn: 0, pick: 2, ofAnswer: false },
+  { kind: 'crash' },
+  { kind: 'edit', conn: 0, pick: 1, ofAnswer: false },
+  { kind: 'send', conn: 1, waitIdle: true },
+  { kind: 'cancel' },
+];
+
+/** A turn as the client sent it and saw it end. */
+interface SentTurn {
+  readonly requestId: string;
+  readonly kind: 'send' | 'regenerate' | 'edit';
+  /** The user message it adds (none for a regeneration). */
+  readonly text: string | undefined;
+  readonly client: TestClient;
+}
+
+describe.each<[string, () => StoreMode, number]>([
+  ['memory', memoryMode, 6],
+  ['DynamoDB', () => dynamoMode('interleave-conv'), 4],
+])('random conversation turns under crashes and redeliveries, %s mode (fast-check)', (_name, makeMode, numRuns) => {
+  const mode = makeMode();
+  afterAll(() => mode.stop());
+  const lineOf = (f: Frame): string => `${String(f.messageId)} ${String(f.role)} ${String(f.requestId)}${f.status !== undefined ? ` ${String(f.status)}` : ''}`;
+
+  async function run(commands: TurnCommand[], outcomes: Set<string>): Promise<void> {
+    // Answers of about 120 ms: a cancel or a second send may come while one runs.
+    const model = new CrashingModel(10);
+    // A worker "times out" after 600 ms; SQS shows its message again after 900 ms.
+    const local = await mode.start(
+      { WORKER_TIME_MARGIN_MS: '0', WORKER_TIMEOUT_MS: '600', QUEUE_MAX_RECEIVE_COUNT: '3', CANCEL_CHECK_INTERVAL_MS: '15' },
+      { model, server: { queue: { visibilityTimeoutMs: 900, maxInvocations: 10, batchSize: 10 } } },
+    );
+    const jobs = jest.spyOn(local.queue, 'send');
+    const clients = [await TestClient.connect(local.url), await TestClient.connect(local.url)];
+    const sent: SentTurn[] = [];
+    let counter = 0;
+    const terminalOf = (t: SentTurn): Frame | undefined => t.client.frames.find((f) => f.requestId === t.requestId && (f.type === 'done' || f.type === 'error'));
+    const idle = (): Promise<void> => until(() => sent.every((t) => terminalOf(t) !== undefined), 'every turn to end', 15_000);
+    try {
+      const conversationId = String((await one(clients[0]!, 'conv/create')).conversation.conversationId);
+      const send = (client: TestClient, kind: SentTurn['kind'], data: Record<string, unknown>, text?: string): void => {
+        const requestId = `t${(counter += 1)}`;
+        sent.push({ requestId, kind, text, client });
+        client.send({ action: 'llm/stream', requestId, data: { conversationId, ...data } });
+      };
+      for (const c of commands) {
+        if (c.kind === 'pause') await sleep(c.ms);
+        else if (c.kind === 'crash') model.crashNext();
+        else if (c.kind === 'redeliver') {
+          const body = jobs.mock.calls.at(-1)?.[0];
+          if (body !== undefined) local.queue.send(body);
+        } else if (c.kind === 'cancel') {
+          // A client cancels what it was told about: the last turn, once its first answer came.
+          const last = sent.at(-1);
+          if (last !== undefined) {
+            await until(() => last.client.frames.some((f) => f.requestId === last.requestId), `the first answer to ${last.requestId}`, 10_000);
+            last.client.send({ action: 'llm/cancel', requestId: last.requestId });
+          }
+        } else {
+          const client = clients[c.conn]!;
+          if (c.kind !== 'send' || c.waitIdle) await idle();
+          if (c.kind === 'send') {
+            const text = `q${counter + 1}`;
+            send(client, 'send', { message: { role: 'user', content: text } }, text);
+          } else if (c.kind === 'regenerate') send(client, 'regenerate', { regenerate: true });
+          else {
+            const items = (await allMessages(client, conversationId)).filter((m) => m.role === (c.ofAnswer ? 'assistant' : 'user'));
+            const target = items.length === 0 ? 'm0' : String(items[c.pick % items.length]!.messageId);
+            const text = `e${counter + 1}`;
+            send(client, 'edit', { editFrom: target, message: { role: 'user', content: text } }, text);
+          }
+        }
+      }
+      await idle();
+      model.disarm();
+      model.release();
+      await local.idle();
+
+      // Exactly one terminal frame per turn.
+      for (const t of sent) {
+        const ends = t.client.frames.filter((f) => f.requestId === t.requestId && (f.type === 'done' || f.type === 'error'));
+        expect({ requestId: t.requestId, ends: ends.length }).toEqual({ requestId: t.requestId, ends: 1 });
+        const end = ends[0]!;
+        outcomes.add(end.type === 'done' ? `${t.kind} done` : `${t.kind} ${String(end.code)}${/interrupted/.test(String(end.message)) ? ' (interrupted)' : ''}`);
+      }
+      const items = await allMessages(clients[0]!, conversationId);
+      const shown = items.map(lineOf).join('; ');
+      const indexes = items.map((m) => Number(String(m.messageId).slice(1)));
+      expect({ shown, increasing: indexes.every((index, i) => i === 0 || index > indexes[i - 1]!) }).toEqual({ shown, increasing: true });
+      expect({ shown, roles: items.map((m) => m.role) }).toEqual({ shown, roles: items.map((_, i) => (i % 2 === 0 ? 'user' : 'assistant')) });
+      for (const role of ['user', 'assistant']) {
+        const ids = items.filter((m) => m.role === role).map((m) => m.requestId);
+        expect({ shown, role, unique: new Set(ids).size === ids.length }).toEqual({ shown, role, unique: true });
+      }
+      const byRequest = new Map(sent.map((t) => [t.requestId, t]));
+      for (const [i, m] of items.entries()) {
+        const t = byRequest.get(String(m.requestId));
+        expect({ shown, at: m.messageId, known: t !== undefined }).toEqual({ shown, at: m.messageId, known: true });
+        // Only an accepted turn writes: never a refused one (refused before `accepted`).
+        expect({ shown, at: m.messageId, accepted: t!.client.frames.some((f) => f.requestId === t!.requestId && f.type === 'accepted') }).toEqual({ shown, at: m.messageId, accepted: true });
+        if (m.role === 'user') expect({ at: m.messageId, content: m.content }).toEqual({ at: m.messageId, content: t!.text });
+        // An answer answers the question before it: its own turn's, or a regeneration's of it.
+        else expect({ shown, at: m.messageId, pair: t!.kind === 'regenerate' || items[i - 1]!.requestId === m.requestId }).toEqual({ shown, at: m.messageId, pair: true });
+      }
+      // Each turn that ended done is there as it ended, unless a later turn replaced its answer.
+      for (const t of sent) {
+        const end = terminalOf(t)!;
+        if (end.type !== 'done') continue;
+        const answer = items.find((m) => m.messageId === end.conversation.messageId);
+        if (answer === undefined) continue;
+        expect({ shown, answer: lineOf(answer) }).toEqual({ shown, answer: `${String(end.conversation.messageId)} assistant ${t.requestId} complete` });
+        if (t.text !== undefined) expect(items.find((m) => m.messageId === end.conversation.userMessageId)).toMatchObject({ role: 'user', content: t.text, requestId: t.requestId });
+      }
+      const listed = ((await one(clients[0]!, 'conv/list')).items as Frame[]).find((c) => c.conversationId === conversationId)!;
+      expect({ shown, messageCount: listed.messageCount, running: listed.running }).toEqual({ shown, messageCount: items.length, running: undefined });
+      // Not stuck: a next turn is answered.
+      send(clients[1]!, 'send', { message: { role: 'user', content: 'and next?' } }, 'and next?');
+      await idle();
+      expect(terminalOf(sent.at(-1)!)).toMatchObject({ type: 'done' });
+      await local.idle();
+      await until(
+        async () => {
+          const left = await mode.leftovers(local);
+          return left.requests === 0 && left.slots === 0 && local.queue.depth.messages === 0 && local.queue.depth.invocations === 0;
+        },
+        'no request record, slot or queued job left',
+        10_000,
+      );
+    } finally {
+      model.release();
+      jobs.mockRestore();
+      await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+      await local.stop();
+    }
+  }
+
+  it('writes each user message and each answer of a conversation exactly once, whatever crashes and redeliveries', async () => {
+    const outcomes = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(fc.array(turnCommand, { minLength: 3, maxLength: 9 }), (commands) => run(commands, outcomes)),
+      { numRuns, seed: seedFromEnv(), endOnFailure: process.env['FC_SHRINK'] !== '1', examples: [[EVERY_TURN_CASE]] },
+    );
+    process.stdout.write(`${_name}, conversation turns: outcomes ${[...outcomes].sort().join(', ')}\n`);
+    expect([...outcomes]).toEqual(expect.arrayContaining(['send done', 'send internal_error (interrupted)', 'send conversation_busy', 'edit done', 'edit invalid_request', 'regenerate done', 'send cancelled']));
   }, 300_000);
 });
