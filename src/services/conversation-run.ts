@@ -38,6 +38,8 @@ interface Kept {
   readonly added: number;
   readonly removed: number;
   readonly wrote: boolean;
+  /** Bytes the conversation's messages gained (or lost) by the turn. */
+  readonly bytes: number;
   readonly unchanged?: Pick<ConversationMeta, 'historyTokens' | 'pendingToolUseIds'>;
 }
 
@@ -165,8 +167,7 @@ export class ConversationRuns {
     };
     const owner = job.owner ?? '';
     const kept = turn !== undefined ? await this.keep(conversationId, answer, turn) : await this.keepUnopened(owner, conversationId, answer);
-    const { wrote } = kept;
-    const bytes = (turn?.bytes ?? 0) + (wrote ? messageBytes(answer) : 0);
+    const { bytes } = kept;
     const ended = await this.conversations.finish(owner, conversationId, job.jobId, {
       added: kept.added,
       removed: kept.removed,
@@ -190,7 +191,7 @@ export class ConversationRuns {
   /** What a turn opened here keeps: its answer, when new, beside what `open` counted. */
   private async keep(conversationId: string, answer: StoredMessage, turn: OpenTurn): Promise<Kept> {
     const wrote = await this.conversations.append(conversationId, answer);
-    return { added: turn.added + (wrote ? 1 : 0), removed: turn.removed, wrote };
+    return { added: turn.added + (wrote ? 1 : 0), removed: turn.removed, wrote, bytes: turn.bytes + (wrote ? messageBytes(answer) : 0) };
   }
 
   /**
@@ -206,7 +207,9 @@ export class ConversationRuns {
     const awaiting = stored.filter((m) => m.index < answer.index).at(-1)?.role === 'user';
     const wrote = awaiting && (await this.conversations.append(conversationId, answer));
     const delta = stored.length + (wrote ? 1 : 0) - (meta?.messageCount ?? 0);
-    return { added: Math.max(0, delta), removed: Math.max(0, -delta), wrote, ...(!awaiting && meta !== undefined ? { unchanged: meta } : {}) };
+    // Bytes likewise: what the store holds now, less what the conversation counted.
+    const bytes = stored.reduce((sum, m) => sum + messageBytes(m), wrote ? messageBytes(answer) : 0) - (meta?.bytes ?? 0);
+    return { added: Math.max(0, delta), removed: Math.max(0, -delta), wrote, bytes, ...(!awaiting && meta !== undefined ? { unchanged: meta } : {}) };
   }
 }
 

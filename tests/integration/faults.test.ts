@@ -5,7 +5,8 @@ import type { LocalGateway } from '../../src/local/emulator';
 import type { ChatModel, ChatModelEvent, ChatModelRequest } from '../../src/llm/chat-model';
 import { mockAnswerTokens } from '../../src/llm/mock';
 import { BedrockEmulator, type Scenario } from '../helpers/bedrock-emulator';
-import { allMessages, one, streamWith, turn } from '../helpers/conversation-turns';
+import { messageBytes } from '../../src/services/conversation-bytes';
+import { allMessages, conversationsOf, one, streamWith, turn } from '../helpers/conversation-turns';
 import { CrashingModel } from '../helpers/crashing-model';
 import { OpenAiStandIn, type OpenAiScenario } from '../helpers/openai-standin';
 import { dynamoClient, startDynalite } from '../helpers/dynamo';
@@ -311,6 +312,10 @@ describe.each(STORE_MODES)('fault injection, with leak checks, %s mode', (_name,
       const listed = ((await one(r.client, 'conv/list')).items as Frame[]).find((c) => c.conversationId === conversationId)!;
       expect(listed.messageCount).toBe(items.length);
       expect(listed.running).toBeUndefined();
+      // The bytes it counts toward its owner's limit are what it holds (auth off: the owner is the address).
+      const store = conversationsOf(r.local);
+      const held = (await store.history(conversationId)).reduce((sum, m) => sum + messageBytes(m), 0);
+      expect((await store.get('ip:127.0.0.1', conversationId))?.bytes).toBe(held);
       const next = await answered(r, conversationId, 'and next?');
       const after = await allMessages(r.client, conversationId);
       expect(after.slice(0, items.length)).toEqual(items);
