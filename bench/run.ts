@@ -22,6 +22,7 @@ import { measureStreaming, type SenderRun } from './streaming';
 import { measureWorkerCold, type WorkerColdResults } from './worker-cold';
 import { workerColdSection, workerColdTargets } from './worker-cold-report';
 import { measureWorkerMemory, workerMemorySection } from './worker-memory';
+import { conversationTurnSection, measureConversationTurn } from './conversation-turn';
 
 
 async function main(): Promise<void> {
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   const pathToModel = await measurePathToModel();
   step(`the path to the model call, before (${BASELINE})`);
   const pathBefore = runInBaseline<PathResults>('bench/path-to-model.ts', ['tests/helpers/stopwatch-model.ts'], ['--json']);
+  step('a 20-turn conversation, stateless and kept on the server');
+  const conversationTurn = await measureConversationTurn();
   step('cost and latency per answer');
   const cost = await measureCost();
   step(`cost and latency per answer, before (${BASELINE})`);
@@ -193,6 +196,7 @@ async function main(): Promise<void> {
     ...workerColdSection(workerColdBefore, workerCold, BASELINE, cost),
     ...workerMemorySection(workerMemory),
     ...pathToModelSection(pathToModel, { name: BASELINE, path: pathBefore }),
+    ...conversationTurnSection(conversationTurn),
     ...workerCpuSection(workerCpu, templateOf(process.cwd())),
     '## The client package',
     '',
@@ -212,7 +216,8 @@ async function main(): Promise<void> {
     '  slow posts; Bedrock throttling, mid-stream exception and stall; DynamoDB down — each with the',
     '  outcome the client sees and the same leak checks (no record, no slot, empty queue, no',
     '  unhandled rejection, the connection still served). Worker crash and redelivery:',
-    '  `tests/integration/queue.test.ts`.',
+    '  `tests/integration/queue.test.ts`; of a conversation\'s turn, in faults.test.ts and',
+    '  `tests/integration/interleavings.property.test.ts`: each message written once, the count right, the conversation free.',
     '',
   ];
   await writeFile('docs/BENCHMARKS.md', lines.join('\n'));
