@@ -70,10 +70,18 @@ export class ConversationRuns {
     private readonly counters: CounterStore,
   ) {}
 
-  async open(job: Job): Promise<OpenTurn> {
+  /** The conversation's history, read as soon as the job arrives — beside its claim, not after it. */
+  prefetch(job: Job): Promise<StoredMessage[]> | undefined {
+    if (job.conversation === undefined) return undefined;
+    const read = this.conversations.history(job.conversation.conversationId);
+    read.catch(() => undefined);
+    return read;
+  }
+
+  async open(job: Job, prefetched?: Promise<StoredMessage[]>): Promise<OpenTurn> {
     const turn = job.conversation!;
     const { conversationId, firstIndex, kind } = turn;
-    let stored = await this.conversations.history(conversationId);
+    let stored = await (prefetched ?? this.conversations.history(conversationId));
     // What the turn replaces goes first: an edit drops the message it edits and all after it, a
     // regeneration the answers after the last user message. (Again after a redelivery: nothing is left to drop.)
     const drop = kind === 'edit' ? stored.filter((m) => m.index >= turn.editFrom! && m.index < firstIndex) : kind === 'regenerate' ? stored.slice(lastUserAt(stored) + 1).filter((m) => m.index < firstIndex) : [];

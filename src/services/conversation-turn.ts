@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/config';
 import { estimatePromptTokens } from '../llm/tokens';
-import { GatewayError } from '../models/errors';
+import { GatewayError, toGatewayError } from '../models/errors';
 import type { JobConversation, JobRequest } from '../models/job';
 import type { ChatMessage, ChatRequestFrame } from '../models/protocol';
 import type { CounterStore } from '../stores/counter-store';
@@ -47,15 +47,22 @@ export class ConversationTurns {
     const reserve = kind === 'regenerate' ? 1 : 2;
     // A conversation made without a title takes its first words (in the same write).
     const title = kind === 'regenerate' ? undefined : titleOf(data.message);
-    const begun = await this.conversations.begin(owner, conversationId, { ...run, until: nowMs + this.config.requestTtlSeconds * 1000 }, reserve, nowMs, title);
+    // The owner's bytes are checked beside the begin, not after it: no serial round trip of its own.
+    const [begun, bytes] = await Promise.all([
+      this.conversations.begin(owner, conversationId, { ...run, until: nowMs + this.config.requestTtlSeconds * 1000 }, reserve, nowMs, title),
+      this.checkBytes(owner, data.message).then(
+        () => undefined,
+        (error: unknown) => toGatewayError(error),
+      ),
+    ]);
     if (begun.outcome === 'unknown') throw new GatewayError('not_found', `Conversation "${conversationId}" does not exist (or is not yours).`);
     if (begun.outcome === 'busy') {
       throw new GatewayError('conversation_busy', `Conversation "${conversationId}" is answering another message; send this one when it ends (or cancel it).`, { retryable: true, retryAfterMs: 1000 });
     }
     const undo = (): Promise<void> => this.conversations.abandon(owner, conversationId, run.jobId);
     try {
+      if (bytes !== undefined) throw bytes;
       this.checkTurn(begun.meta, kind, data.message);
-      await this.checkBytes(owner, data.message);
       const request = this.requestOf(begun.meta, frame);
       const added = estimatePromptTokens({ messages: request.messages });
       // The first turn pays for the system prompt and the tools; later ones have them in the history's count.

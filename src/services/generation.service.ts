@@ -15,7 +15,7 @@ import { produceAnswer, type Answer } from '../generation/answer';
 import { ConversationAttachments } from './conversation-attachments';
 import { ConversationRuns, TurnRefusal, type OpenTurn } from './conversation-run';
 import { cutShort, turnOutcome } from './turn-outcome';
-import type { ConversationStore } from '../stores/conversation-store';
+import type { ConversationStore, StoredMessage } from '../stores/conversation-store';
 import type { CounterStore } from '../stores/counter-store';
 import type { Progress } from '../generation/generation';
 import { reportAnswer } from '../generation/answer-report';
@@ -73,6 +73,8 @@ export class GenerationService {
     const { streams, config, metrics } = this.deps;
     const log = this.logFor(job, delivery.log);
     let claim;
+    // A conversation's history is read beside the claim (a duplicate delivery wastes one read).
+    const history = this.runs.prefetch(job);
     try {
       claim = await streams.claim(job.streamKey, job.jobId, delivery.deadlineAt + config.worker.timeMarginMs);
     } catch (error) {
@@ -95,7 +97,7 @@ export class GenerationService {
       return;
     }
     metrics.milliseconds(METRICS.queueWait, Math.max(0, Date.now() - job.queuedAt));
-    await this.generate(job, claim.meta, delivery.deadlineAt, log);
+    await this.generate(job, claim.meta, delivery.deadlineAt, log, history);
   }
 
   /**
@@ -114,7 +116,7 @@ export class GenerationService {
   }
 
   /** Runs a claimed job; `meta` is the stream as claimed (a resume or cancel may have come while it was queued). */
-  private async generate(job: Job, meta: StreamMeta, deadlineAt: number, log: Logger): Promise<void> {
+  private async generate(job: Job, meta: StreamMeta, deadlineAt: number, log: Logger, history?: Promise<StoredMessage[]>): Promise<void> {
     const { config, active, streams } = this.deps;
     const controller = new AbortController();
     const progress: Progress = { called: false, producedChars: 0, usedTokens: undefined, text: '' };
@@ -140,7 +142,7 @@ export class GenerationService {
     try {
       if (meta.cancelled) throw cancelledError();
       // A conversation's turn: its history read and its user message kept, before the model call.
-      if (job.conversation !== undefined) turn = await this.runs.open(job);
+      if (job.conversation !== undefined) turn = await this.runs.open(job, history);
       // Attachments are read and checked here, before the model is called (and billed); documents
       // count by their real size now, never more than the limits allow.
       const input = await this.inputs.prepare(turn === undefined ? job : { ...job, request: turn.request }, controller.signal);
