@@ -14,7 +14,7 @@ import type { ActiveGenerations } from './active-generations';
 import { produceAnswer, type Answer } from '../generation/answer';
 import { ConversationAttachments } from './conversation-attachments';
 import { ConversationRuns, TurnRefusal, type OpenTurn } from './conversation-run';
-import { cutShort, turnOutcome } from './turn-outcome';
+import { cutShort, interrupted, turnOutcome } from './turn-outcome';
 import type { ConversationStore, StoredMessage } from '../stores/conversation-store';
 import type { CounterStore } from '../stores/counter-store';
 import type { Progress } from '../generation/generation';
@@ -249,7 +249,12 @@ export class GenerationService {
 
   /** For a job that ran no model here: its conversation's turn ends with an empty answer. */
   private closeCutShort(job: Job, status: 'interrupted' | 'failed'): (() => Promise<void>) | undefined {
-    return job.conversation === undefined ? undefined : () => this.runs.close(job, undefined, { status, text: '', toolUses: [], usage: undefined, modelId: undefined, stopReason: status });
+    if (job.conversation === undefined) return undefined;
+    return async () => {
+      // What the dead worker's client could have seen is what its log holds.
+      const logged = await this.deps.streams.replay(job.streamKey, 0).catch(() => []);
+      await this.runs.close(job, undefined, interrupted(logged, status));
+    };
   }
 
   private logFor(job: JobIdentity & { readonly userId?: string }, log: Logger): Logger {

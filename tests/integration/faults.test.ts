@@ -281,7 +281,7 @@ describe.each(STORE_MODES)('fault injection, with leak checks, %s mode', (_name,
 
   describe('a conversation’s turn, under a worker crash and a redelivered job', () => {
     /** The worker "times out" after 600 ms; SQS shows its message again after 900 ms. */
-    const CRASH_ENV = { WORKER_TIME_MARGIN_MS: '0', WORKER_TIMEOUT_MS: '600', QUEUE_MAX_RECEIVE_COUNT: '3' };
+    const CRASH_ENV = { WORKER_TIME_MARGIN_MS: '0', WORKER_TIMEOUT_MS: '600', QUEUE_MAX_RECEIVE_COUNT: '3', RESUME_CHECKPOINT_MS: '0' };
     const CRASH_QUEUE: Partial<LocalServerConfig> = { queue: { visibilityTimeoutMs: 900, maxInvocations: 5, batchSize: 10 } };
     let model: CrashingModel | undefined;
     afterEach(() => model?.release());
@@ -346,6 +346,8 @@ describe.each(STORE_MODES)('fault injection, with leak checks, %s mode', (_name,
       await quiesce(r.local, r.client);
       const items = await expectOnce(r, conversationId, questions);
       expect(items.at(-1)).toMatchObject({ role: 'assistant', status: 'interrupted', requestId: frames[0]!.requestId });
+      // It holds what the log held of it: with a checkpoint after each frame, all the client saw.
+      expect(items.at(-1)!.content).toEqual([{ type: 'text', text: 'one two three ' }]);
       await assertNoLeaks(r);
     });
 
