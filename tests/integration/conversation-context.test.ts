@@ -75,6 +75,24 @@ describe.each(STORE_MODES)('a conversation past its model’s context window, %s
   const sendResult = async (tab: TestClient, conversationId: string, call: Frame): Promise<Frame> =>
     (await ask(tab, 'llm/stream', { conversationId, ...resultFor(call) }, (f) => f.type === 'done')).at(-1)!;
 
+  it('an edit of the message answering tool calls must answer them again: plain text is refused, changing nothing', async () => {
+    const { tab, conversationId } = await setUp();
+    const called = (await turn(tab, conversationId, 'please lookup q1')).at(-1)!;
+    expect(called.toolUses).toEqual([expect.objectContaining({ name: 'lookup' })]);
+    expect(await sendResult(tab, conversationId, called.toolUses[0])).toMatchObject({ type: 'done', conversation: { userMessageId: 'm2' } });
+    const before = await allMessages(tab, conversationId);
+    const refused = (await turn(tab, conversationId, 'never mind', { editFrom: 'm2' })).at(-1)!;
+    expect(refused).toMatchObject({ type: 'error', code: 'invalid_request' });
+    expect(refused.message).toBe(`Invalid request: data.message replaces the answer to a tool call: it must answer every call of the answer before it with a tool_result — missing "${String(called.toolUses[0].toolUseId)}".`);
+    expect(await allMessages(tab, conversationId)).toEqual(before);
+    const stray = (await ask(tab, 'llm/stream', { conversationId, editFrom: 'm0', message: { role: 'user', content: [{ type: 'tool_result', toolUseId: 'nope', content: 'x' }] } }, (f) => f.type === 'done')).at(-1)!;
+    expect(stray).toMatchObject({ type: 'error', code: 'invalid_request' });
+    // Answering the call again is an edit like any other.
+    const again = (await ask(tab, 'llm/stream', { conversationId, editFrom: 'm2', ...resultFor(called.toolUses[0]) }, (f) => f.type === 'done')).at(-1)!;
+    expect(again).toMatchObject({ type: 'done' });
+    expect((await allMessages(tab, conversationId)).length).toBe(4);
+  });
+
   it('leaves out the oldest whole exchanges: never a start at a tool result, the rest sent in order, droppedMessages saying how many', async () => {
     const { tab, conversationId, seen } = await setUp();
     const done = async (text: string): Promise<Frame> => {
