@@ -6,7 +6,7 @@ import type { Frame } from './ws-client';
  * (a request or resume refused before it started), and each closed by exactly one terminal frame.
  * Inside an answer, chunks (and `tool_use` frames, which share their seq) are contiguous from 0 (after `accepted`) or from `fromSeq` (after
  * `resumed`; a `resumed` inside an open answer is a resume of it on the connection that holds it,
- * which replays from its `fromSeq` again), `response` parts run 0…parts-1, and `done.seq` counts
+ * which replays from its `fromSeq` again, and a chat answer's parts from 0), `response` parts run 0…parts-1, and `done.seq` counts
  * the chunks — or, after a resume from beyond the answer's end (no chunk is then due), is below
  * its `fromSeq`. A frame outside any answer — after a terminal, after `resumed_elsewhere` — is a
  * problem. Refusals (`refusedRequestId`) are counted apart: they end nothing.
@@ -54,6 +54,8 @@ export function answerSegments(frames: readonly Frame[], requestId: string): Ans
         if (Number(f.fromSeq) > open.next) problem(f, `a resume here skips from ${open.next}`);
         open.next = Number(f.fromSeq);
         open.ahead = true;
+        // A chat answer is replayed whole: its parts start again from 0 (the client keeps each part once, by number).
+        open.part = 0;
         break;
       // A tool call's pieces share the chunks' sequence.
       case 'chunk':

@@ -31,6 +31,12 @@ describe('answerSegments', () => {
     expect(answerSegments(frames, 'r')).toEqual({ answers: 2, open: 0, merges: 0, refusals: 0, problems: [] });
   });
 
+  it('takes a chat answer replayed whole by a resume on its own connection: its parts from 0 again', () => {
+    const part = (n: number): Frame => ({ type: 'response', requestId: 'r', part: n, parts: 3 });
+    expect(answerSegments([accepted, part(0), { type: 'resumed', requestId: 'r', fromSeq: 0 }, part(0), part(1), part(2)], 'r')).toMatchObject({ answers: 1, open: 0, merges: 1, problems: [] });
+    expect(answerSegments([accepted, part(0), { type: 'resumed', requestId: 'r', fromSeq: 0 }, part(1), part(2)], 'r').problems).toHaveLength(1);
+  });
+
   it('counts an answer still open', () => {
     expect(answerSegments([accepted, chunk(0)], 'r')).toMatchObject({ answers: 1, open: 1, problems: [] });
   });
