@@ -1,6 +1,6 @@
 import { backoffDelay } from './backoff.js';
 import { GatewayError } from './errors.js';
-import { frameText } from './frame-size.js';
+import { frameText, framePieces, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from './frame-size.js';
 import { handshakeFailure, type HandshakeFailure } from './handshake-failure.js';
 import { HandshakeVerdicts, type Verdict } from './handshake-verdict.js';
 import { Keepalive } from './keepalive.js';
@@ -84,13 +84,20 @@ export class Connection {
   }
 
   /**
-   * Sends a frame if the socket is open; returns whether it went out. A frame over the gateway's
-   * message limit throws GatewayError `payload_too_large` instead and is not sent: the gateway
-   * would close the connection for it, and every request on it with it.
+   * Sends a frame if the socket is open; returns whether it went out. A frame over what the
+   * gateway takes throws GatewayError `payload_too_large` instead and is not sent: the gateway
+   * would close the connection for it, and every request on it with it. API Gateway takes at
+   * most 32 KB in one WebSocket frame: the `ws` package sends a longer message (to 128 KB) in
+   * frames of that size; a browser's WebSocket sends a message as one frame, so there 32 KB.
    */
   send(frame: unknown): boolean {
-    if (this.state !== 'open' || this.socket === undefined) return false;
-    this.socket.send(frameText(frame));
+    const socket = this.socket;
+    if (this.state !== 'open' || socket === undefined) return false;
+    const splits = typeof socket.terminate === 'function';
+    const text = frameText(frame, splits ? MAX_MESSAGE_BYTES : MAX_FRAME_BYTES);
+    const pieces = splits ? framePieces(text) : [text];
+    if (pieces.length === 1) socket.send(text);
+    else pieces.forEach((piece, i) => socket.send(piece, { fin: i === pieces.length - 1 }));
     return true;
   }
 

@@ -21,8 +21,11 @@ export interface WebSocketLike {
    * browser, a plain Event without one. `unknown`, so both fit (the client looks for `message`).
    */
   onerror: Handler<unknown>;
-  send(data: string): void;
+  /** `options.fin` (the `ws` package): false sends a frame of a message whose rest follows. */
+  send(data: string, options?: { fin?: boolean }): void;
   close(code?: number, reason?: string): void;
+  /** The `ws` package's: present where a message can be sent in several frames. */
+  terminate?: () => void;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 

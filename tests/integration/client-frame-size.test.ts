@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { GatewayClient, GatewayError, type Status, type Tool } from '../../client/src/index.js';
-import { MAX_FRAME_BYTES } from '../../client/src/frame-size.js';
+import { framePieces, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../../client/src/frame-size.js';
 import type { LocalGateway } from '../../src/local/emulator';
 import { mockAnswerTokens } from '../../src/llm/mock';
 import { LIMITS } from '../../src/models/limits';
@@ -31,8 +31,40 @@ describe('the client’s frame size limit, against the local emulator', () => {
     await local.stop();
   });
 
-  it('is the gateway’s own message limit', () => {
-    expect(MAX_FRAME_BYTES).toBe(LIMITS.maxMessageBytes);
+  it('is the gateway’s own message and frame limits', () => {
+    expect(MAX_MESSAGE_BYTES).toBe(LIMITS.maxMessageBytes);
+    expect(MAX_FRAME_BYTES).toBe(LIMITS.maxFrameBytes);
+  });
+
+  it('splits a message for a socket that can (ws) into frames of at most 32 KB, never inside a surrogate pair', () => {
+    const text = JSON.stringify({ data: `${'€'.repeat(20_000)}${'😀'.repeat(15_000)}${'a'.repeat(7)}` });
+    const pieces = framePieces(text);
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(pieces.join('')).toBe(text);
+    for (const piece of pieces) {
+      expect(new TextEncoder().encode(piece).length).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+      expect(piece).toBe(Buffer.from(piece, 'utf8').toString('utf8'));
+    }
+    expect(framePieces('{"small":1}')).toEqual(['{"small":1}']);
+  });
+
+  it('from a WebSocket that cannot split a message (a browser’s), refuses one over 32 KB, saying why and what to do; at 32 KB it is answered', async () => {
+    // ws without terminate(): what the client takes for a browser's WebSocket.
+    class BrowserLike extends WebSocket {}
+    Object.defineProperty(BrowserLike.prototype, 'terminate', { value: undefined });
+    const browser = new GatewayClient({ url: local.url, WebSocket: BrowserLike });
+    try {
+      await browser.connect();
+      const frameOf = (content: string) => JSON.stringify({ action: 'llm/chat', requestId: 'b', data: { messages: [user(content)] } });
+      const base = new TextEncoder().encode(frameOf('')).length;
+      const over = await browser.chat({ messages: [user('a'.repeat(MAX_FRAME_BYTES + 1 - base))] }, { requestId: 'b' }).then(() => undefined, (e: unknown) => e);
+      expect(over).toMatchObject({ code: 'payload_too_large', retryable: false, requestId: 'b' });
+      expect((over as GatewayError).message).toContain(`over the ${MAX_FRAME_BYTES} bytes one WebSocket message from a browser may be`);
+      expect((over as GatewayError).message).toContain('conversationId');
+      expect(await browser.chat({ messages: [user('a'.repeat(MAX_FRAME_BYTES - base))] }, { requestId: 'b' })).toMatchObject({ requestId: 'b', stopReason: 'end_turn' });
+    } finally {
+      await browser.close();
+    }
   });
 
   it('runTools with a 200 KB tool result fails with payload_too_large, not retryable; the connection stays open, a request beside it and the next one stream', async () => {
@@ -62,12 +94,12 @@ describe('the client’s frame size limit, against the local emulator', () => {
     const frameOf = (content: string) => JSON.stringify({ action: 'llm/chat', requestId: 'edge', data: { messages: [user(content)] } });
     const base = new TextEncoder().encode(frameOf('')).length;
     // '€' is 3 bytes in UTF-8 and 1 UTF-16 unit: a count of characters would let this through.
-    const euros = '€'.repeat(Math.floor((MAX_FRAME_BYTES - base) / 3));
+    const euros = '€'.repeat(Math.floor((MAX_MESSAGE_BYTES - base) / 3));
     const fill = (bytes: number) => euros + 'a'.repeat(bytes - base - new TextEncoder().encode(euros).length);
-    const over = await client.chat({ messages: [user(fill(MAX_FRAME_BYTES + 1))] }, { requestId: 'edge' }).then(() => undefined, (e: unknown) => e);
-    expect(over).toMatchObject({ code: 'payload_too_large', requestId: 'edge', message: expect.stringContaining(`is ${MAX_FRAME_BYTES + 1} bytes`) as string });
-    // At the limit it is sent, and answered, on the same connection.
-    const at = await client.chat({ messages: [user(fill(MAX_FRAME_BYTES))] }, { requestId: 'edge' });
+    const over = await client.chat({ messages: [user(fill(MAX_MESSAGE_BYTES + 1))] }, { requestId: 'edge' }).then(() => undefined, (e: unknown) => e);
+    expect(over).toMatchObject({ code: 'payload_too_large', requestId: 'edge', message: expect.stringContaining(`is ${MAX_MESSAGE_BYTES + 1} bytes`) as string });
+    // At the limit it is sent — in frames of 32 KB, as API Gateway needs — and answered, on the same connection.
+    const at = await client.chat({ messages: [user(fill(MAX_MESSAGE_BYTES))] }, { requestId: 'edge' });
     expect(at).toMatchObject({ requestId: 'edge', stopReason: 'end_turn' });
     expect(statuses).toEqual(['connecting', 'open']);
   });
