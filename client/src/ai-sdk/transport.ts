@@ -12,8 +12,12 @@ import { defaultResumeStore, type ResumeStore } from './resume-store.js';
 import { smoothEvents, type SmoothOptions } from '../smooth.js';
 import { UploadedFiles } from './uploaded-files.js';
 
-/** Images this small go inline in the message; larger files are uploaded first. */
-const INLINE_IMAGE_BYTES = 60 * 1024;
+/**
+ * Images this small go inline in the message; larger files are uploaded first. 16 KB of image is
+ * about 22 KB of base64: it leaves room in the 32 KB a browser's message may be (API Gateway's
+ * frame limit; a browser cannot split a message), beside the text.
+ */
+const INLINE_IMAGE_BYTES = 16 * 1024;
 
 export interface GatewayChatTransportOptions extends Partial<GatewayClientOptions> {
   /** A client to use; else one is made from the options (`url`, `token`, `WebSocket`, …). */
