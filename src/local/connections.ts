@@ -3,6 +3,7 @@ import type { Logger } from '../utils/logger';
 import type { WsEvent } from '../utils/lambda';
 import { disconnectEvent, disconnectReason, messageEvent, selectRoute, type EventSource } from './events';
 import type { ManagedConnection } from './management-api';
+import { closedForFrameSize } from './frame-guard';
 
 interface Connection extends EventSource, ManagedConnection {
   readonly socket: WebSocket;
@@ -72,6 +73,8 @@ export class Connections {
     this.open.set(source.connectionId, connection);
 
     socket.on('message', (data: RawData, isBinary: boolean) => {
+      // A message with a frame over 32 KB closed the connection (1009): API Gateway routes none of it.
+      if (closedForFrameSize.has(socket)) return;
       idle.refresh();
       connection.lastActiveAt = Date.now();
       if (isBinary) return this.closeFromServer(connection, 1003, 'Binary frames are not supported');

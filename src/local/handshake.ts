@@ -6,6 +6,8 @@ import type { Logger } from '../utils/logger';
 import type { WsEvent } from '../utils/lambda';
 import { connectEvent, disconnectEvent, disconnectReason, type EventSource } from './events';
 import { newConnectionId } from './ids';
+import { guardFrameSize } from './frame-guard';
+import { LIMITS } from '../models/limits';
 
 export interface HandshakeOptions {
   readonly apiId: string;
@@ -70,6 +72,8 @@ export async function handshake(options: HandshakeOptions, req: IncomingMessage,
   options.wss.handleUpgrade(req, socket, head, (ws) => {
     opened = true;
     socket.off('close', abandoned);
+    // API Gateway's 32 KB frame: `ws` checks only the 128 KB message.
+    guardFrameSize(socket, ws, LIMITS.maxFrameBytes);
     options.opened(ws, source);
   });
   log.debug({ connectionId: source.connectionId }, 'handshake accepted');

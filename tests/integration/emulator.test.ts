@@ -1,4 +1,5 @@
 import http from 'node:http';
+import WebSocket from 'ws';
 import type { LocalGateway } from '../../src/local/emulator';
 import { MemoryConnectionStore } from '../../src/stores/memory-connection-store';
 import type { WsEvent } from '../../src/utils/lambda';
@@ -119,6 +120,35 @@ describe('the local API Gateway emulator', () => {
     const binary = await TestClient.connect(local.url);
     binary.socket.send(Buffer.from([1, 2, 3]), { binary: true });
     expect((await binary.closed).code).toBe(1003);
+  });
+
+  it('closes with 1009 a frame above 32 KB, as API Gateway does, routing none of it; the same message in 32 KB frames is answered', async () => {
+    const events: string[] = [];
+    const counted = await startLocal({ MOCK_TOKEN_DELAY_MS: '1', MOCK_ANSWER_TOKENS: '3' }, { onEvent: (event) => void events.push(event.requestContext.routeKey) });
+    try {
+      const frame = JSON.stringify({ action: 'llm/stream', requestId: 'big', data: { messages: [{ role: 'user', content: 'x'.repeat(40 * 1024) }] } });
+      const browserLike = await TestClient.connect(counted.url);
+      browserLike.sendOneFrame(frame);
+      expect(await browserLike.closed).toMatchObject({ code: 1009 });
+      expect(browserLike.frames).toEqual([]);
+      // Split (TestClient.send, the ws package's fin: false), the same message goes through.
+      const split = await TestClient.connect(counted.url);
+      split.send(frame);
+      expect(await split.terminal('big', 10_000)).toMatchObject({ type: 'done' });
+      await split.close();
+      expect(events.filter((route) => route === 'llm/stream')).toHaveLength(1);
+      // A frame of exactly 32 KB is one API Gateway takes.
+      const edge = await TestClient.connect(counted.url);
+      const base = JSON.stringify({ action: 'ping', requestId: 'p', pad: '' });
+      const exact = JSON.stringify({ action: 'ping', requestId: 'p', pad: 'x'.repeat(32 * 1024 - base.length) });
+      expect(Buffer.byteLength(exact)).toBe(32 * 1024);
+      edge.sendOneFrame(exact);
+      await edge.waitFor((frames) => frames.length > 0, 5000, 'an answer to the 32 KB frame');
+      expect(edge.socket.readyState).toBe(WebSocket.OPEN);
+      await edge.close();
+    } finally {
+      await counted.stop();
+    }
   });
 
   it('serves the chat page on GET /', async () => {
