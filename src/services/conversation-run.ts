@@ -4,9 +4,10 @@ import { estimatePromptTokens } from '../llm/tokens';
 import { messageIdOf } from '../models/conversation-id';
 import { GatewayError } from '../models/errors';
 import type { Job, JobRequest } from '../models/job';
-import type { ChatMessage, ContentBlock } from '../models/protocol';
+import type { ContentBlock } from '../models/protocol';
 import type { TurnKept, ToolUse, Usage } from '../models/server-frames';
 import type { CounterStore } from '../stores/counter-store';
+import { checkEditAnswersCalls, TurnRefusal } from './turn-refusal';
 import { conversationBytesKey, FOREVER, messageBytes } from './conversation-bytes';
 import { type ConversationAttachments, UnknownAttachment } from './conversation-attachments';
 import type { ConversationMeta, ConversationStore, StoredMessage, TurnStatus } from '../stores/conversation-store';
@@ -43,12 +44,6 @@ interface Kept {
   readonly unchanged?: Pick<ConversationMeta, 'historyTokens' | 'pendingToolUseIds'>;
 }
 
-/** A turn the worker refuses before it writes anything: the conversation is given back as it was, no answer kept. */
-export class TurnRefusal extends GatewayError {
-  constructor(message: string) {
-    super('invalid_request', message);
-  }
-}
 
 /** The room the answer takes in the context window when the request names no maxTokens. */
 const DEFAULT_ANSWER_ROOM = 4096;
@@ -220,20 +215,6 @@ export class ConversationRuns {
     const bytes = stored.reduce((sum, m) => sum + messageBytes(m), wrote ? messageBytes(answer) : 0) - (meta?.bytes ?? 0);
     return { added: Math.max(0, delta), removed: Math.max(0, -delta), wrote, bytes, ...(!awaiting && meta !== undefined ? { unchanged: meta } : {}) };
   }
-}
-
-/**
- * An edit replaces a user message: when the answer before it called tools, the new message must
- * answer those calls — as the route checks a send against the conversation's pending calls — or
- * the model would read calls left unanswered (and refuse them). Refused before anything is written.
- */
-function checkEditAnswersCalls(before: StoredMessage | undefined, message: ChatMessage | undefined): void {
-  const calls = before?.role === 'assistant' && before.status === 'complete' && typeof before.content !== 'string' ? before.content.flatMap((b) => (b.type === 'tool_use' ? [b.toolUseId] : [])) : [];
-  const answered = message === undefined || typeof message.content === 'string' ? [] : message.content.flatMap((b) => (b.type === 'tool_result' ? [b.toolUseId] : []));
-  const missing = calls.filter((id) => !answered.includes(id));
-  const stray = answered.filter((id) => !calls.includes(id));
-  if (stray.length > 0) throw new TurnRefusal(`Invalid request: data.message has a tool_result for "${stray[0]}", which answers no call of the answer before the edited message.`);
-  if (missing.length > 0) throw new TurnRefusal(`Invalid request: data.message replaces the answer to a tool call: it must answer every call of the answer before it with a tool_result — missing "${missing.join('", "')}".`);
 }
 
 function lastUserAt(stored: readonly StoredMessage[]): number {

@@ -6,6 +6,7 @@ import type { ChatMessage, ChatRequestFrame } from '../models/protocol';
 import type { CounterStore } from '../stores/counter-store';
 import { conversationBytesKey, FOREVER, messageBytes } from './conversation-bytes';
 import { titleOf } from './conversation-title';
+import { answersTo } from './tool-answers';
 import type { ConversationMeta, ConversationRun, ConversationStore } from '../stores/conversation-store';
 
 /** What the route needs of a turn, whatever kind: the model's request (as far as the route knows it), its token estimate, and what undoes it. */
@@ -18,12 +19,6 @@ export interface TurnPlan {
 }
 
 const invalid = (detail: string): GatewayError => new GatewayError('invalid_request', `Invalid request: ${detail}.`);
-
-/** The tool results a user message carries, by the call they answer. */
-function resultsOf(message: ChatMessage | undefined): string[] {
-  if (message === undefined || typeof message.content === 'string') return [];
-  return message.content.flatMap((block) => (block.type === 'tool_result' ? [block.toolUseId] : []));
-}
 
 /**
  * A new turn of a conversation kept on the server (v1 addition), as the route plans it: the
@@ -100,10 +95,7 @@ export class ConversationTurns {
     }
     // An edit drops what followed the message it replaces: the calls pending now are not its to answer.
     if (kind === 'edit') return;
-    const answered = resultsOf(message);
-    const pending = meta.pendingToolUseIds;
-    const missing = pending.filter((id) => !answered.includes(id));
-    const stray = answered.filter((id) => !pending.includes(id));
+    const { missing, stray } = answersTo(meta.pendingToolUseIds, message);
     if (stray.length > 0) throw invalid(`data.message has a tool_result for "${stray[0]}", which answers no call of the conversation's last answer`);
     if (missing.length > 0) throw invalid(`data.message must answer every tool call of the conversation's last answer with a tool_result: missing "${missing.join('", "')}"`);
   }

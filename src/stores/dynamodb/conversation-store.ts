@@ -1,36 +1,7 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BeginOutcome, ConversationMeta, ConversationRun, ConversationStore, Page, StoredMessage, TurnEnd } from '../conversation-store';
-import { unlessConditionFails } from './table';
-
-/** A message's content, deflated, is kept in its own item up to this; larger, it is split into part items. */
-const MAX_BODY_BYTES = 300 * 1024;
-
-const ownerKey = (owner: string, conversationId: string) => ({ pk: `OWNER#${owner}`, sk: `CONV#${conversationId}` });
-const messagesPk = (conversationId: string): string => `CONV#${conversationId}`;
-const messageSk = (index: number): string => `MSG#${String(index).padStart(9, '0')}`;
-const partSk = (index: number, part: number): string => `PART#${String(index).padStart(9, '0')}#${String(part).padStart(4, '0')}`;
-
-const pack = (value: unknown): Uint8Array => deflateRawSync(JSON.stringify(value));
-const unpack = <T>(bytes: unknown): T => JSON.parse(inflateRawSync(bytes as Uint8Array).toString('utf8')) as T;
-
-function metaOf(item: Record<string, unknown>): ConversationMeta {
-  return {
-    conversationId: String(item['sk']).slice('CONV#'.length),
-    owner: String(item['pk']).slice('OWNER#'.length),
-    title: typeof item['title'] === 'string' ? item['title'] : '',
-    createdAt: Number(item['createdAt']),
-    updatedAt: Number(item['updatedAt']),
-    messageCount: Number(item['messageCount'] ?? 0),
-    nextIndex: Number(item['nextIndex'] ?? 0),
-    lastModelId: typeof item['lastModelId'] === 'string' ? item['lastModelId'] : undefined,
-    defaults: item['defaults'] === undefined ? {} : unpack(item['defaults']),
-    historyTokens: Number(item['historyTokens'] ?? 0),
-    pendingToolUseIds: Array.isArray(item['pendingToolUseIds']) ? item['pendingToolUseIds'].map(String) : [],
-    running: item['running'] === undefined ? undefined : (item['running'] as ConversationRun),
-    bytes: Number(item['bytes'] ?? 0),
-  };
-}
+import { bodyParts, messagesPk, messageSk, metaOf, ownerKey, pack, partSk, unpack } from './conversation-items';
+import { deleteItems, unlessConditionFails } from './table';
 
 /**
  * ConversationStore on DynamoDB, in the one table: a conversation item under its owner
@@ -155,8 +126,7 @@ export class DynamoConversationStore implements ConversationStore {
   async append(conversationId: string, message: StoredMessage): Promise<boolean> {
     const { content, ...rest } = message;
     const body = pack(content);
-    const parts: Uint8Array[] = [];
-    for (let at = 0; body.length > MAX_BODY_BYTES && at < body.length; at += MAX_BODY_BYTES) parts.push(body.subarray(at, at + MAX_BODY_BYTES));
+    const parts = bodyParts(body);
     // The parts first: a message exists when its head item does, and the head is written last.
     await Promise.all(parts.map((chunk, k) => this.db.send(new PutCommand({ TableName: this.tableName, Item: { pk: messagesPk(conversationId), sk: partSk(message.index, k), chunk, ...this.ttlOf(message.createdAt) } }))));
     const written = await unlessConditionFails(
@@ -217,7 +187,7 @@ export class DynamoConversationStore implements ConversationStore {
 
   async remove(conversationId: string, indexes: readonly number[]): Promise<void> {
     const keys = indexes.map((index) => ({ pk: messagesPk(conversationId), sk: messageSk(index) }));
-    await this.deleteKeys(keys);
+    await deleteItems(this.db, this.tableName, keys);
   }
 
   async finish(owner: string, conversationId: string, jobId: string, end: TurnEnd): Promise<boolean> {
@@ -257,7 +227,7 @@ export class DynamoConversationStore implements ConversationStore {
       const page = await this.db.send(
         new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': messagesPk(conversationId) }, ProjectionExpression: 'pk, sk', ExclusiveStartKey: startKey }),
       );
-      await this.deleteKeys((page.Items ?? []).map((item) => ({ pk: String(item['pk']), sk: String(item['sk']) })));
+      await deleteItems(this.db, this.tableName, (page.Items ?? []).map((item) => ({ pk: String(item['pk']), sk: String(item['sk']) })));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return true;
@@ -279,16 +249,5 @@ export class DynamoConversationStore implements ConversationStore {
       bytes = Buffer.concat((page.Items ?? []).map((p) => Buffer.from(p['chunk'] as Uint8Array)));
     }
     return { ...(rest as Omit<StoredMessage, 'content'>), content: unpack(bytes) };
-  }
-
-  /** Deletes items 25 at a time (BatchWriteItem's most), again for what DynamoDB left unprocessed. */
-  private async deleteKeys(keys: ReadonlyArray<Record<string, unknown>>): Promise<void> {
-    for (let at = 0; at < keys.length; at += 25) {
-      let requests = keys.slice(at, at + 25).map((Key) => ({ DeleteRequest: { Key } }));
-      for (let round = 0; requests.length > 0 && round < 5; round += 1) {
-        const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
-        requests = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-      }
-    }
   }
 }

@@ -6,6 +6,7 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * One table holds all shared state (see docs/DESIGN.md, "One table"). Items are addressed by
@@ -87,5 +88,16 @@ export async function unlessConditionFails<T>(write: Promise<T>): Promise<T | un
   } catch (error) {
     if (isConditionFailure(error)) return undefined;
     throw error;
+  }
+}
+
+/** Deletes items 25 at a time (BatchWriteItem's most), again for what DynamoDB left unprocessed. */
+export async function deleteItems(db: DynamoDBDocumentClient, tableName: string, keys: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+  for (let at = 0; at < keys.length; at += 25) {
+    let requests = keys.slice(at, at + 25).map((Key) => ({ DeleteRequest: { Key } }));
+    for (let round = 0; requests.length > 0 && round < 5; round += 1) {
+      const out = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+      requests = (out.UnprocessedItems?.[tableName] ?? []) as typeof requests;
+    }
   }
 }
